@@ -1,0 +1,35 @@
+using Polly;
+using RetryAnalyzers.Runtime.Internal;
+
+namespace RetryAnalyzers.Runtime;
+
+/// <summary>Adds a jittered exponential retry to a Polly v8 pipeline.</summary>
+public static class JitteredRetryPipelineBuilderExtensions
+{
+    /// <summary>Adds a retry with <see cref="JitteredRetryStrategyOptions"/> (exponential backoff with jitter, capped).</summary>
+    /// <param name="builder">The pipeline builder.</param>
+    /// <param name="options">The options; null uses the defaults.</param>
+    /// <returns>The builder.</returns>
+    /// <exception cref="System.ArgumentException">The options turn jitter or growth off (the message names the option), or Polly rejects them.</exception>
+    public static ResiliencePipelineBuilder AddJitteredRetry(this ResiliencePipelineBuilder builder, JitteredRetryStrategyOptions? options = null)
+    {
+        Guard.NotNull(builder, nameof(builder));
+        options ??= new JitteredRetryStrategyOptions();
+        JitteredRetryDefaults.EnsureJittered(options);
+        return builder.AddRetry(options);
+    }
+
+    /// <summary>Adds a retry with <see cref="JitteredRetryStrategyOptions{TResult}"/> (exponential backoff with jitter, capped).</summary>
+    /// <typeparam name="TResult">The result type of the pipeline.</typeparam>
+    /// <param name="builder">The pipeline builder.</param>
+    /// <param name="options">The options; null uses the defaults.</param>
+    /// <returns>The builder.</returns>
+    /// <exception cref="System.ArgumentException">The options turn jitter or growth off (the message names the option), or Polly rejects them.</exception>
+    public static ResiliencePipelineBuilder<TResult> AddJitteredRetry<TResult>(this ResiliencePipelineBuilder<TResult> builder, JitteredRetryStrategyOptions<TResult>? options = null)
+    {
+        Guard.NotNull(builder, nameof(builder));
+        options ??= new JitteredRetryStrategyOptions<TResult>();
+        JitteredRetryDefaults.EnsureJittered(options);
+        return builder.AddRetry(options);
+    }
+}

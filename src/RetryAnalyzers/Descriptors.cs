@@ -1,0 +1,29 @@
+using Microsoft.CodeAnalysis;
+
+namespace RetryAnalyzers;
+
+/// <summary>Every descriptor of the package, built by one factory that sets the help link and the category.</summary>
+internal static class Descriptors
+{
+    /// <summary>Where the rule pages live; a rule's page is <c>{HelpLinkBase}/RAxxxx.md</c>.</summary>
+    public const string HelpLinkBase = "https://github.com/retryanalyzers/retryanalyzers/blob/main/analyzers-docs";
+
+    public static readonly DiagnosticDescriptor RA0001FixedDelayRetry = Create(
+        RuleIds.FixedDelayRetry,
+        title: "Retry with a fixed delay",
+        messageFormat: "Every retry waits the same {0}, so callers that failed together retry together; use jittered exponential backoff",
+        RuleCategories.Reliability,
+        description: "A retry whose wait does not grow with the attempt keeps hitting a rate-limited provider in the same window, " +
+                     "and clients that failed at the same moment retry at the same moment. Back off exponentially with jitter.");
+
+    private static DiagnosticDescriptor Create(string id, string title, string messageFormat, string category, string description)
+        => new(
+            id,
+            title,
+            messageFormat,
+            category,
+            DiagnosticSeverity.Warning,
+            isEnabledByDefault: true,
+            description: description,
+            helpLinkUri: $"{HelpLinkBase}/{id}.md");
+}

@@ -1,0 +1,347 @@
+using System.Collections.Generic;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace RetryAnalyzers.Internal;
+
+/// <summary>How a retry's wait behaves from one attempt to the next.</summary>
+internal enum DelayKind
+{
+    /// <summary>Cannot tell (a call into user code, a value read from the outcome, …). Never reported.</summary>
+    Unknown,
+
+    /// <summary>The same wait for every attempt.</summary>
+    Constant,
+
+    /// <summary>A wait that grows with the attempt (exponential, linear, doubling) and has no randomness.</summary>
+    Growing,
+
+    /// <summary>A wait with randomness in it.</summary>
+    Jittered,
+}
+
+/// <summary>The class of a delay expression and, where it is a compile-time value, that value.</summary>
+/// <param name="Kind">The class.</param>
+/// <param name="Value">For a TimeSpan expression its milliseconds, for a number the number itself; null when not known.</param>
+internal readonly record struct DelayClass(DelayKind Kind, double? Value)
+{
+    public static readonly DelayClass Unknown = new(DelayKind.Unknown, null);
+    public static readonly DelayClass ConstantUnknownValue = new(DelayKind.Constant, null);
+
+    /// <summary>Randomness wins over everything, then anything unknown, then growth.</summary>
+    public DelayClass CombineWith(DelayClass other)
+    {
+        if (Kind == DelayKind.Jittered || other.Kind == DelayKind.Jittered)
+        {
+            return new DelayClass(DelayKind.Jittered, null);
+        }
+
+        if (Kind == DelayKind.Unknown || other.Kind == DelayKind.Unknown)
+        {
+            return Unknown;
+        }
+
+        return Kind == DelayKind.Growing || other.Kind == DelayKind.Growing
+            ? new DelayClass(DelayKind.Growing, null)
+            : ConstantUnknownValue;
+    }
+}
+
+/// <summary>
+/// The part of the code in which one retry attempt follows another: a retry loop, or the body of a Polly v7
+/// sleep-duration provider. Symbols written inside it, and the attempt symbol itself, change between attempts.
+/// </summary>
+internal sealed class AttemptScope
+{
+    private readonly Dictionary<ISymbol, bool> _written;
+
+    public AttemptScope(IOperation region, ISymbol? attemptSymbol, ISymbol? containingLambda)
+    {
+        Region = region;
+        AttemptSymbol = attemptSymbol;
+        ContainingLambda = containingLambda;
+        _written = new Dictionary<ISymbol, bool>(SymbolEqualityComparer.Default);
+        foreach (var operation in region.DescendantsAndSelf())
+        {
+            switch (operation)
+            {
+                case ISimpleAssignmentOperation assignment:
+                    Record(assignment.Target, SelfGrowing(assignment));
+                    break;
+                case ICompoundAssignmentOperation compound:
+                    Record(compound.Target, compound.OperatorKind is BinaryOperatorKind.Multiply or BinaryOperatorKind.Add or BinaryOperatorKind.LeftShift);
+                    break;
+                case IIncrementOrDecrementOperation increment:
+                    Record(increment.Target, increment.Kind == OperationKind.Increment);
+                    break;
+                case IArgumentOperation { Parameter.RefKind: RefKind.Ref or RefKind.Out } argument:
+                    Record(argument.Value, growing: false);
+                    break;
+            }
+        }
+    }
+
+    public IOperation Region { get; }
+
+    /// <summary>The loop counter or the provider's attempt parameter, when there is one.</summary>
+    public ISymbol? AttemptSymbol { get; }
+
+    /// <summary>The sleep-duration lambda whose other parameters (outcome, context) differ per call.</summary>
+    public ISymbol? ContainingLambda { get; }
+
+    /// <summary>Null when the symbol is not written between attempts; otherwise whether it is written so as to grow.</summary>
+    public bool? WrittenBetweenAttempts(ISymbol symbol) => _written.TryGetValue(symbol, out var growing) ? growing : null;
+
+    private void Record(IOperation target, bool growing)
+    {
+        var symbol = ReferencedSymbol(target);
+        if (symbol is not null)
+        {
+            _written[symbol] = growing || (_written.TryGetValue(symbol, out var before) && before);
+        }
+    }
+
+    // x = x * 2, x = x + x, x = x << 1
+    private static bool SelfGrowing(ISimpleAssignmentOperation assignment)
+    {
+        var target = ReferencedSymbol(assignment.Target);
+        return target is not null &&
+               assignment.Value.WithoutConversions() is IBinaryOperation { OperatorKind: BinaryOperatorKind.Multiply or BinaryOperatorKind.Add or BinaryOperatorKind.LeftShift } binary &&
+               (SymbolEqualityComparer.Default.Equals(ReferencedSymbol(binary.LeftOperand.WithoutConversions()), target) ||
+                SymbolEqualityComparer.Default.Equals(ReferencedSymbol(binary.RightOperand.WithoutConversions()), target));
+    }
+
+    public static ISymbol? ReferencedSymbol(IOperation operation) => operation switch
+    {
+        ILocalReferenceOperation local => local.Local,
+        IParameterReferenceOperation parameter => parameter.Parameter,
+        IFieldReferenceOperation field => field.Field,
+        IPropertyReferenceOperation property => property.Property,
+        _ => null,
+    };
+}
+
+/// <summary>Classifies a delay expression as constant, growing, jittered or unknown. No guessing: anything it cannot follow is unknown.</summary>
+internal static class DelayClassifier
+{
+    private const int MaxDepth = 6;
+
+    public static DelayClass Classify(IOperation operation, AttemptScope scope, RetrySymbols symbols)
+        => Classify(operation, scope, symbols, depth: 0);
+
+    private static DelayClass Classify(IOperation operation, AttemptScope scope, RetrySymbols symbols, int depth)
+    {
+        if (depth > MaxDepth)
+        {
+            return DelayClass.Unknown;
+        }
+
+        if (operation.ConstantValue is { HasValue: true, Value: var constant })
+        {
+            return new DelayClass(DelayKind.Constant, ToDouble(constant));
+        }
+
+        switch (operation)
+        {
+            case IConversionOperation conversion:
+                return Classify(conversion.Operand, scope, symbols, depth + 1);
+            case IParenthesizedOperation parenthesized:
+                return Classify(parenthesized.Operand, scope, symbols, depth + 1);
+            case IInvocationOperation invocation:
+                return ClassifyInvocation(invocation, scope, symbols, depth);
+            case IObjectCreationOperation creation when SymbolEqualityComparer.Default.Equals(creation.Type, symbols.TimeSpan):
+                return CombineAll(creation.Arguments, scope, symbols, depth);
+            case IBinaryOperation binary:
+                return Classify(binary.LeftOperand, scope, symbols, depth + 1)
+                    .CombineWith(Classify(binary.RightOperand, scope, symbols, depth + 1));
+            case IConditionalOperation { WhenFalse: not null } conditional:
+                return Classify(conditional.Condition, scope, symbols, depth + 1)
+                    .CombineWith(Classify(conditional.WhenTrue, scope, symbols, depth + 1))
+                    .CombineWith(Classify(conditional.WhenFalse, scope, symbols, depth + 1));
+            case ILocalReferenceOperation local:
+                return ClassifyVariable(local.Local, operation, scope, symbols, depth);
+            case IParameterReferenceOperation parameter:
+                if (SymbolEqualityComparer.Default.Equals(parameter.Parameter.ContainingSymbol, scope.ContainingLambda))
+                {
+                    // The attempt number grows; any other provider argument (outcome, context) is per call.
+                    return SymbolEqualityComparer.Default.Equals(parameter.Parameter, scope.AttemptSymbol)
+                        ? new DelayClass(DelayKind.Growing, null)
+                        : DelayClass.Unknown;
+                }
+
+                return ClassifyVariable(parameter.Parameter, operation, scope, symbols, depth);
+            case IFieldReferenceOperation field:
+                if (symbols.IsRandomSource(field.Type))
+                {
+                    return new DelayClass(DelayKind.Jittered, null);
+                }
+
+                return field.Field.IsStatic || field.Instance is null or IInstanceReferenceOperation
+                    ? ClassifyVariable(field.Field, operation, scope, symbols, depth)
+                    : ClassifyVariable(field.Field, operation, scope, symbols, depth).CombineWith(Classify(field.Instance, scope, symbols, depth + 1));
+            case IPropertyReferenceOperation property:
+                return ClassifyProperty(property, scope, symbols, depth);
+            default:
+                return DelayClass.Unknown;
+        }
+    }
+
+    private static DelayClass ClassifyProperty(IPropertyReferenceOperation property, AttemptScope scope, RetrySymbols symbols, int depth)
+    {
+        if (symbols.IsRandomSource(property.Type))
+        {
+            return new DelayClass(DelayKind.Jittered, null); // Random.Shared
+        }
+
+        if (property.Property.IsStatic || property.Instance is null || property.Arguments.Length > 0)
+        {
+            // DateTime.UtcNow, Environment.TickCount, indexers: not a fixed delay we can vouch for.
+            return DelayClass.Unknown;
+        }
+
+        var written = scope.WrittenBetweenAttempts(property.Property);
+        if (written is not null)
+        {
+            return written.Value ? new DelayClass(DelayKind.Growing, null) : DelayClass.Unknown;
+        }
+
+        // _options.RetryDelay: fixed as long as the object it is read from is.
+        var receiver = property.Instance is IInstanceReferenceOperation
+            ? DelayClass.ConstantUnknownValue
+            : Classify(property.Instance, scope, symbols, depth + 1);
+        return receiver.Kind == DelayKind.Constant ? DelayClass.ConstantUnknownValue : receiver.CombineWith(DelayClass.Unknown);
+    }
+
+    private static DelayClass ClassifyInvocation(IInvocationOperation invocation, AttemptScope scope, RetrySymbols symbols, int depth)
+    {
+        var method = invocation.TargetMethod;
+        if (symbols.IsRandomSource(method.ContainingType) || (invocation.Instance is not null && symbols.IsRandomSource(invocation.Instance.Type)))
+        {
+            return new DelayClass(DelayKind.Jittered, null);
+        }
+
+        if (SymbolEqualityComparer.Default.Equals(method.ContainingType, symbols.TimeSpan) && method.IsStatic && invocation.Arguments.Length >= 1)
+        {
+            var factor = method.Name switch
+            {
+                "FromTicks" => 1.0 / 10_000,
+                "FromMilliseconds" => 1.0,
+                "FromSeconds" => 1_000.0,
+                "FromMinutes" => 60_000.0,
+                "FromHours" => 3_600_000.0,
+                "FromDays" => 86_400_000.0,
+                _ => (double?)null,
+            };
+            if (factor is null)
+            {
+                return DelayClass.Unknown;
+            }
+
+            var argument = CombineAll(invocation.Arguments, scope, symbols, depth);
+            var single = invocation.Arguments.Length == 1 ? Classify(invocation.Arguments[0].Value, scope, symbols, depth + 1) : argument;
+            return argument.Kind == DelayKind.Constant && single.Value is { } raw
+                ? new DelayClass(DelayKind.Constant, raw * factor.Value)
+                : argument;
+        }
+
+        if (SymbolEqualityComparer.Default.Equals(method.ContainingType, symbols.Math))
+        {
+            // Math.Pow(2, attempt), Math.Min(delay, cap): the class of the arguments.
+            var combined = CombineAll(invocation.Arguments, scope, symbols, depth);
+            return combined.Kind == DelayKind.Constant ? DelayClass.ConstantUnknownValue : combined;
+        }
+
+        // A call into other code: its result may differ per call.
+        return DelayClass.Unknown;
+    }
+
+    private static DelayClass ClassifyVariable(ISymbol symbol, IOperation reference, AttemptScope scope, RetrySymbols symbols, int depth)
+    {
+        if (SymbolEqualityComparer.Default.Equals(symbol, scope.AttemptSymbol))
+        {
+            return new DelayClass(DelayKind.Growing, null);
+        }
+
+        var written = scope.WrittenBetweenAttempts(symbol);
+        if (written is not null)
+        {
+            return written.Value ? new DelayClass(DelayKind.Growing, null) : DelayClass.Unknown;
+        }
+
+        if (symbol is ILocalSymbol local)
+        {
+            // Read the local's initializer, wherever it is declared (inside the loop or before it).
+            var initializer = FindInitializer(local, reference);
+            return initializer is null ? DelayClass.Unknown : Classify(initializer, scope, symbols, depth + 1);
+        }
+
+        // Parameters, fields and properties not written between attempts are the same for every attempt.
+        return DelayClass.ConstantUnknownValue;
+    }
+
+    private static IOperation? FindInitializer(ILocalSymbol local, IOperation reference)
+    {
+        var root = reference;
+        while (root.Parent is not null)
+        {
+            root = root.Parent;
+        }
+
+        foreach (var operation in root.Descendants())
+        {
+            if (operation is IVariableDeclaratorOperation declarator && SymbolEqualityComparer.Default.Equals(declarator.Symbol, local))
+            {
+                return declarator.Initializer?.Value ?? (declarator.Parent as IVariableDeclarationOperation)?.Initializer?.Value;
+            }
+        }
+
+        return null;
+    }
+
+    private static DelayClass CombineAll(System.Collections.Immutable.ImmutableArray<IArgumentOperation> arguments, AttemptScope scope, RetrySymbols symbols, int depth)
+    {
+        var result = DelayClass.ConstantUnknownValue;
+        foreach (var argument in arguments)
+        {
+            if (argument.ArgumentKind == ArgumentKind.DefaultValue)
+            {
+                continue;
+            }
+
+            result = result.CombineWith(Classify(argument.Value, scope, symbols, depth + 1));
+        }
+
+        return result;
+    }
+
+    private static double? ToDouble(object? value) => value switch
+    {
+        int i => i,
+        long l => l,
+        double d => d,
+        float f => f,
+        short s => s,
+        uint u => u,
+        ulong ul => ul,
+        decimal m => (double)m,
+        _ => null,
+    };
+
+    public static IOperation WithoutConversions(this IOperation operation)
+    {
+        while (true)
+        {
+            switch (operation)
+            {
+                case IConversionOperation conversion:
+                    operation = conversion.Operand;
+                    break;
+                case IParenthesizedOperation parenthesized:
+                    operation = parenthesized.Operand;
+                    break;
+                default:
+                    return operation;
+            }
+        }
+    }
+}

@@ -1,0 +1,215 @@
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace RetryAnalyzers.Internal;
+
+/// <summary>
+/// Hand-written retry loops: a <c>Task.Delay</c> / <c>Thread.Sleep</c> reached after a failure (in a <c>catch</c>, after
+/// a swallowed exception, or after a failed HTTP status check) inside a <c>for</c>/<c>while</c>/<c>do</c> loop that
+/// leaves on success. Polling loops, periodic workers and delays not preceded by a failure are not retry loops.
+/// </summary>
+internal static class HandWrittenRetryLoops
+{
+    public static RetrySite? Analyze(IInvocationOperation invocation, RetrySymbols symbols)
+    {
+        var delayArgument = DelayArgument(invocation, symbols);
+        if (delayArgument is null)
+        {
+            return null;
+        }
+
+        var loop = EnclosingLoop(invocation);
+        if (loop is null || !IsAfterFailure(invocation, loop, symbols))
+        {
+            return null;
+        }
+
+        var scope = new AttemptScope(loop, LoopCounter(loop), containingLambda: null);
+        var delay = DelayClassifier.Classify(delayArgument, scope, symbols);
+        return new RetrySite(RetryShape.HandWrittenLoop, delay, invocation.Syntax.GetLocation(), RetrySite.Describe(delay.Value, delayArgument.Syntax));
+    }
+
+    /// <summary>The wait of <c>Task.Delay(int|TimeSpan, …)</c> or <c>Thread.Sleep(int|TimeSpan)</c>, else null.</summary>
+    public static IOperation? DelayArgument(IInvocationOperation invocation, RetrySymbols symbols)
+    {
+        var method = invocation.TargetMethod;
+        var isDelay = (method.Name == "Delay" && SymbolEqualityComparer.Default.Equals(method.ContainingType, symbols.Task)) ||
+                      (method.Name == "Sleep" && SymbolEqualityComparer.Default.Equals(method.ContainingType, symbols.Thread));
+        if (!isDelay || method.Parameters.Length == 0)
+        {
+            return null;
+        }
+
+        var first = method.Parameters[0].Type;
+        if (first.SpecialType != SpecialType.System_Int32 && !SymbolEqualityComparer.Default.Equals(first, symbols.TimeSpan))
+        {
+            return null;
+        }
+
+        foreach (var argument in invocation.Arguments)
+        {
+            if (argument.Parameter?.Ordinal == 0)
+            {
+                return argument.Value;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The nearest <c>for</c>/<c>while</c>/<c>do</c> loop in the same function (not <c>foreach</c>).</summary>
+    public static ILoopOperation? EnclosingLoop(IOperation operation)
+    {
+        for (var current = operation.Parent; current is not null; current = current.Parent)
+        {
+            switch (current)
+            {
+                case IAnonymousFunctionOperation or ILocalFunctionOperation:
+                    return null;
+                case ILoopOperation { LoopKind: LoopKind.For or LoopKind.While } loop:
+                    return loop;
+                case ILoopOperation:
+                    return null;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The <c>int i</c> of <c>for (int i = …; …; i++)</c>, when the loop has exactly one such counter.</summary>
+    public static ILocalSymbol? LoopCounter(ILoopOperation loop)
+    {
+        if (loop is not IForLoopOperation { Before.Length: 1, AtLoopBottom.Length: 1 } forLoop ||
+            forLoop.Before[0] is not IVariableDeclarationGroupOperation { Declarations.Length: 1 } group ||
+            group.Declarations[0].Declarators.Length != 1)
+        {
+            return null;
+        }
+
+        var declarator = group.Declarations[0].Declarators[0];
+        if (declarator.Symbol.Type.SpecialType != SpecialType.System_Int32)
+        {
+            return null;
+        }
+
+        var step = forLoop.AtLoopBottom[0] is IExpressionStatementOperation statement ? statement.Operation : forLoop.AtLoopBottom[0];
+        var target = step switch
+        {
+            IIncrementOrDecrementOperation { Kind: OperationKind.Increment } increment => increment.Target,
+            ICompoundAssignmentOperation { OperatorKind: BinaryOperatorKind.Add, Value.ConstantValue: { HasValue: true, Value: 1 } } compound => compound.Target,
+            _ => null,
+        };
+        return target is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, declarator.Symbol)
+            ? declarator.Symbol
+            : null;
+    }
+
+    private static bool IsAfterFailure(IOperation delay, ILoopOperation loop, RetrySymbols symbols)
+    {
+        IOperation child = delay;
+        for (var current = delay.Parent; current is not null && current != loop; child = current, current = current.Parent)
+        {
+            switch (current)
+            {
+                // catch (…) { await Task.Delay(…); } — a retry only if the loop can also end on success.
+                case ICatchClauseOperation catchClause:
+                    return ExitsLoop(loop.Body, loop, excluded: catchClause);
+
+                // if (!response.IsSuccessStatusCode) { await Task.Delay(…); }
+                case IConditionalOperation conditional when conditional.Condition != child && IsStatusCheck(conditional.Condition, symbols):
+                    return ExitsLoop(loop.Body, loop, excluded: child);
+
+                // try { return await CallAsync(); } catch { }  await Task.Delay(…);
+                // if (response.IsSuccessStatusCode) return response;  await Task.Delay(…);
+                case IBlockOperation block:
+                    foreach (var statement in block.Operations)
+                    {
+                        if (statement == child)
+                        {
+                            break;
+                        }
+
+                        if (IsFailureGate(statement, loop, symbols))
+                        {
+                            return true;
+                        }
+                    }
+
+                    break;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsFailureGate(IOperation statement, ILoopOperation loop, RetrySymbols symbols) => statement switch
+    {
+        ITryOperation { Catches.Length: > 0 } tryStatement => ExitsLoop(tryStatement.Body, loop, excluded: null),
+        IConditionalOperation conditional => IsStatusCheck(conditional.Condition, symbols) &&
+                                             (ExitsLoop(conditional.WhenTrue, loop, null) || (conditional.WhenFalse is { } whenFalse && ExitsLoop(whenFalse, loop, null))),
+        _ => false,
+    };
+
+    /// <summary>A <c>return</c> or a <c>break</c> of this loop inside <paramref name="region"/> (not inside <paramref name="excluded"/>).</summary>
+    private static bool ExitsLoop(IOperation region, ILoopOperation loop, IOperation? excluded)
+    {
+        foreach (var operation in region.DescendantsAndSelf())
+        {
+            var exits = operation switch
+            {
+                IReturnOperation { Kind: OperationKind.Return } => true,
+                IBranchOperation { BranchKind: BranchKind.Break } branch => SymbolEqualityComparer.Default.Equals(branch.Target, loop.ExitLabel),
+                _ => false,
+            };
+            if (exits && !IsInside(operation, excluded) && !InNestedFunction(operation, region))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Does the condition test an HTTP outcome: <c>IsSuccessStatusCode</c>, <c>StatusCode</c>, an <c>HttpStatusCode</c>, 429?</summary>
+    private static bool IsStatusCheck(IOperation condition, RetrySymbols symbols)
+    {
+        foreach (var operation in condition.DescendantsAndSelf())
+        {
+            switch (operation)
+            {
+                case IPropertyReferenceOperation property when SymbolEqualityComparer.Default.Equals(property.Property.ContainingType, symbols.HttpResponseMessage):
+                case IFieldReferenceOperation field when SymbolEqualityComparer.Default.Equals(field.Field.ContainingType, symbols.HttpStatusCode):
+                case ILiteralOperation { ConstantValue: { HasValue: true, Value: 429 } }:
+                    return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsInside(IOperation operation, IOperation? container)
+    {
+        for (var current = operation; current is not null && container is not null; current = current.Parent)
+        {
+            if (current == container)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool InNestedFunction(IOperation operation, IOperation region)
+    {
+        for (var current = operation.Parent; current is not null && current != region; current = current.Parent)
+        {
+            if (current is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}

@@ -1,0 +1,162 @@
+using System;
+using System.Collections.Generic;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace RetryAnalyzers.Internal;
+
+/// <summary>Polly v7 <c>WaitAndRetry*</c> calls and Polly.Contrib.WaitAndRetry's <c>Backoff.ConstantBackoff</c>.</summary>
+internal static class PollyV7Retries
+{
+    public static RetrySite? Analyze(IInvocationOperation invocation, RetrySymbols symbols)
+    {
+        var method = invocation.TargetMethod;
+        if (SymbolEqualityComparer.Default.Equals(method.ContainingType, symbols.ContribBackoff))
+        {
+            return method.Name == "ConstantBackoff" ? ConstantBackoff(invocation, symbols) : null;
+        }
+
+        if (!method.Name.StartsWith("WaitAndRetry", StringComparison.Ordinal) || !symbols.IsPollyV7RetrySyntax(method.ContainingType))
+        {
+            return null;
+        }
+
+        foreach (var argument in invocation.Arguments)
+        {
+            switch (argument.Parameter?.Name)
+            {
+                case "sleepDurationProvider":
+                    return SleepDurationProvider(argument.Value, symbols);
+                case "sleepDurations":
+                    return SleepDurations(argument.Value, symbols);
+            }
+        }
+
+        return null;
+    }
+
+    // WaitAndRetryAsync(3, _ => TimeSpan.FromSeconds(1)): the provider ignores the attempt.
+    private static RetrySite? SleepDurationProvider(IOperation value, RetrySymbols symbols)
+    {
+        if (value.WithoutConversions() is not IDelegateCreationOperation { Target: IAnonymousFunctionOperation lambda } ||
+            lambda.Symbol.Parameters.Length == 0)
+        {
+            return null; // a method group or a delegate variable: not followed
+        }
+
+        var returned = SingleReturnedValue(lambda);
+        if (returned is null)
+        {
+            return null;
+        }
+
+        var scope = new AttemptScope(lambda.Body, lambda.Symbol.Parameters[0], lambda.Symbol);
+        var delay = DelayClassifier.Classify(returned, scope, symbols);
+        return new RetrySite(RetryShape.PollyV7SleepProvider, delay, value.Syntax.GetLocation(), RetrySite.Describe(delay.Value, returned.Syntax));
+    }
+
+    // WaitAndRetryAsync(new[] { TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1) }): identical delays.
+    private static RetrySite? SleepDurations(IOperation value, RetrySymbols symbols)
+    {
+        var collection = value.WithoutConversions();
+        var elements = ElementsOf(collection);
+        if (elements is null || elements.Count < 2)
+        {
+            return null;
+        }
+
+        var scope = new AttemptScope(collection, attemptSymbol: null, containingLambda: null);
+        var first = DelayClassifier.Classify(elements[0], scope, symbols);
+        var kind = first.Kind;
+        double? previous = first.Value;
+        var allEqual = true;
+        var nonDecreasing = true;
+        for (var i = 1; i < elements.Count && kind == DelayKind.Constant; i++)
+        {
+            var element = DelayClassifier.Classify(elements[i], scope, symbols);
+            kind = element.Kind == DelayKind.Constant ? kind : first.CombineWith(element).Kind;
+            var equal = previous is { } p && element.Value is { } v ? p == v : elements[i].Syntax.IsEquivalentTo(elements[0].Syntax);
+            allEqual &= equal;
+            nonDecreasing &= previous is { } a && element.Value is { } b && b >= a;
+            previous = element.Value;
+        }
+
+        var delay = kind != DelayKind.Constant ? new DelayClass(kind, null)
+            : allEqual ? first
+            : nonDecreasing ? new DelayClass(DelayKind.Growing, null)
+            : DelayClass.Unknown;
+        return new RetrySite(RetryShape.PollyV7SleepDurations, delay, collection.Syntax.GetLocation(), RetrySite.Describe(first.Value, elements[0].Syntax));
+    }
+
+    private static RetrySite ConstantBackoff(IInvocationOperation invocation, RetrySymbols symbols)
+    {
+        var scope = new AttemptScope(invocation, attemptSymbol: null, containingLambda: null);
+        IOperation? delayArgument = null;
+        foreach (var argument in invocation.Arguments)
+        {
+            if (argument.Parameter?.Ordinal == 0)
+            {
+                delayArgument = argument.Value;
+            }
+        }
+
+        var value = delayArgument is null ? null : DelayClassifier.Classify(delayArgument, scope, symbols).Value;
+        return new RetrySite(
+            RetryShape.ContribConstantBackoff,
+            new DelayClass(DelayKind.Constant, value),
+            invocation.Syntax.GetLocation(),
+            RetrySite.Describe(value, delayArgument?.Syntax ?? invocation.Syntax));
+    }
+
+    private static IOperation? SingleReturnedValue(IAnonymousFunctionOperation lambda)
+    {
+        IOperation? returned = null;
+        foreach (var operation in lambda.Body.Descendants())
+        {
+            if (operation is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                return null; // nested functions: not followed
+            }
+
+            if (operation is IReturnOperation { ReturnedValue: { } value })
+            {
+                if (returned is not null)
+                {
+                    return null; // several exits: not a single delay expression
+                }
+
+                returned = value;
+            }
+        }
+
+        return returned;
+    }
+
+    private static IReadOnlyList<IOperation>? ElementsOf(IOperation collection)
+    {
+        if (collection is IArrayCreationOperation { Initializer: { } initializer })
+        {
+            return initializer.ElementValues;
+        }
+
+        // C# 12 collection expressions have no public IOperation in Roslyn 4.8: read their element operations.
+        if (collection.Syntax is CollectionExpressionSyntax syntax && collection.SemanticModel is { } model)
+        {
+            var elements = new List<IOperation>(syntax.Elements.Count);
+            foreach (var element in syntax.Elements)
+            {
+                if (element is not ExpressionElementSyntax expression || model.GetOperation(expression.Expression) is not { } operation)
+                {
+                    return null;
+                }
+
+                elements.Add(operation);
+            }
+
+            return elements;
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,170 @@
+using System.Collections.Generic;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Operations;
+using Microsoft.CodeAnalysis.Text;
+
+namespace RetryAnalyzers.Internal;
+
+/// <summary>
+/// Polly v8 <c>RetryStrategyOptions</c> / <c>RetryStrategyOptions&lt;T&gt;</c>: the effective backoff type, jitter and
+/// delay, read from the object initializer and from later assignments to the same local.
+/// </summary>
+internal static class PollyV8RetryOptions
+{
+    private const double PollyDefaultDelayMilliseconds = 2_000; // RetryConstants.DefaultBaseDelay
+
+    private enum Backoff
+    {
+        Constant = 0, // DelayBackoffType.Constant
+        Linear = 1,
+        Exponential = 2,
+    }
+
+    public static RetrySite? Analyze(IObjectCreationOperation creation, RetrySymbols symbols)
+    {
+        if (!symbols.IsRetryStrategyOptions(creation.Type, out var exactPollyType))
+        {
+            return null;
+        }
+
+        var assignments = new List<ISimpleAssignmentOperation>();
+        if (creation.Initializer is { } initializer)
+        {
+            foreach (var member in initializer.Initializers)
+            {
+                if (member is ISimpleAssignmentOperation assignment)
+                {
+                    assignments.Add(assignment);
+                }
+            }
+        }
+
+        // Polly's defaults (Constant, no jitter) only count when we can see every place the options are configured.
+        var defaultsVisible = exactPollyType && CollectLaterAssignments(creation, assignments);
+
+        IOperation? backoffAssignment = null;
+        Backoff? backoff = null;
+        bool? useJitter = null;
+        IOperation? delayValue = null;
+        foreach (var assignment in assignments)
+        {
+            var value = assignment.Value;
+            switch ((assignment.Target as IPropertyReferenceOperation)?.Property.Name)
+            {
+                case "DelayGenerator":
+                    if (value.WithoutConversions().ConstantValue is not { HasValue: true, Value: null })
+                    {
+                        return null; // a generator decides the delay (Retry-After, custom backoff)
+                    }
+
+                    break;
+                case "BackoffType":
+                    if (value.ConstantValue is not { HasValue: true, Value: int type } || (backoff is { } seen && (int)seen != type))
+                    {
+                        return null; // not a constant, or set to different values on different paths
+                    }
+
+                    backoff = (Backoff)type;
+                    backoffAssignment = assignment;
+                    break;
+                case "UseJitter":
+                    if (value.ConstantValue is not { HasValue: true, Value: bool jitter } || (useJitter is { } before && before != jitter))
+                    {
+                        return null;
+                    }
+
+                    useJitter = jitter;
+                    break;
+                case "Delay":
+                    delayValue = value;
+                    break;
+            }
+        }
+
+        if ((backoff ?? (defaultsVisible ? Backoff.Constant : null)) != Backoff.Constant ||
+            (useJitter ?? (exactPollyType ? false : null)) != false)
+        {
+            return null; // growing backoff, jittered, or a subclass whose defaults we do not know (HttpRetryStrategyOptions)
+        }
+
+        var location = backoffAssignment?.Syntax.GetLocation() ?? CreationLocation(creation.Syntax);
+        var scope = new AttemptScope(creation, attemptSymbol: null, containingLambda: null);
+        var delay = delayValue is null
+            ? new DelayClass(DelayKind.Constant, exactPollyType ? PollyDefaultDelayMilliseconds : null)
+            : DelayClassifier.Classify(delayValue, scope, symbols);
+        var text = delayValue is null
+            ? RetrySite.Describe(delay.Value, creation.Syntax) + (delay.Value is null ? string.Empty : " (Polly's default)")
+            : RetrySite.Describe(delay.Value, delayValue.Syntax);
+        return new RetrySite(RetryShape.PollyV8Options, new DelayClass(DelayKind.Constant, delay.Value), location, text);
+    }
+
+    /// <summary>
+    /// For <c>var options = new RetryStrategyOptions(); options.BackoffType = …;</c> adds the later assignments.
+    /// Returns false when the options may be configured where we cannot see (stored in a field, returned, passed to
+    /// anything but <c>AddRetry</c>).
+    /// </summary>
+    private static bool CollectLaterAssignments(IObjectCreationOperation creation, List<ISimpleAssignmentOperation> assignments)
+    {
+        var parent = creation.Parent;
+        while (parent is IConversionOperation)
+        {
+            parent = parent.Parent;
+        }
+
+        if (parent is IArgumentOperation { Parent: IInvocationOperation { TargetMethod.Name: "AddRetry" } })
+        {
+            return true;
+        }
+
+        if (parent is not IVariableInitializerOperation { Parent: IVariableDeclaratorOperation { Symbol: var local } })
+        {
+            return false;
+        }
+
+        var root = creation;
+        IOperation top = root;
+        while (top.Parent is not null)
+        {
+            top = top.Parent;
+        }
+
+        foreach (var operation in top.Descendants())
+        {
+            if (operation is not ILocalReferenceOperation reference || !SymbolEqualityComparer.Default.Equals(reference.Local, local))
+            {
+                continue;
+            }
+
+            switch (reference.Parent)
+            {
+                case IPropertyReferenceOperation { Parent: ISimpleAssignmentOperation assignment } property when assignment.Target == property:
+                    assignments.Add(assignment);
+                    break;
+                case IPropertyReferenceOperation:
+                    break; // a read such as options.MaxRetryAttempts
+                case IArgumentOperation { Parent: IInvocationOperation { TargetMethod.Name: "AddRetry" } }:
+                    break;
+                default:
+                    return false; // escapes: configured elsewhere, maybe
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>The short part of a creation: <c>new RetryStrategyOptions&lt;T&gt;()</c> without its initializer.</summary>
+    public static Location CreationLocation(SyntaxNode syntax)
+    {
+        switch (syntax)
+        {
+            case ObjectCreationExpressionSyntax explicitCreation:
+                var end = explicitCreation.ArgumentList?.Span.End ?? explicitCreation.Type.Span.End;
+                return Location.Create(syntax.SyntaxTree, TextSpan.FromBounds(explicitCreation.NewKeyword.SpanStart, end));
+            case ImplicitObjectCreationExpressionSyntax implicitCreation:
+                return Location.Create(syntax.SyntaxTree, TextSpan.FromBounds(implicitCreation.NewKeyword.SpanStart, implicitCreation.ArgumentList.Span.End));
+            default:
+                return syntax.GetLocation();
+        }
+    }
+}

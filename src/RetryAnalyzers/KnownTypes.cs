@@ -1,0 +1,36 @@
+namespace RetryAnalyzers;
+
+/// <summary>
+/// Metadata names of the types the rules recognise. The analyzers never reference Polly, the SDKs or the runtime
+/// library: they find these types by name in the user's compilation. A test checks every name against the real assembly.
+/// </summary>
+internal static class KnownTypes
+{
+    // Polly v7 (package Polly)
+    public const string PollyRetrySyntax = "Polly.RetrySyntax";
+    public const string PollyAsyncRetrySyntax = "Polly.AsyncRetrySyntax";
+    public const string PollyRetryTResultSyntax = "Polly.RetryTResultSyntax";
+    public const string PollyAsyncRetryTResultSyntax = "Polly.AsyncRetryTResultSyntax";
+
+    // Polly v8 (package Polly.Core)
+    public const string PollyRetryStrategyOptions = "Polly.Retry.RetryStrategyOptions";
+    public const string PollyRetryStrategyOptionsOfT = "Polly.Retry.RetryStrategyOptions`1";
+    public const string PollyDelayBackoffType = "Polly.DelayBackoffType";
+
+    // Polly.Contrib.WaitAndRetry
+    public const string ContribBackoff = "Polly.Contrib.WaitAndRetry.Backoff";
+
+    // BCL
+    public const string Task = "System.Threading.Tasks.Task";
+    public const string Thread = "System.Threading.Thread";
+    public const string TimeSpan = "System.TimeSpan";
+    public const string Math = "System.Math";
+    public const string Random = "System.Random";
+    public const string RandomNumberGenerator = "System.Security.Cryptography.RandomNumberGenerator";
+    public const string HttpResponseMessage = "System.Net.Http.HttpResponseMessage";
+    public const string HttpStatusCode = "System.Net.HttpStatusCode";
+
+    // RetryAnalyzers.Runtime (the bundled library the fixes rewrite onto)
+    public const string RuntimeJitteredBackoff = "RetryAnalyzers.Runtime.JitteredBackoff";
+    public const string RuntimeRetryBackoff = "RetryAnalyzers.Runtime.RetryBackoff";
+}
