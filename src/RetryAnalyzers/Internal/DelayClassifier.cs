@@ -281,13 +281,7 @@ internal static class DelayClassifier
 
     private static IOperation? FindInitializer(ILocalSymbol local, IOperation reference)
     {
-        var root = reference;
-        while (root.Parent is not null)
-        {
-            root = root.Parent;
-        }
-
-        foreach (var operation in root.Descendants())
+        foreach (var operation in reference.Root().Descendants())
         {
             if (operation is IVariableDeclaratorOperation declarator && SymbolEqualityComparer.Default.Equals(declarator.Symbol, local))
             {
@@ -326,22 +320,4 @@ internal static class DelayClassifier
         decimal m => (double)m,
         _ => null,
     };
-
-    public static IOperation WithoutConversions(this IOperation operation)
-    {
-        while (true)
-        {
-            switch (operation)
-            {
-                case IConversionOperation conversion:
-                    operation = conversion.Operand;
-                    break;
-                case IParenthesizedOperation parenthesized:
-                    operation = parenthesized.Operand;
-                    break;
-                default:
-                    return operation;
-            }
-        }
-    }
 }

@@ -28,20 +28,8 @@ internal static class PollyV8RetryOptions
             return null;
         }
 
-        var assignments = new List<ISimpleAssignmentOperation>();
-        if (creation.Initializer is { } initializer)
-        {
-            foreach (var member in initializer.Initializers)
-            {
-                if (member is ISimpleAssignmentOperation assignment)
-                {
-                    assignments.Add(assignment);
-                }
-            }
-        }
-
         // Polly's defaults (Constant, no jitter) only count when we can see every place the options are configured.
-        var defaultsVisible = exactPollyType && CollectLaterAssignments(creation, assignments);
+        var defaultsVisible = exactPollyType & CollectAssignments(creation, out var assignments);
 
         IOperation? backoffAssignment = null;
         Backoff? backoff = null;
@@ -100,6 +88,28 @@ internal static class PollyV8RetryOptions
     }
 
     /// <summary>
+    /// The property assignments that configure the options: those of the object initializer, then, for
+    /// <c>var options = new RetryStrategyOptions(); options.BackoffType = …;</c>, the later ones. Returns false when the
+    /// options may also be configured where we cannot see (stored in a field, returned, passed to anything but <c>AddRetry</c>).
+    /// </summary>
+    public static bool CollectAssignments(IObjectCreationOperation creation, out List<ISimpleAssignmentOperation> assignments)
+    {
+        assignments = new List<ISimpleAssignmentOperation>();
+        if (creation.Initializer is { } initializer)
+        {
+            foreach (var member in initializer.Initializers)
+            {
+                if (member is ISimpleAssignmentOperation assignment)
+                {
+                    assignments.Add(assignment);
+                }
+            }
+        }
+
+        return CollectLaterAssignments(creation, assignments);
+    }
+
+    /// <summary>
     /// For <c>var options = new RetryStrategyOptions(); options.BackoffType = …;</c> adds the later assignments.
     /// Returns false when the options may be configured where we cannot see (stored in a field, returned, passed to
     /// anything but <c>AddRetry</c>).
@@ -122,14 +132,7 @@ internal static class PollyV8RetryOptions
             return false;
         }
 
-        var root = creation;
-        IOperation top = root;
-        while (top.Parent is not null)
-        {
-            top = top.Parent;
-        }
-
-        foreach (var operation in top.Descendants())
+        foreach (var operation in creation.Root().Descendants())
         {
             if (operation is not ILocalReferenceOperation reference || !SymbolEqualityComparer.Default.Equals(reference.Local, local))
             {

@@ -1,0 +1,641 @@
+using System.Threading.Tasks;
+using Microsoft.CodeAnalysis.Testing;
+using RetryAnalyzers.CodeFixes;
+using RetryAnalyzers.Rules;
+using Verify = RetryAnalyzers.Tests.Verifiers.CSharpVerifier<RetryAnalyzers.Rules.RA0001FixedDelayRetryAnalyzer, RetryAnalyzers.CodeFixes.RA0001FixedDelayRetryCodeFix>;
+
+namespace RetryAnalyzers.Tests.Rules;
+
+public sealed class RA0001FixedDelayRetryTests
+{
+    private const string Usings = """
+        using System;
+        using System.Collections.Generic;
+        using System.Net;
+        using System.Net.Http;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Polly;
+        using Polly.Contrib.WaitAndRetry;
+        using Polly.Retry;
+
+        """;
+
+    private static Task Analyze(string body) => Verify.VerifyAnalyzerAsync(Usings + body);
+
+    // ---------------------------------------------------------------- Valid (no diagnostic)
+
+    [Theory]
+    [InlineData("attempt => TimeSpan.FromSeconds(Math.Pow(2, attempt))")]
+    [InlineData("attempt => TimeSpan.FromMilliseconds(100 * (1 << attempt))")]
+    [InlineData("attempt => TimeSpan.FromSeconds(attempt)")]
+    [InlineData("attempt => TimeSpan.FromSeconds(1) + TimeSpan.FromMilliseconds(Random.Shared.Next(0, 500))")]
+    [InlineData("attempt => TimeSpan.FromMilliseconds(new Random().Next(500, 1500))")]
+    [InlineData("attempt => ComputeDelay(attempt)")]
+    [InlineData("ComputeDelay")]
+    public Task PollyV7_ProviderThatGrowsOrIsJitteredOrOpaque_NoDiagnostic(string provider) => Analyze($$"""
+        class C
+        {
+            static TimeSpan ComputeDelay(int attempt) => TimeSpan.FromSeconds(1);
+            void M() => Policy.Handle<HttpRequestException>().WaitAndRetryAsync(3, {{provider}});
+        }
+        """);
+
+    [Fact]
+    public Task PollyV7_ProviderReadingRetryAfterFromOutcome_NoDiagnostic() => Analyze("""
+        class C
+        {
+            void M() => Policy<HttpResponseMessage>
+                .HandleResult(r => r.StatusCode == HttpStatusCode.TooManyRequests)
+                .WaitAndRetryAsync(
+                    3,
+                    (attempt, outcome, context) => outcome.Result?.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1),
+                    (outcome, delay, attempt, context) => Task.CompletedTask);
+        }
+        """);
+
+    [Theory]
+    [InlineData("Backoff.DecorrelatedJitterBackoffV2(TimeSpan.FromSeconds(1), 5)")]
+    [InlineData("Backoff.ExponentialBackoff(TimeSpan.FromSeconds(1), 5)")]
+    [InlineData("new[] { TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(4) }")]
+    [InlineData("new[] { TimeSpan.FromSeconds(1) }")]
+    public Task PollyV7_SleepDurationsThatAreNotConstant_NoDiagnostic(string durations) => Analyze($$"""
+        class C
+        {
+            void M() => Policy.Handle<HttpRequestException>().WaitAndRetryAsync({{durations}});
+        }
+        """);
+
+    [Theory]
+    [InlineData("new RetryStrategyOptions { BackoffType = DelayBackoffType.Exponential, UseJitter = true }")]
+    [InlineData("new RetryStrategyOptions { BackoffType = DelayBackoffType.Exponential }")]
+    [InlineData("new RetryStrategyOptions { BackoffType = DelayBackoffType.Linear }")]
+    [InlineData("new RetryStrategyOptions { UseJitter = true }")]
+    [InlineData("new RetryStrategyOptions { DelayGenerator = static args => new ValueTask<TimeSpan?>(TimeSpan.FromSeconds(args.AttemptNumber)) }")]
+    [InlineData("new RetryStrategyOptions { BackoffType = Configured }")]
+    [InlineData("new RetryAnalyzers.Runtime.JitteredRetryStrategyOptions()")]
+    [InlineData("new ExponentialOptions()")]
+    public Task PollyV8_OptionsThatGrowJitterOrAreUnknown_NoDiagnostic(string options) => Analyze($$"""
+        class ExponentialOptions : RetryStrategyOptions
+        {
+            public ExponentialOptions() { BackoffType = DelayBackoffType.Exponential; UseJitter = true; }
+        }
+
+        class C
+        {
+            static DelayBackoffType Configured { get; set; } = DelayBackoffType.Exponential;
+            ResiliencePipeline M() => new ResiliencePipelineBuilder().AddRetry({{options}}).Build();
+        }
+        """);
+
+    [Fact]
+    public Task PollyV8_DefaultOptionsThatEscapeOrAreConfiguredLater_NoDiagnostic() => Analyze("""
+        class C
+        {
+            RetryStrategyOptions _options = new RetryStrategyOptions();
+
+            static RetryStrategyOptions Create() => new RetryStrategyOptions { MaxRetryAttempts = 5 };
+
+            ResiliencePipeline Later()
+            {
+                var options = new RetryStrategyOptions();
+                options.BackoffType = DelayBackoffType.Exponential;
+                options.UseJitter = true;
+                return new ResiliencePipelineBuilder().AddRetry(options).Build();
+            }
+
+            ResiliencePipeline Configured(Action<RetryStrategyOptions> configure)
+            {
+                var options = new RetryStrategyOptions();
+                configure(options);
+                return new ResiliencePipelineBuilder().AddRetry(options).Build();
+            }
+        }
+        """);
+
+    [Fact]
+    public Task PollingLoopAndDebounce_NoDiagnostic() => Analyze("""
+        class C
+        {
+            async Task<string> PollAsync(HttpClient http, CancellationToken ct)
+            {
+                while (true)
+                {
+                    var status = await http.GetStringAsync("https://example.test/job", ct);
+                    if (status == "done")
+                    {
+                        return status;
+                    }
+
+                    await Task.Delay(1000, ct);
+                }
+            }
+
+            async Task DebounceAsync(Func<Task> save)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(300));
+                await save();
+            }
+        }
+        """);
+
+    [Fact]
+    public Task PeriodicWorkerThatLogsAndWaits_NoDiagnostic() => Analyze("""
+        class Worker
+        {
+            async Task RunAsync(Func<Task> work, CancellationToken ct)
+            {
+                while (!ct.IsCancellationRequested)
+                {
+                    try
+                    {
+                        await work();
+                    }
+                    catch (Exception ex)
+                    {
+                        Console.WriteLine(ex.Message);
+                        await Task.Delay(TimeSpan.FromSeconds(5), ct);
+                    }
+
+                    await Task.Delay(TimeSpan.FromMinutes(1), ct);
+                }
+            }
+        }
+        """);
+
+    [Theory]
+    [InlineData("await Task.Delay(100 * (1 << attempt));")]
+    [InlineData("await Task.Delay(TimeSpan.FromSeconds(Math.Pow(2, attempt)));")]
+    [InlineData("await Task.Delay(attempt * 250);")]
+    [InlineData("await Task.Delay(delay); delay *= 2;")]
+    [InlineData("await Task.Delay(1000 + Random.Shared.Next(0, 250));")]
+    [InlineData("await Task.Delay(NextDelay(attempt));")]
+    public Task RetryLoopWhoseDelayGrowsIsJitteredOrOpaque_NoDiagnostic(string wait) => Analyze($$"""
+        class C
+        {
+            static int NextDelay(int attempt) => 100;
+
+            async Task<string> GetAsync(HttpClient http)
+            {
+                var delay = 100;
+                for (var attempt = 0; attempt < 5; attempt++)
+                {
+                    try
+                    {
+                        return await http.GetStringAsync("https://example.test");
+                    }
+                    catch (HttpRequestException)
+                    {
+                        {{wait}}
+                    }
+                }
+
+                throw new InvalidOperationException();
+            }
+        }
+        """);
+
+    [Fact]
+    public Task DelayFromRetryAfterHeaderForeachAndLambda_NoDiagnostic() => Analyze("""
+        class C
+        {
+            async Task<HttpResponseMessage> SendAsync(HttpClient http)
+            {
+                while (true)
+                {
+                    var response = await http.GetAsync("https://example.test");
+                    if (response.StatusCode != HttpStatusCode.TooManyRequests)
+                    {
+                        return response;
+                    }
+
+                    await Task.Delay(response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1));
+                }
+            }
+
+            async Task<string> FailoverAsync(HttpClient http, string[] endpoints)
+            {
+                foreach (var endpoint in endpoints)
+                {
+                    try { return await http.GetStringAsync(endpoint); }
+                    catch (HttpRequestException) { await Task.Delay(1000); }
+                }
+
+                throw new InvalidOperationException();
+            }
+
+            void Background(HttpClient http)
+            {
+                for (var i = 0; i < 3; i++)
+                {
+                    try { http.GetStringAsync("https://example.test").Wait(); return; }
+                    catch (AggregateException) { _ = Task.Run(() => Task.Delay(1000)); }
+                }
+            }
+        }
+        """);
+
+    // ---------------------------------------------------------------- Diagnostics
+
+    [Theory]
+    [InlineData("WaitAndRetry", "_ => TimeSpan.FromSeconds(1)")]
+    [InlineData("WaitAndRetryAsync", "_ => TimeSpan.FromSeconds(1)")]
+    [InlineData("WaitAndRetryAsync", "attempt => TimeSpan.FromMilliseconds(600)")]
+    [InlineData("WaitAndRetryAsync", "attempt => RetryDelay")]
+    [InlineData("WaitAndRetryAsync", "attempt => { return TimeSpan.FromSeconds(2); }")]
+    public Task PollyV7_ProviderIgnoringTheAttempt_ReportsDiagnostic(string method, string provider) => Analyze($$"""
+        class C
+        {
+            static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
+            void M() => Policy.Handle<HttpRequestException>().{{method}}(3, {|RA0001:{{provider}}|});
+        }
+        """);
+
+    [Fact]
+    public Task PollyV7_ForeverAndGenericPolicies_ReportDiagnostics() => Analyze("""
+        class C
+        {
+            void M(TimeSpan configured)
+            {
+                Policy.Handle<HttpRequestException>().WaitAndRetryForever({|RA0001:_ => configured|});
+                Policy.Handle<HttpRequestException>().WaitAndRetryForeverAsync({|RA0001:_ => TimeSpan.FromSeconds(5)|});
+                Policy<HttpResponseMessage>.HandleResult(r => !r.IsSuccessStatusCode).WaitAndRetryAsync(3, {|RA0001:_ => TimeSpan.FromMilliseconds(600)|});
+            }
+        }
+        """);
+
+    [Fact]
+    public Task PollyV7_EqualDelaysAndConstantBackoff_ReportDiagnostics() => Analyze("""
+        class C
+        {
+            void M()
+            {
+                Policy.Handle<HttpRequestException>().WaitAndRetryAsync({|RA0001:new[] { TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1) }|});
+                Policy.Handle<HttpRequestException>().WaitAndRetry({|RA0001:new TimeSpan[] { TimeSpan.FromMilliseconds(500), TimeSpan.FromMilliseconds(500) }|});
+                Policy.Handle<HttpRequestException>().WaitAndRetryAsync({|RA0001:[TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2)]|});
+                Policy.Handle<HttpRequestException>().WaitAndRetryAsync({|RA0001:Backoff.ConstantBackoff(TimeSpan.FromSeconds(1), 5)|});
+            }
+        }
+        """);
+
+    [Fact]
+    public Task PollyV8_ConstantExplicitOrByDefault_ReportDiagnostics() => Analyze("""
+        class C
+        {
+            void M()
+            {
+                new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions { {|RA0001:BackoffType = DelayBackoffType.Constant|}, Delay = TimeSpan.FromSeconds(1) });
+                new ResiliencePipelineBuilder().AddRetry({|RA0001:new RetryStrategyOptions()|});
+                new ResiliencePipelineBuilder<HttpResponseMessage>().AddRetry({|RA0001:new RetryStrategyOptions<HttpResponseMessage>|}
+                {
+                    MaxRetryAttempts = 5,
+                });
+                new ResiliencePipelineBuilder<HttpResponseMessage>().AddRetry({|RA0001:new()|});
+                new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions { {|RA0001:BackoffType = DelayBackoffType.Constant|}, UseJitter = false });
+            }
+        }
+        """);
+
+    [Fact]
+    public Task PollyV8_ConstantSetByLaterAssignment_ReportsDiagnostic() => Analyze("""
+        class C
+        {
+            ResiliencePipeline<HttpResponseMessage> M()
+            {
+                var options = new RetryStrategyOptions<HttpResponseMessage>();
+                {|RA0001:options.BackoffType = DelayBackoffType.Constant|};
+                options.MaxRetryAttempts = 4;
+                return new ResiliencePipelineBuilder<HttpResponseMessage>().AddRetry(options).Build();
+            }
+        }
+        """);
+
+    [Fact]
+    public Task HandWrittenLoops_ReportDiagnostics() => Analyze("""
+        class C
+        {
+            const int DelayMs = 1000;
+            static readonly TimeSpan Pause = TimeSpan.FromSeconds(2);
+
+            async Task<string> CatchInFor(HttpClient http)
+            {
+                for (var attempt = 0; attempt < 3; attempt++)
+                {
+                    try { return await http.GetStringAsync("https://example.test"); }
+                    catch (HttpRequestException) { await {|RA0001:Task.Delay(DelayMs)|}; }
+                }
+
+                throw new InvalidOperationException();
+            }
+
+            HttpResponseMessage StatusInWhile(HttpClient http)
+            {
+                while (true)
+                {
+                    var response = http.Send(new HttpRequestMessage(HttpMethod.Get, "https://example.test"));
+                    if (response.IsSuccessStatusCode)
+                    {
+                        return response;
+                    }
+
+                    {|RA0001:Thread.Sleep(Pause)|};
+                }
+            }
+
+            async Task SwallowedInDo(Func<Task> call, TimeSpan wait)
+            {
+                var attempt = 0;
+                do
+                {
+                    try { await call(); break; }
+                    catch (Exception) { }
+                    await {|RA0001:Task.Delay(wait)|};
+                }
+                while (++attempt < 5);
+            }
+
+            async Task<HttpResponseMessage> ThrottledInIf(HttpClient http)
+            {
+                for (var i = 0; i < 4; i++)
+                {
+                    var response = await http.GetAsync("https://example.test");
+                    if ((int)response.StatusCode == 429)
+                    {
+                        await {|RA0001:Task.Delay(TimeSpan.FromMilliseconds(500))|};
+                        continue;
+                    }
+
+                    return response;
+                }
+
+                throw new InvalidOperationException();
+            }
+        }
+        """);
+
+    [Theory]
+    [InlineData("_ => TimeSpan.FromSeconds(1)", "1 s")]
+    [InlineData("_ => TimeSpan.FromMilliseconds(600)", "600 ms")]
+    [InlineData("_ => TimeSpan.FromMinutes(2)", "2 min")]
+    [InlineData("_ => RetryDelay", "'RetryDelay'")]
+    public Task Message_NamesTheDelay(string provider, string described) => Verify.VerifyAnalyzerAsync(
+        Usings + $$"""
+        class C
+        {
+            static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
+            void M() => Policy.Handle<HttpRequestException>().WaitAndRetryAsync(3, {|#0:{{provider}}|});
+        }
+        """,
+        Verify.Diagnostic("RA0001").WithLocation(0).WithArguments(described));
+
+    [Fact]
+    public Task Message_NamesPollysDefault() => Verify.VerifyAnalyzerAsync(
+        Usings + """
+        class C
+        {
+            void M() => new ResiliencePipelineBuilder().AddRetry({|#0:new RetryStrategyOptions()|});
+        }
+        """,
+        Verify.Diagnostic("RA0001").WithLocation(0).WithArguments("2 s (Polly's default)"));
+
+    // ---------------------------------------------------------------- CodeFix (each test also runs Fix All)
+
+    [Fact]
+    public Task PollyV7Provider_FixesToJitteredGetDelay() => Verify.VerifyCodeFixAsync(
+        """
+        using System;
+        using System.Net.Http;
+        using Polly;
+
+        class C
+        {
+            void M()
+            {
+                Policy.Handle<HttpRequestException>().WaitAndRetryAsync(3, {|RA0001:_ => TimeSpan.FromSeconds(1)|});
+                Policy.Handle<HttpRequestException>().WaitAndRetry(5, {|RA0001:(attempt, context) => TimeSpan.FromMilliseconds(600)|});
+            }
+        }
+        """,
+        """
+        using System;
+        using System.Net.Http;
+        using Polly;
+        using RetryAnalyzers.Runtime;
+
+        class C
+        {
+            void M()
+            {
+                Policy.Handle<HttpRequestException>().WaitAndRetryAsync(3, retryAttempt => JitteredBackoff.GetDelay(retryAttempt - 1, TimeSpan.FromSeconds(1)));
+                Policy.Handle<HttpRequestException>().WaitAndRetry(5, (attempt, context) => JitteredBackoff.GetDelay(attempt - 1, TimeSpan.FromMilliseconds(600)));
+            }
+        }
+        """);
+
+    [Fact]
+    public Task PollyV7EqualDelaysAndConstantBackoff_FixToJitteredDelays() => Verify.VerifyCodeFixAsync(
+        """
+        using System;
+        using System.Net.Http;
+        using Polly;
+        using Polly.Contrib.WaitAndRetry;
+
+        class C
+        {
+            void M()
+            {
+                Policy.Handle<HttpRequestException>().WaitAndRetryAsync({|RA0001:new[] { TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1) }|});
+                Policy.Handle<HttpRequestException>().WaitAndRetryAsync({|RA0001:Backoff.ConstantBackoff(TimeSpan.FromMilliseconds(250), retryCount: 4)|});
+            }
+        }
+        """,
+        """
+        using System;
+        using System.Net.Http;
+        using Polly;
+        using Polly.Contrib.WaitAndRetry;
+        using RetryAnalyzers.Runtime;
+
+        class C
+        {
+            void M()
+            {
+                Policy.Handle<HttpRequestException>().WaitAndRetryAsync(JitteredBackoff.Delays(TimeSpan.FromSeconds(1), 3));
+                Policy.Handle<HttpRequestException>().WaitAndRetryAsync(JitteredBackoff.Delays(TimeSpan.FromMilliseconds(250), 4));
+            }
+        }
+        """);
+
+    [Fact]
+    public Task PollyV8Options_FixToExponentialWithJitter() => Verify.VerifyCodeFixAsync(
+        """
+        using System;
+        using System.Net.Http;
+        using Polly;
+        using Polly.Retry;
+
+        class C
+        {
+            void M()
+            {
+                new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions { {|RA0001:BackoffType = DelayBackoffType.Constant|}, Delay = TimeSpan.FromSeconds(1), UseJitter = false });
+                new ResiliencePipelineBuilder().AddRetry({|RA0001:new RetryStrategyOptions()|});
+                new ResiliencePipelineBuilder<HttpResponseMessage>().AddRetry({|RA0001:new RetryStrategyOptions<HttpResponseMessage>|} { MaxRetryAttempts = 5 });
+            }
+        }
+        """,
+        """
+        using System;
+        using System.Net.Http;
+        using Polly;
+        using Polly.Retry;
+
+        class C
+        {
+            void M()
+            {
+                new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions { BackoffType = DelayBackoffType.Exponential, Delay = TimeSpan.FromSeconds(1), UseJitter = true });
+                new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions { BackoffType = DelayBackoffType.Exponential, UseJitter = true });
+                new ResiliencePipelineBuilder<HttpResponseMessage>().AddRetry(new RetryStrategyOptions<HttpResponseMessage> { MaxRetryAttempts = 5, BackoffType = DelayBackoffType.Exponential, UseJitter = true });
+            }
+        }
+        """);
+
+    [Fact]
+    public Task HandWrittenForLoops_FixToGetDelayWithTheCounter() => Verify.VerifyCodeFixAsync(
+        """
+        using System;
+        using System.Net.Http;
+        using System.Threading;
+        using System.Threading.Tasks;
+
+        class C
+        {
+            async Task<string> A(HttpClient http, CancellationToken ct)
+            {
+                for (var attempt = 0; attempt < 3; attempt++)
+                {
+                    try { return await http.GetStringAsync("https://example.test", ct); }
+                    catch (HttpRequestException) { await {|RA0001:Task.Delay(1000, ct)|}; }
+                }
+
+                throw new InvalidOperationException();
+            }
+
+            string B(HttpClient http)
+            {
+                for (int attempt = 1; attempt <= 3; attempt++)
+                {
+                    try { return http.GetStringAsync("https://example.test").Result; }
+                    catch (AggregateException) { {|RA0001:Thread.Sleep(TimeSpan.FromSeconds(2))|}; }
+                }
+
+                throw new InvalidOperationException();
+            }
+        }
+        """,
+        """
+        using System;
+        using System.Net.Http;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using RetryAnalyzers.Runtime;
+
+        class C
+        {
+            async Task<string> A(HttpClient http, CancellationToken ct)
+            {
+                for (var attempt = 0; attempt < 3; attempt++)
+                {
+                    try { return await http.GetStringAsync("https://example.test", ct); }
+                    catch (HttpRequestException) { await Task.Delay(JitteredBackoff.GetDelay(attempt, TimeSpan.FromMilliseconds(1000)), ct); }
+                }
+
+                throw new InvalidOperationException();
+            }
+
+            string B(HttpClient http)
+            {
+                for (int attempt = 1; attempt <= 3; attempt++)
+                {
+                    try { return http.GetStringAsync("https://example.test").Result; }
+                    catch (AggregateException) { Thread.Sleep(JitteredBackoff.GetDelay(attempt - 1, TimeSpan.FromSeconds(2))); }
+                }
+
+                throw new InvalidOperationException();
+            }
+        }
+        """);
+
+    [Fact]
+    public Task HandWrittenWhileLoop_FixesToRetryBackoffBeforeTheLoop() => Verify.VerifyCodeFixAsync(
+        """
+        using System;
+        using System.Net.Http;
+        using System.Threading.Tasks;
+
+        class C
+        {
+            const int DelayMs = 500;
+
+            async Task<HttpResponseMessage> SendAsync(HttpClient http)
+            {
+                while (true)
+                {
+                    var response = await http.GetAsync("https://example.test");
+                    if (response.IsSuccessStatusCode)
+                    {
+                        return response;
+                    }
+
+                    await {|RA0001:Task.Delay(DelayMs)|};
+                }
+            }
+        }
+        """,
+        """
+        using System;
+        using System.Net.Http;
+        using System.Threading.Tasks;
+        using RetryAnalyzers.Runtime;
+
+        class C
+        {
+            const int DelayMs = 500;
+
+            async Task<HttpResponseMessage> SendAsync(HttpClient http)
+            {
+                var retryBackoff = new RetryBackoff(TimeSpan.FromMilliseconds(DelayMs));
+                while (true)
+                {
+                    var response = await http.GetAsync("https://example.test");
+                    if (response.IsSuccessStatusCode)
+                    {
+                        return response;
+                    }
+
+                    await Task.Delay(retryBackoff.NextDelay());
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public async Task WithoutTheRuntimeLibrary_NoFixIsOffered()
+    {
+        const string Source = """
+            using System;
+            using System.Net.Http;
+            using Polly;
+
+            class C
+            {
+                void M() => Policy.Handle<HttpRequestException>().WaitAndRetryAsync(3, {|RA0001:_ => TimeSpan.FromSeconds(1)|});
+            }
+            """;
+        var test = new Verify.Test { TestCode = Source, FixedCode = Source };
+        test.TestState.AdditionalReferences.Clear();
+        test.FixedState.AdditionalReferences.Clear();
+        await test.RunAsync();
+    }
+}

@@ -1,0 +1,53 @@
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.CodeAnalysis.CodeFixes;
+using Microsoft.CodeAnalysis.CSharp.Testing;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Testing;
+
+namespace RetryAnalyzers.Tests.Verifiers;
+
+/// <summary>The official Analyzer.Testing / CodeFix.Testing verifiers, set up with our references.</summary>
+internal static class CSharpVerifier<TAnalyzer, TCodeFix>
+    where TAnalyzer : DiagnosticAnalyzer, new()
+    where TCodeFix : CodeFixProvider, new()
+{
+    public static DiagnosticResult Diagnostic(string id) => CSharpCodeFixVerifier<TAnalyzer, TCodeFix, DefaultVerifier>.Diagnostic(id);
+
+    /// <summary>Runs the analyzer; the markup (<c>[|…|]</c>, <c>{|RA0001:…|}</c>) gives the expected diagnostics.</summary>
+    public static Task VerifyAnalyzerAsync(string source, params DiagnosticResult[] expected)
+    {
+        var test = new Test { TestCode = source };
+        test.ExpectedDiagnostics.AddRange(expected);
+        return test.RunAsync(CancellationToken.None);
+    }
+
+    /// <summary>Applies the fix to every diagnostic one by one, then with Fix All in document, project and solution scope; both must give <paramref name="fixedSource"/>, which must compile.</summary>
+    public static Task VerifyCodeFixAsync(string source, string fixedSource, string? batchFixedSource = null)
+    {
+        var test = new Test { TestCode = source, FixedCode = fixedSource };
+        if (batchFixedSource is not null)
+        {
+            test.BatchFixedCode = batchFixedSource;
+        }
+
+        return test.RunAsync(CancellationToken.None);
+    }
+
+    /// <summary>The diagnostics of the markup must be reported and no fix offered for them.</summary>
+    public static Task VerifyNoFixAsync(string source)
+    {
+        var test = new Test { TestCode = source, FixedCode = source };
+        return test.RunAsync(CancellationToken.None);
+    }
+
+    public sealed class Test : CSharpCodeFixTest<TAnalyzer, TCodeFix, DefaultVerifier>
+    {
+        public Test()
+        {
+            ReferenceAssemblies = TestReferences.Net80WithPolly;
+            TestState.AdditionalReferences.Add(TestReferences.Runtime);
+            CodeActionEquivalenceKey = null;
+        }
+    }
+}
