@@ -5,9 +5,10 @@ namespace RetryAnalyzers.Runtime;
 
 /// <summary>
 /// Polly's decorrelated-jitter V2 formula (George Polevoy, Polly issue #530): with <c>t = attempt + U</c>,
-/// <c>g(t) = 2^t · tanh(√(4t))</c> and a delay of <c>(g(t) − g(previous t)) / 1.4 · baseDelay</c>. Medians fall
-/// near <c>baseDelay · 2^attempt</c>, delays are smooth rather than clamped, and a sequence telescopes, so the total
-/// wait after n retries stays below about <c>baseDelay · 2^n / 1.4</c>.
+/// <c>g(t) = 2^t · tanh(√(4t))</c> and a delay of <c>(g(t) − g(previous t)) / 1.4 · baseDelay</c>. Measured medians
+/// are about 0.9, 1.14, 2, 4, 8, 16 × baseDelay for attempts 0–5 (tanh damps the first step, then they double);
+/// delays are smooth rather than clamped, and a sequence telescopes, so the total wait after n retries stays below
+/// <c>baseDelay · 2^n / 1.4</c>.
 /// </summary>
 internal readonly struct DecorrelatedJitter
 {

@@ -1,0 +1,40 @@
+using System;
+using System.Linq;
+using System.Reflection;
+
+namespace RetryAnalyzers.Tests.Meta;
+
+/// <summary>The analyzers find types by metadata name; each name must exist in the real assembly it stands for.</summary>
+public sealed class KnownTypesTests
+{
+    public static TheoryData<string> Names()
+    {
+        var data = new TheoryData<string>();
+        foreach (var field in typeof(KnownTypes).GetFields(BindingFlags.Public | BindingFlags.Static).Where(f => f.IsLiteral))
+        {
+            data.Add((string)field.GetRawConstantValue()!);
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void MetadataName_ResolvesInTheRealAssembly(string metadataName)
+    {
+        Assembly[] assemblies =
+        [
+            typeof(Polly.Policy).Assembly,                           // Polly (v7 API)
+            typeof(Polly.ResiliencePipeline).Assembly,               // Polly.Core (v8)
+            typeof(Polly.Contrib.WaitAndRetry.Backoff).Assembly,     // Polly.Contrib.WaitAndRetry
+            typeof(RetryAnalyzers.Runtime.JitteredBackoff).Assembly, // our runtime library
+            typeof(System.Net.Http.HttpResponseMessage).Assembly,
+            typeof(System.Net.HttpStatusCode).Assembly,
+            typeof(System.Security.Cryptography.RandomNumberGenerator).Assembly,
+            typeof(object).Assembly,
+        ];
+
+        var found = assemblies.Select(a => a.GetType(metadataName, throwOnError: false)).FirstOrDefault(t => t is not null);
+        Assert.True(found is not null, $"{metadataName} is not a type of any referenced assembly");
+    }
+}
