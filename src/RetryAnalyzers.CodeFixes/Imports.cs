@@ -43,6 +43,11 @@ internal static class Imports
         editor.ReplaceNode(unit, (current, _) =>
         {
             var root = (CompilationUnitSyntax)current;
+            if (root.Usings.Any(u => u.Alias is null && u.Name?.ToString() == namespaceName))
+            {
+                return root; // another site of the same Fix All added it already
+            }
+
             var directive = SyntaxFactory.UsingDirective(SyntaxFactory.ParseName(namespaceName).WithLeadingTrivia(SyntaxFactory.Space));
             var index = 0;
             while (index < root.Usings.Count && Compare(root.Usings[index], namespaceName) < 0)

@@ -36,8 +36,12 @@ public sealed class RA0001FixedDelayRetryCodeFix : CodeFixProvider
     /// <inheritdoc />
     public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(RuleIds.FixedDelayRetry);
 
-    /// <inheritdoc />
-    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+    /// <summary>
+    /// Fix All applies every site of a document through one <see cref="DocumentEditor"/>, so the shared
+    /// <c>using</c> directive is added once and no site's edit is dropped as "overlapping" (which the batch fixer
+    /// does when several fixes touch the top of the file).
+    /// </summary>
+    public override FixAllProvider GetFixAllProvider() => FixAllProvider.Create(FixAllInDocumentAsync);
 
     /// <inheritdoc />
     public override async Task RegisterCodeFixesAsync(CodeFixContext context)
@@ -51,13 +55,7 @@ public sealed class RA0001FixedDelayRetryCodeFix : CodeFixProvider
 
         foreach (var diagnostic in context.Diagnostics)
         {
-            if (!diagnostic.Properties.TryGetValue(RetrySite.ShapeKey, out var shapeName) || !Enum.TryParse<RetryShape>(shapeName, out var shape))
-            {
-                continue;
-            }
-
-            var node = root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true);
-            var edit = RetryRewriter.Plan(shape, node, model, context.CancellationToken);
+            var edit = Plan(diagnostic, root, model, context.CancellationToken, out var shape);
             if (edit is null)
             {
                 continue;
@@ -70,6 +68,36 @@ public sealed class RA0001FixedDelayRetryCodeFix : CodeFixProvider
                 CodeAction.Create(title, ct => ApplyAsync(context.Document, edit, ct), EquivalenceKey),
                 diagnostic);
         }
+    }
+
+    private static Action<DocumentEditor>? Plan(Diagnostic diagnostic, SyntaxNode root, SemanticModel model, CancellationToken cancellationToken, out RetryShape shape)
+    {
+        shape = default;
+        if (!diagnostic.Properties.TryGetValue(RetrySite.ShapeKey, out var shapeName) || !Enum.TryParse(shapeName, out shape))
+        {
+            return null;
+        }
+
+        var node = root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true);
+        return RetryRewriter.Plan(shape, node, model, cancellationToken);
+    }
+
+    private static async Task<Document?> FixAllInDocumentAsync(FixAllContext context, Document document, ImmutableArray<Diagnostic> diagnostics)
+    {
+        if (context.CodeActionEquivalenceKey != EquivalenceKey)
+        {
+            return null;
+        }
+
+        var editor = await DocumentEditor.CreateAsync(document, context.CancellationToken).ConfigureAwait(false);
+        var model = editor.SemanticModel;
+        var root = editor.OriginalRoot;
+        foreach (var diagnostic in diagnostics)
+        {
+            Plan(diagnostic, root, model, context.CancellationToken, out _)?.Invoke(editor);
+        }
+
+        return editor.GetChangedDocument();
     }
 
     private static async Task<Document> ApplyAsync(Document document, Action<DocumentEditor> edit, CancellationToken cancellationToken)
