@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The main job: build + pack the RetryAnalyzers package, then build and run the demo against the packed package.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+echo "==> pack: artifacts/nupkg/"
+dotnet pack src/RetryAnalyzers.Package/RetryAnalyzers.Package.csproj -c Release -o artifacts/nupkg
+
+echo "==> demo build (references the packed package; its build shows the RA0001 warnings)"
+rm -rf artifacts/sample-packages/retryanalyzers
+dotnet build samples/RetryAnalyzers.Demo/RetryAnalyzers.Demo.csproj -c Release --no-incremental 2>&1 | tee artifacts/demo-build.log
+grep -q "warning RA0001" artifacts/demo-build.log || { echo "expected RA0001 warnings in the demo build" >&2; exit 1; }
+
+echo "==> demo run"
+dotnet run --project samples/RetryAnalyzers.Demo/RetryAnalyzers.Demo.csproj -c Release --no-build
