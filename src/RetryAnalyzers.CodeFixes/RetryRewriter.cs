@@ -21,30 +21,34 @@ internal static class RetryRewriter
 {
     private const string AttemptName = "retryAttempt";
     private const string BackoffName = "retryBackoff";
+    private const double DefaultCapMilliseconds = 30_000; // JitteredBackoff.DefaultMaxDelay
+    private static readonly Dictionary<ISymbol, double> NoBindings = new(SymbolEqualityComparer.Default);
 
-    public static Action<DocumentEditor>? Plan(RetryShape shape, SyntaxNode node, SemanticModel model, CancellationToken cancellationToken)
+    public static Action<DocumentEditor>? Plan(RetryShape shape, DelayKind kind, SyntaxNode node, SemanticModel model, CancellationToken cancellationToken)
     {
         var symbols = RetrySymbols.TryCreate(model.Compilation);
         var jittered = model.Compilation.GetTypeByMetadataName(KnownTypes.RuntimeJitteredBackoff);
-        if (symbols is null)
+        if (symbols is null || kind is not (DelayKind.Constant or DelayKind.Growing))
         {
             return null;
         }
 
+        var growing = kind == DelayKind.Growing;
         return shape switch
         {
-            RetryShape.PollyV8Options => PlanPollyV8Options(node, model, symbols, cancellationToken),
+            RetryShape.PollyV8Options => PlanPollyV8Options(node, model, symbols, keepBackoffType: growing, cancellationToken),
             _ when jittered is null => null, // the runtime library is not referenced
-            RetryShape.PollyV7SleepProvider => PlanSleepProvider(node, model, jittered),
-            RetryShape.PollyV7SleepDurations => PlanSleepDurations(node, model, jittered),
-            RetryShape.ContribConstantBackoff => PlanConstantBackoff(node, model, jittered, cancellationToken),
-            RetryShape.HandWrittenLoop => PlanLoop(node, model, symbols, jittered, cancellationToken),
+            RetryShape.PollyV7SleepProvider => PlanSleepProvider(node, model, symbols, jittered, growing, cancellationToken),
+            RetryShape.PollyV7SleepDurations => PlanSleepDurations(node, model, jittered, growing, cancellationToken),
+            RetryShape.ContribBackoff => PlanContribBackoff(node, model, jittered, cancellationToken),
+            RetryShape.HandWrittenLoop => PlanLoop(node, model, symbols, jittered, growing, cancellationToken),
             _ => null,
         };
     }
 
     // _ => TimeSpan.FromSeconds(1)  →  retryAttempt => JitteredBackoff.GetDelay(retryAttempt - 1, TimeSpan.FromSeconds(1))
-    private static Action<DocumentEditor>? PlanSleepProvider(SyntaxNode node, SemanticModel model, INamedTypeSymbol jittered)
+    // n => TimeSpan.FromSeconds(Math.Pow(2, n))  →  n => JitteredBackoff.GetDelay(n - 1, TimeSpan.FromSeconds(2))
+    private static Action<DocumentEditor>? PlanSleepProvider(SyntaxNode node, SemanticModel model, RetrySymbols symbols, INamedTypeSymbol jittered, bool growing, CancellationToken cancellationToken)
     {
         if (node is not LambdaExpressionSyntax lambda)
         {
@@ -64,18 +68,31 @@ internal static class RetryRewriter
             return null;
         }
 
+        // Polly v7 numbers retries from 1, the runtime from 0: the first delay is the provider's value at attempt 1.
+        GrowingDelay? schedule = null;
+        if (growing &&
+            (model.GetDeclaredSymbol(parameter, cancellationToken) is not { } attempt ||
+             (schedule = GrowingDelay.Create(returned, model, symbols.TimeSpan!, new[] { new AttemptBinding(attempt, 1, Literal(1)) }, cancellationToken)) is null))
+        {
+            return null;
+        }
+
         var name = parameter.Identifier.ValueText;
         var rename = name == "_" || string.IsNullOrEmpty(name);
         if (rename)
         {
-            name = UniqueName(model, lambda, AttemptName);
+            name = growing ? name : UniqueName(model, lambda, AttemptName);
+            rename = !growing;
         }
 
         return editor =>
         {
             var generator = editor.Generator;
-            var attempt = generator.SubtractExpression(generator.IdentifierName(name), generator.LiteralExpression(1));
-            editor.ReplaceNode(returned, Call(editor, model, lambda, jittered, "GetDelay", attempt, returned.WithoutTrivia()).WithTriviaFrom(returned));
+            var attemptNumber = generator.SubtractExpression(generator.IdentifierName(name), generator.LiteralExpression(1));
+            var arguments = schedule is null
+                ? new[] { attemptNumber, returned.WithoutTrivia() }
+                : schedule.Arguments(generator, attemptNumber);
+            editor.ReplaceNode(returned, Call(editor, model, lambda, jittered, "GetDelay", arguments).WithTriviaFrom(returned));
             if (rename)
             {
                 editor.ReplaceNode(parameter, parameter.WithIdentifier(SyntaxFactory.Identifier(name).WithTriviaFrom(parameter.Identifier)));
@@ -83,8 +100,8 @@ internal static class RetryRewriter
         };
     }
 
-    // new[] { d, d, d }  →  JitteredBackoff.Delays(d, 3)
-    private static Action<DocumentEditor>? PlanSleepDurations(SyntaxNode node, SemanticModel model, INamedTypeSymbol jittered)
+    // new[] { d, d, d }  →  JitteredBackoff.Delays(d, 3);  new[] { 1 s, 2 s, 4 s }  →  JitteredBackoff.Delays(1 s, 3)
+    private static Action<DocumentEditor>? PlanSleepDurations(SyntaxNode node, SemanticModel model, INamedTypeSymbol jittered, bool growing, CancellationToken cancellationToken)
     {
         var elements = node switch
         {
@@ -99,20 +116,32 @@ internal static class RetryRewriter
             return null;
         }
 
-        return editor => editor.ReplaceNode(
-            node,
-            Call(editor, model, node, jittered, "Delays", elements[0].WithoutTrivia(), editor.Generator.LiteralExpression(elements.Count)).WithTriviaFrom(node));
+        // A growing array's last (longest) delay is its cap; keep it when it is beyond the runtime's default cap.
+        var last = growing && model.GetOperation(elements[elements.Count - 1], cancellationToken) is { } lastDelay &&
+                   DelayEvaluator.Evaluate(lastDelay, NoBindings) is { } lastMs && lastMs > DefaultCapMilliseconds
+            ? elements[elements.Count - 1].WithoutTrivia()
+            : null;
+        return editor =>
+        {
+            var arguments = new List<SyntaxNode> { elements[0].WithoutTrivia(), editor.Generator.LiteralExpression(elements.Count) };
+            if (last is not null)
+            {
+                arguments.Add(last);
+            }
+
+            editor.ReplaceNode(node, Call(editor, model, node, jittered, "Delays", arguments.ToArray()).WithTriviaFrom(node));
+        };
     }
 
-    // Backoff.ConstantBackoff(d, n)  →  JitteredBackoff.Delays(d, n)
-    private static Action<DocumentEditor>? PlanConstantBackoff(SyntaxNode node, SemanticModel model, INamedTypeSymbol jittered, CancellationToken cancellationToken)
+    // Backoff.ConstantBackoff(d, n), Backoff.ExponentialBackoff(d, n, …), Backoff.LinearBackoff(d, n, …)  →  JitteredBackoff.Delays(d, n)
+    private static Action<DocumentEditor>? PlanContribBackoff(SyntaxNode node, SemanticModel model, INamedTypeSymbol jittered, CancellationToken cancellationToken)
     {
         if (node is not InvocationExpressionSyntax invocation || model.GetOperation(invocation, cancellationToken) is not IInvocationOperation operation)
         {
             return null;
         }
 
-        var delay = operation.Arguments.FirstOrDefault(a => a.Parameter?.Name == "delay" && a.ArgumentKind == ArgumentKind.Explicit)?.Value.Syntax;
+        var delay = operation.Arguments.FirstOrDefault(a => a.Parameter?.Ordinal == 0 && a.ArgumentKind == ArgumentKind.Explicit)?.Value.Syntax;
         var count = operation.Arguments.FirstOrDefault(a => a.Parameter?.Name == "retryCount" && a.ArgumentKind == ArgumentKind.Explicit)?.Value.Syntax;
         if (delay is null || count is null)
         {
@@ -124,8 +153,9 @@ internal static class RetryRewriter
             Call(editor, model, invocation, jittered, "Delays", delay.WithoutTrivia(), count.WithoutTrivia()).WithTriviaFrom(invocation));
     }
 
-    // BackoffType = Constant (or Polly's default), no jitter  →  BackoffType = Exponential, UseJitter = true
-    private static Action<DocumentEditor>? PlanPollyV8Options(SyntaxNode node, SemanticModel model, RetrySymbols symbols, CancellationToken cancellationToken)
+    // RA0001: BackoffType = Constant (or Polly's default), no jitter  →  BackoffType = Exponential, UseJitter = true
+    // RA0002: BackoffType = Exponential or Linear, no jitter  →  the same backoff type, UseJitter = true
+    private static Action<DocumentEditor>? PlanPollyV8Options(SyntaxNode node, SemanticModel model, RetrySymbols symbols, bool keepBackoffType, CancellationToken cancellationToken)
     {
         var creationSyntax = CreationOf(node, model, cancellationToken);
         if (creationSyntax is null || symbols.DelayBackoffType is not { } backoffType ||
@@ -135,7 +165,9 @@ internal static class RetryRewriter
         }
 
         PollyV8RetryOptions.CollectAssignments(creation, out var assignments);
-        var backoffs = assignments.Where(a => IsProperty(a, "BackoffType")).Select(a => (AssignmentExpressionSyntax)a.Syntax).ToList();
+        var backoffs = keepBackoffType
+            ? new List<AssignmentExpressionSyntax>()
+            : assignments.Where(a => IsProperty(a, "BackoffType")).Select(a => (AssignmentExpressionSyntax)a.Syntax).ToList();
         var jitters = assignments.Where(a => IsProperty(a, "UseJitter")).Select(a => (AssignmentExpressionSyntax)a.Syntax).ToList();
 
         return editor =>
@@ -156,7 +188,7 @@ internal static class RetryRewriter
             }
 
             var missing = new List<ExpressionSyntax>();
-            if (backoffs.Count == 0)
+            if (backoffs.Count == 0 && !keepBackoffType)
             {
                 missing.Add(Member("BackoffType", (ExpressionSyntax)Exponential(null)));
             }
@@ -174,7 +206,7 @@ internal static class RetryRewriter
     }
 
     // A Task.Delay / Thread.Sleep in a retry loop: the argument becomes a jittered backoff delay.
-    private static Action<DocumentEditor>? PlanLoop(SyntaxNode node, SemanticModel model, RetrySymbols symbols, INamedTypeSymbol jittered, CancellationToken cancellationToken)
+    private static Action<DocumentEditor>? PlanLoop(SyntaxNode node, SemanticModel model, RetrySymbols symbols, INamedTypeSymbol jittered, bool growing, CancellationToken cancellationToken)
     {
         if (model.GetOperation(node, cancellationToken) is not IInvocationOperation invocation ||
             HandWrittenRetryLoops.DelayArgument(invocation, symbols) is not { } argument ||
@@ -190,69 +222,195 @@ internal static class RetryRewriter
             return null;
         }
 
-        SyntaxNode BaseDelay(SyntaxGenerator generator) => isTimeSpan
-            ? argumentSyntax.WithoutTrivia()
-            : generator.InvocationExpression(
-                generator.MemberAccessExpression(generator.TypeExpression(symbols.TimeSpan!).WithAdditionalAnnotations(Simplifier.Annotation), "FromMilliseconds"),
-                argumentSyntax.WithoutTrivia());
+        var attempt = AttemptExpression(loop, out var counter, out var start);
+        GrowingDelay? schedule = null;
+        var growingLocals = new List<ILocalSymbol>();
+        if (growing)
+        {
+            // The first delay: the counter at its start value, or each growing local at its initial value.
+            var bindings = new List<AttemptBinding>();
+            if (attempt is not null)
+            {
+                bindings.Add(new AttemptBinding(counter!, start, Literal(start)));
+            }
+            else if (!GrowingLocals(argument, loop, growingLocals, bindings))
+            {
+                return null;
+            }
 
-        var attempt = AttemptExpression(loop);
+            schedule = GrowingDelay.Create(argumentSyntax, model, symbols.TimeSpan!, bindings, cancellationToken);
+            if (schedule is null)
+            {
+                return null;
+            }
+        }
+
+        SyntaxNode[] Arguments(SyntaxGenerator generator, params SyntaxNode[] leading) => schedule is not null
+            ? schedule.Arguments(generator, leading)
+            : leading.Concat(new[]
+            {
+                isTimeSpan
+                    ? argumentSyntax.WithoutTrivia()
+                    : generator.InvocationExpression(
+                        generator.MemberAccessExpression(generator.TypeExpression(symbols.TimeSpan!).WithAdditionalAnnotations(Simplifier.Annotation), "FromMilliseconds"),
+                        argumentSyntax.WithoutTrivia()),
+            }).ToArray();
+
         if (attempt is not null)
         {
             return editor => editor.ReplaceNode(
                 argumentSyntax,
-                Call(editor, model, argumentSyntax, jittered, "GetDelay", attempt, BaseDelay(editor.Generator)).WithTriviaFrom(argumentSyntax));
+                Call(editor, model, argumentSyntax, jittered, "GetDelay", Arguments(editor.Generator, attempt)).WithTriviaFrom(argumentSyntax));
         }
 
         // No counter: a RetryBackoff before the loop hands out the sequence.
         var backoff = model.Compilation.GetTypeByMetadataName(KnownTypes.RuntimeRetryBackoff);
-        if (backoff is null || loop.Syntax is not StatementSyntax { Parent: BlockSyntax } loopStatement || !Hoistable(argument, loopStatement))
+        if (backoff is null || loop.Syntax is not StatementSyntax { Parent: BlockSyntax } loopStatement || !Hoistable(argument, loopStatement, growingLocals))
         {
             return null;
         }
 
         var name = UniqueName(model, loopStatement, BackoffName);
+        var deadCode = DeadGrowthStatements(growingLocals, argument, model, cancellationToken);
         return editor =>
         {
             var generator = editor.Generator;
             Imports.AddUsing(editor, backoff.ContainingNamespace.ToDisplayString());
             var declaration = (StatementSyntax)generator.LocalDeclarationStatement(
                 name,
-                generator.ObjectCreationExpression(Imports.TypeName(generator, model, loopStatement.SpanStart, backoff), BaseDelay(generator)));
+                generator.ObjectCreationExpression(Imports.TypeName(generator, model, loopStatement.SpanStart, backoff), Arguments(generator)));
             editor.InsertBefore(loopStatement, declaration.WithAdditionalAnnotations(Formatter.Annotation));
             editor.ReplaceNode(
                 argumentSyntax,
                 generator.InvocationExpression(generator.MemberAccessExpression(generator.IdentifierName(name), "NextDelay")).WithTriviaFrom(argumentSyntax));
+            foreach (var statement in deadCode)
+            {
+                editor.RemoveNode(statement, SyntaxRemoveOptions.KeepNoTrivia);
+            }
         };
     }
 
-    /// <summary><c>i</c> for <c>for (int i = 0; …; i++)</c>, <c>i - k</c> for a constant start k; null when there is no plain counter.</summary>
-    private static ExpressionSyntax? AttemptExpression(ILoopOperation loop)
+    /// <summary>
+    /// The locals of the delay that grow in the loop (<c>delay *= 2</c>, <c>attempt++</c>), each bound to its initializer.
+    /// False when another kind of variable grows, or a growing local has no initializer before the loop.
+    /// </summary>
+    private static bool GrowingLocals(IOperation argument, ILoopOperation loop, List<ILocalSymbol> locals, List<AttemptBinding> bindings)
     {
-        var counter = HandWrittenRetryLoops.LoopCounter(loop);
+        var scope = new AttemptScope(loop, attemptSymbol: null, containingLambda: null);
+        foreach (var operation in argument.DescendantsAndSelf())
+        {
+            var symbol = AttemptScope.ReferencedSymbol(operation);
+            if (symbol is null || scope.WrittenBetweenAttempts(symbol) is not true || (symbol is ILocalSymbol seen && locals.Contains(seen)))
+            {
+                continue;
+            }
+
+            if (symbol is not ILocalSymbol local ||
+                local.DeclaringSyntaxReferences.Any(r => loop.Syntax.Span.Contains(r.Span)) ||
+                DelayClassifier.FindInitializer(local, argument) is not { Syntax: ExpressionSyntax initializer } value)
+            {
+                return false;
+            }
+
+            locals.Add(local);
+            bindings.Add(new AttemptBinding(local, DelayEvaluator.Evaluate(value, NoBindings), initializer));
+        }
+
+        return locals.Count > 0;
+    }
+
+    /// <summary>
+    /// Once the wait comes from the backoff, a local that only fed it (<c>var delay = 100;</c> … <c>delay *= 2;</c>) is dead:
+    /// its declaration and its update statements are removed. Nothing is removed if the local is read anywhere else.
+    /// </summary>
+    private static List<SyntaxNode> DeadGrowthStatements(List<ILocalSymbol> locals, IOperation argument, SemanticModel model, CancellationToken cancellationToken)
+    {
+        var dead = new List<SyntaxNode>();
+        foreach (var local in locals)
+        {
+            if (local.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(cancellationToken) is not VariableDeclaratorSyntax
+                {
+                    Parent: VariableDeclarationSyntax { Variables.Count: 1, Parent: LocalDeclarationStatementSyntax declaration },
+                } declarator ||
+                declarator.FirstAncestorOrSelf<MemberDeclarationSyntax>() is not { } member)
+            {
+                continue;
+            }
+
+            var updates = new List<SyntaxNode> { declaration };
+            var onlyFeedsTheDelay = true;
+            foreach (var identifier in member.DescendantNodes().OfType<IdentifierNameSyntax>())
+            {
+                if (identifier.Identifier.ValueText != local.Name ||
+                    argument.Syntax.Span.Contains(identifier.Span) ||
+                    !SymbolEqualityComparer.Default.Equals(model.GetSymbolInfo(identifier, cancellationToken).Symbol, local))
+                {
+                    continue;
+                }
+
+                // delay *= 2;  delay = delay * 2;  delay = Math.Min(delay * 2, max);  attempt++;
+                var statement = identifier.Parent is PostfixUnaryExpressionSyntax or PrefixUnaryExpressionSyntax
+                    ? identifier.Parent.Parent as ExpressionStatementSyntax
+                    : identifier.FirstAncestorOrSelf<AssignmentExpressionSyntax>() is { Parent: ExpressionStatementSyntax update } assignment &&
+                      IsSelfUpdate(assignment, local, model, cancellationToken)
+                        ? update
+                        : null;
+                if (statement is null || statement.Parent is not BlockSyntax)
+                {
+                    onlyFeedsTheDelay = false;
+                    break;
+                }
+
+                updates.Add(statement);
+            }
+
+            if (onlyFeedsTheDelay)
+            {
+                dead.AddRange(updates.Distinct());
+            }
+        }
+
+        return dead;
+    }
+
+    // delay = Math.Min(delay * 2, max): an update of the local from itself, with no call that could do anything else.
+    private static bool IsSelfUpdate(AssignmentExpressionSyntax assignment, ILocalSymbol local, SemanticModel model, CancellationToken cancellationToken)
+        => SymbolEqualityComparer.Default.Equals(model.GetSymbolInfo(assignment.Left, cancellationToken).Symbol, local) &&
+           assignment.Right.DescendantNodesAndSelf().OfType<InvocationExpressionSyntax>().All(call =>
+               model.GetSymbolInfo(call, cancellationToken).Symbol is IMethodSymbol { IsStatic: true, ContainingType.Name: "Math" or "TimeSpan" });
+
+    /// <summary><c>i</c> for <c>for (int i = 0; …; i++)</c>, <c>i - k</c> for a constant start k; null when there is no plain counter.</summary>
+    private static ExpressionSyntax? AttemptExpression(ILoopOperation loop, out ILocalSymbol? counter, out int start)
+    {
+        start = 0;
+        counter = HandWrittenRetryLoops.LoopCounter(loop);
         if (counter is null || new AttemptScope(((IForLoopOperation)loop).Body, null, null).WrittenBetweenAttempts(counter) is not null)
         {
             return null;
         }
 
         var declarator = ((IVariableDeclarationGroupOperation)((IForLoopOperation)loop).Before[0]).Declarations[0].Declarators[0];
-        if (declarator.Initializer?.Value.ConstantValue is not { HasValue: true, Value: int start })
+        if (declarator.Initializer?.Value.ConstantValue is not { HasValue: true, Value: int first })
         {
             return null;
         }
 
+        start = first;
         var name = SyntaxFactory.IdentifierName(counter.Name);
         return start == 0
             ? name
-            : SyntaxFactory.BinaryExpression(SyntaxKind.SubtractExpression, name, SyntaxFactory.LiteralExpression(SyntaxKind.NumericLiteralExpression, SyntaxFactory.Literal(start)));
+            : SyntaxFactory.BinaryExpression(SyntaxKind.SubtractExpression, name, Literal(start));
     }
 
-    /// <summary>Every local the delay reads is declared before the loop, so the expression can move in front of it.</summary>
-    private static bool Hoistable(IOperation argument, StatementSyntax loop)
+    private static LiteralExpressionSyntax Literal(int value)
+        => SyntaxFactory.LiteralExpression(SyntaxKind.NumericLiteralExpression, SyntaxFactory.Literal(value));
+
+    /// <summary>Every local the delay reads (but the growing ones, replaced by their initial values) is declared before the loop, so the expression can move in front of it.</summary>
+    private static bool Hoistable(IOperation argument, StatementSyntax loop, List<ILocalSymbol> growingLocals)
     {
         foreach (var operation in argument.DescendantsAndSelf())
         {
-            if (operation is ILocalReferenceOperation local &&
+            if (operation is ILocalReferenceOperation local && !growingLocals.Contains(local.Local) &&
                 local.Local.DeclaringSyntaxReferences.Any(r => loop.Span.Contains(r.Span)))
             {
                 return false;

@@ -16,6 +16,14 @@ internal static class Descriptors
         description: "A retry whose wait does not grow with the attempt keeps hitting a rate-limited provider in the same window, " +
                      "and clients that failed at the same moment retry at the same moment. Back off exponentially with jitter.");
 
+    public static readonly DiagnosticDescriptor RA0002RetryWithoutJitter = Create(
+        RuleIds.RetryWithoutJitter,
+        title: "Retry without jitter",
+        messageFormat: "The retry delay {0} grows with the attempt but has no jitter, so callers that failed together retry together; add jitter",
+        RuleCategories.Reliability,
+        description: "Exponential or linear backoff without randomness keeps every caller that failed at the same moment in lockstep: " +
+                     "they all come back at the same instant and collide again. Add jitter so the retries spread out.");
+
     private static DiagnosticDescriptor Create(string id, string title, string messageFormat, string category, string description)
         => new(
             id,

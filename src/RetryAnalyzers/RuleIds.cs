@@ -5,4 +5,7 @@ public static class RuleIds
 {
     /// <summary>Retry with a fixed delay.</summary>
     public const string FixedDelayRetry = "RA0001";
+
+    /// <summary>Retry whose delay grows but has no jitter.</summary>
+    public const string RetryWithoutJitter = "RA0002";
 }

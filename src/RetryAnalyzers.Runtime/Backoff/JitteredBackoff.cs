@@ -24,12 +24,15 @@ public static class JitteredBackoff
     /// <summary>The cap used when none is given: 30 s.</summary>
     public static readonly TimeSpan DefaultMaxDelay = TimeSpan.FromSeconds(30);
 
+    /// <summary>The cap used when none is given: <see cref="DefaultMaxDelay"/>, or the base delay if that is longer.</summary>
+    internal static TimeSpan DefaultCapFor(TimeSpan baseDelay) => baseDelay > DefaultMaxDelay ? baseDelay : DefaultMaxDelay;
+
     /// <summary>The delay before retry <paramref name="attempt"/> (0-based), capped at <see cref="DefaultMaxDelay"/> (or at <paramref name="baseDelay"/> if that is longer).</summary>
     /// <param name="attempt">0 for the first retry.</param>
     /// <param name="baseDelay">The median first delay.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="attempt"/> is negative or <paramref name="baseDelay"/> is not in (0, 1 day].</exception>
     public static TimeSpan GetDelay(int attempt, TimeSpan baseDelay)
-        => GetDelay(attempt, baseDelay, baseDelay > DefaultMaxDelay ? baseDelay : DefaultMaxDelay);
+        => GetDelay(attempt, baseDelay, DefaultCapFor(baseDelay));
 
     /// <summary>The delay before retry <paramref name="attempt"/> (0-based), never longer than <paramref name="maxDelay"/>.</summary>
     /// <param name="attempt">0 for the first retry.</param>
@@ -57,7 +60,7 @@ public static class JitteredBackoff
     /// <param name="retryCount">How many delays (retries).</param>
     /// <exception cref="ArgumentOutOfRangeException">An argument is out of range; the message names it.</exception>
     public static IEnumerable<TimeSpan> Delays(TimeSpan baseDelay, int retryCount)
-        => Delays(retryCount, new JitteredBackoffOptions { BaseDelay = baseDelay, MaxDelay = baseDelay > DefaultMaxDelay ? baseDelay : DefaultMaxDelay });
+        => Delays(retryCount, new JitteredBackoffOptions { BaseDelay = baseDelay, MaxDelay = DefaultCapFor(baseDelay) });
 
     /// <summary><paramref name="retryCount"/> jittered delays, never longer than <paramref name="maxDelay"/>.</summary>
     /// <param name="baseDelay">The median first delay.</param>
@@ -84,7 +87,7 @@ public static class JitteredBackoff
     /// <param name="cancellationToken">Cancels the wait; the task is then cancelled.</param>
     /// <returns>A task that completes after the delay.</returns>
     public static Task DelayAsync(int attempt, TimeSpan baseDelay, CancellationToken cancellationToken = default)
-        => DelayAsync(attempt, new JitteredBackoffOptions { BaseDelay = baseDelay, MaxDelay = baseDelay > DefaultMaxDelay ? baseDelay : DefaultMaxDelay }, cancellationToken);
+        => DelayAsync(attempt, new JitteredBackoffOptions { BaseDelay = baseDelay, MaxDelay = DefaultCapFor(baseDelay) }, cancellationToken);
 
     /// <summary>Waits the delay of retry <paramref name="attempt"/> (0-based) on <see cref="JitteredBackoffOptions.TimeProvider"/>.</summary>
     /// <param name="attempt">0 for the first retry.</param>

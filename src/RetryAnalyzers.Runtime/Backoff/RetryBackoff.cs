@@ -28,7 +28,16 @@ public sealed class RetryBackoff
     /// <param name="baseDelay">The median first delay.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="baseDelay"/> is not in (0, 1 day].</exception>
     public RetryBackoff(TimeSpan baseDelay)
-        : this(new JitteredBackoffOptions { BaseDelay = baseDelay, MaxDelay = baseDelay > JitteredBackoff.DefaultMaxDelay ? baseDelay : JitteredBackoff.DefaultMaxDelay })
+        : this(baseDelay, JitteredBackoff.DefaultCapFor(baseDelay))
+    {
+    }
+
+    /// <summary>A backoff with the given median first delay, never waiting longer than <paramref name="maxDelay"/>.</summary>
+    /// <param name="baseDelay">The median first delay.</param>
+    /// <param name="maxDelay">The cap.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An argument is out of range; the message names it.</exception>
+    public RetryBackoff(TimeSpan baseDelay, TimeSpan maxDelay)
+        : this(new JitteredBackoffOptions { BaseDelay = baseDelay, MaxDelay = maxDelay })
     {
     }
 

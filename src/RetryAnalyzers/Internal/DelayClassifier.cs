@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Operations;
 
 namespace RetryAnalyzers.Internal;
@@ -101,14 +102,36 @@ internal sealed class AttemptScope
         }
     }
 
-    // x = x * 2, x = x + x, x = x << 1
+    // x = x * 2, x = x + x, x = x << 1, x = Math.Min(x * 2, max), x = TimeSpan.FromTicks(x.Ticks * 2)
     private static bool SelfGrowing(ISimpleAssignmentOperation assignment)
     {
         var target = ReferencedSymbol(assignment.Target);
-        return target is not null &&
-               assignment.Value.WithoutConversions() is IBinaryOperation { OperatorKind: BinaryOperatorKind.Multiply or BinaryOperatorKind.Add or BinaryOperatorKind.LeftShift } binary &&
-               (SymbolEqualityComparer.Default.Equals(ReferencedSymbol(binary.LeftOperand.WithoutConversions()), target) ||
-                SymbolEqualityComparer.Default.Equals(ReferencedSymbol(binary.RightOperand.WithoutConversions()), target));
+        if (target is null)
+        {
+            return false;
+        }
+
+        var value = assignment.Value.WithoutConversions();
+        while (value is IInvocationOperation { TargetMethod: { Name: "Min" or "FromTicks" or "FromMilliseconds", IsStatic: true } } wrapper && wrapper.Arguments.Length >= 1)
+        {
+            value = wrapper.Arguments[0].Value.WithoutConversions();
+        }
+
+        return value is IBinaryOperation { OperatorKind: BinaryOperatorKind.Multiply or BinaryOperatorKind.Add or BinaryOperatorKind.LeftShift } binary &&
+               (ReadsSymbol(binary.LeftOperand, target) || ReadsSymbol(binary.RightOperand, target));
+    }
+
+    // x, or x.Ticks / x.TotalMilliseconds
+    private static bool ReadsSymbol(IOperation operand, ISymbol target)
+    {
+        var value = operand.WithoutConversions();
+        if (value is IPropertyReferenceOperation { Instance: { } instance } property && property.Property.ContainingType.SpecialType == SpecialType.None &&
+            property.Property.ContainingType.Name == "TimeSpan")
+        {
+            value = instance.WithoutConversions();
+        }
+
+        return SymbolEqualityComparer.Default.Equals(ReferencedSymbol(value), target);
     }
 
     public static ISymbol? ReferencedSymbol(IOperation operation) => operation switch
@@ -152,8 +175,9 @@ internal static class DelayClassifier
             case IObjectCreationOperation creation when SymbolEqualityComparer.Default.Equals(creation.Type, symbols.TimeSpan):
                 return CombineAll(creation.Arguments, scope, symbols, depth);
             case IBinaryOperation binary:
-                return Classify(binary.LeftOperand, scope, symbols, depth + 1)
-                    .CombineWith(Classify(binary.RightOperand, scope, symbols, depth + 1));
+                return ClassifyBinary(binary, scope, symbols, depth);
+            case IArrayElementReferenceOperation element:
+                return ClassifyArrayLookup(element, scope, symbols, depth);
             case IConditionalOperation { WhenFalse: not null } conditional:
                 return Classify(conditional.Condition, scope, symbols, depth + 1)
                     .CombineWith(Classify(conditional.WhenTrue, scope, symbols, depth + 1))
@@ -184,6 +208,83 @@ internal static class DelayClassifier
             default:
                 return DelayClass.Unknown;
         }
+    }
+
+    private static DelayClass ClassifyBinary(IBinaryOperation binary, AttemptScope scope, RetrySymbols symbols, int depth)
+    {
+        var left = Classify(binary.LeftOperand, scope, symbols, depth + 1);
+        var right = Classify(binary.RightOperand, scope, symbols, depth + 1);
+        var combined = left.CombineWith(right);
+        if (combined.Kind != DelayKind.Growing)
+        {
+            return combined;
+        }
+
+        // Only operators that keep "grows with the attempt" true: k * n, n + k, 1 << n, n / k. Not k - n, k / n, n % k.
+        return binary.OperatorKind switch
+        {
+            BinaryOperatorKind.Add or BinaryOperatorKind.Multiply or BinaryOperatorKind.LeftShift => combined,
+            BinaryOperatorKind.Subtract or BinaryOperatorKind.Divide or BinaryOperatorKind.RightShift when right.Kind == DelayKind.Constant => combined,
+            _ => DelayClass.Unknown,
+        };
+    }
+
+    // delays[attempt - 1] over a fixed array of non-decreasing constants: a lookup that grows.
+    private static DelayClass ClassifyArrayLookup(IArrayElementReferenceOperation element, AttemptScope scope, RetrySymbols symbols, int depth)
+    {
+        if (element.Indices.Length != 1 ||
+            Classify(element.Indices[0], scope, symbols, depth + 1).Kind != DelayKind.Growing ||
+            ArrayInitializer(element.ArrayReference) is not { ElementValues.Length: >= 2 } initializer)
+        {
+            return DelayClass.Unknown;
+        }
+
+        var constantScope = new AttemptScope(initializer, attemptSymbol: null, containingLambda: null);
+        double? previous = null;
+        var grows = false;
+        foreach (var value in initializer.ElementValues)
+        {
+            if (Classify(value, constantScope, symbols, depth + 1) is not { Kind: DelayKind.Constant, Value: { } current } ||
+                (previous is { } before && current < before))
+            {
+                return DelayClass.Unknown;
+            }
+
+            grows |= previous is { } last && current > last;
+            previous = current;
+        }
+
+        return grows ? new DelayClass(DelayKind.Growing, null) : new DelayClass(DelayKind.Constant, previous);
+    }
+
+    /// <summary>The initializer of a local or a <c>readonly</c> field (declared in the same file) that holds an array.</summary>
+    private static IArrayInitializerOperation? ArrayInitializer(IOperation array)
+    {
+        IOperation? value = null;
+        switch (array.WithoutConversions())
+        {
+            case ILocalReferenceOperation local:
+                value = FindInitializer(local.Local, array);
+                break;
+            case IFieldReferenceOperation { Field: { IsReadOnly: true } field } when array.SemanticModel is { } model:
+                foreach (var reference in field.DeclaringSyntaxReferences)
+                {
+                    if (reference.SyntaxTree == model.SyntaxTree &&
+                        reference.GetSyntax() is VariableDeclaratorSyntax { Initializer: { } equals } &&
+                        model.GetOperation(equals) is IFieldInitializerOperation initializer)
+                    {
+                        value = initializer.Value;
+                    }
+                }
+
+                break;
+        }
+
+        return value?.WithoutConversions() switch
+        {
+            IArrayCreationOperation creation => creation.Initializer,
+            _ => null,
+        };
     }
 
     private static DelayClass ClassifyProperty(IPropertyReferenceOperation property, AttemptScope scope, RetrySymbols symbols, int depth)
@@ -246,6 +347,12 @@ internal static class DelayClassifier
 
         if (SymbolEqualityComparer.Default.Equals(method.ContainingType, symbols.Math))
         {
+            if (method.Name == "Pow" && invocation.Arguments.Length == 2 &&
+                invocation.Arguments[0].Value.ConstantValue is { HasValue: true } powBase && ToDouble(powBase.Value) is not > 1)
+            {
+                return DelayClass.Unknown; // Math.Pow(0.5, attempt) shrinks
+            }
+
             // Math.Pow(2, attempt), Math.Min(delay, cap): the class of the arguments.
             var combined = CombineAll(invocation.Arguments, scope, symbols, depth);
             return combined.Kind == DelayKind.Constant ? DelayClass.ConstantUnknownValue : combined;
@@ -279,7 +386,7 @@ internal static class DelayClassifier
         return DelayClass.ConstantUnknownValue;
     }
 
-    private static IOperation? FindInitializer(ILocalSymbol local, IOperation reference)
+    public static IOperation? FindInitializer(ILocalSymbol local, IOperation reference)
     {
         foreach (var operation in reference.Root().Descendants())
         {

@@ -6,7 +6,7 @@ using Microsoft.CodeAnalysis.Operations;
 
 namespace RetryAnalyzers.Internal;
 
-/// <summary>Polly v7 <c>WaitAndRetry*</c> calls and Polly.Contrib.WaitAndRetry's <c>Backoff.ConstantBackoff</c>.</summary>
+/// <summary>Polly v7 <c>WaitAndRetry*</c> calls and Polly.Contrib.WaitAndRetry's jitter-free <c>Backoff</c> helpers.</summary>
 internal static class PollyV7Retries
 {
     public static RetrySite? Analyze(IInvocationOperation invocation, RetrySymbols symbols)
@@ -14,7 +14,12 @@ internal static class PollyV7Retries
         var method = invocation.TargetMethod;
         if (SymbolEqualityComparer.Default.Equals(method.ContainingType, symbols.ContribBackoff))
         {
-            return method.Name == "ConstantBackoff" ? ConstantBackoff(invocation, symbols) : null;
+            return method.Name switch
+            {
+                "ConstantBackoff" => ContribBackoff(invocation, DelayKind.Constant, symbols),
+                "ExponentialBackoff" or "LinearBackoff" => ContribBackoff(invocation, DelayKind.Growing, symbols),
+                _ => null, // DecorrelatedJitterBackoffV2 and AwsDecorrelatedJitterBackoff are jittered
+            };
         }
 
         if (!method.Name.StartsWith("WaitAndRetry", StringComparison.Ordinal) || !symbols.IsPollyV7RetrySyntax(method.ContainingType))
@@ -86,10 +91,11 @@ internal static class PollyV7Retries
             : allEqual ? first
             : nonDecreasing ? new DelayClass(DelayKind.Growing, null)
             : DelayClass.Unknown;
-        return new RetrySite(RetryShape.PollyV7SleepDurations, delay, collection.Syntax.GetLocation(), RetrySite.Describe(first.Value, elements[0].Syntax));
+        var text = RetrySite.Describe(first.Value, elements[0].Syntax);
+        return new RetrySite(RetryShape.PollyV7SleepDurations, delay, collection.Syntax.GetLocation(), delay.Kind == DelayKind.Growing ? "from " + text : text);
     }
 
-    private static RetrySite ConstantBackoff(IInvocationOperation invocation, RetrySymbols symbols)
+    private static RetrySite ContribBackoff(IInvocationOperation invocation, DelayKind kind, RetrySymbols symbols)
     {
         var scope = new AttemptScope(invocation, attemptSymbol: null, containingLambda: null);
         IOperation? delayArgument = null;
@@ -102,11 +108,12 @@ internal static class PollyV7Retries
         }
 
         var value = delayArgument is null ? null : DelayClassifier.Classify(delayArgument, scope, symbols).Value;
+        var text = RetrySite.Describe(value, delayArgument?.Syntax ?? invocation.Syntax);
         return new RetrySite(
-            RetryShape.ContribConstantBackoff,
-            new DelayClass(DelayKind.Constant, value),
+            RetryShape.ContribBackoff,
+            new DelayClass(kind, value),
             invocation.Syntax.GetLocation(),
-            RetrySite.Describe(value, delayArgument?.Syntax ?? invocation.Syntax));
+            kind == DelayKind.Constant ? text : "Backoff." + invocation.TargetMethod.Name + " from " + text);
     }
 
     private static IOperation? SingleReturnedValue(IAnonymousFunctionOperation lambda)

@@ -32,6 +32,7 @@ internal static class PollyV8RetryOptions
         var defaultsVisible = exactPollyType & CollectAssignments(creation, out var assignments);
 
         IOperation? backoffAssignment = null;
+        IOperation? jitterAssignment = null;
         Backoff? backoff = null;
         bool? useJitter = null;
         IOperation? delayValue = null;
@@ -63,6 +64,7 @@ internal static class PollyV8RetryOptions
                     }
 
                     useJitter = jitter;
+                    jitterAssignment = assignment;
                     break;
                 case "Delay":
                     delayValue = value;
@@ -70,13 +72,15 @@ internal static class PollyV8RetryOptions
             }
         }
 
-        if ((backoff ?? (defaultsVisible ? Backoff.Constant : null)) != Backoff.Constant ||
-            (useJitter ?? (exactPollyType ? false : null)) != false)
+        // Polly's own defaults (Constant, no jitter, 2 s) are known; a subclass's are not (HttpRetryStrategyOptions is
+        // exponential with jitter), so for a subclass only what the code sets counts.
+        var effectiveBackoff = backoff ?? (defaultsVisible ? Backoff.Constant : null);
+        var effectiveJitter = useJitter ?? (defaultsVisible ? false : null);
+        if (effectiveBackoff is null || effectiveJitter != false)
         {
-            return null; // growing backoff, jittered, or a subclass whose defaults we do not know (HttpRetryStrategyOptions)
+            return null; // jittered, or not known
         }
 
-        var location = backoffAssignment?.Syntax.GetLocation() ?? CreationLocation(creation.Syntax);
         var scope = new AttemptScope(creation, attemptSymbol: null, containingLambda: null);
         var delay = delayValue is null
             ? new DelayClass(DelayKind.Constant, exactPollyType ? PollyDefaultDelayMilliseconds : null)
@@ -84,7 +88,31 @@ internal static class PollyV8RetryOptions
         var text = delayValue is null
             ? RetrySite.Describe(delay.Value, creation.Syntax) + (delay.Value is null ? string.Empty : " (Polly's default)")
             : RetrySite.Describe(delay.Value, delayValue.Syntax);
-        return new RetrySite(RetryShape.PollyV8Options, new DelayClass(DelayKind.Constant, delay.Value), location, text);
+        if (effectiveBackoff == Backoff.Constant)
+        {
+            var location = (backoffAssignment ?? jitterAssignment)?.Syntax.GetLocation() ?? CreationLocation(creation.Syntax);
+            return new RetrySite(RetryShape.PollyV8Options, new DelayClass(DelayKind.Constant, delay.Value), location, text);
+        }
+
+        // Exponential or Linear without jitter: the squiggle goes on what to change, UseJitter = false, else the backoff type.
+        var growingLocation = (jitterAssignment ?? backoffAssignment)?.Syntax.GetLocation() ?? CreationLocation(creation.Syntax);
+        return new RetrySite(RetryShape.PollyV8Options, new DelayClass(DelayKind.Growing, delay.Value), growingLocation, "DelayBackoffType." + effectiveBackoff + " from " + text);
+    }
+
+    /// <summary>
+    /// For <c>options.BackoffType = …</c> / <c>options.UseJitter = …</c> on a local initialized with <c>new RetryStrategyOptions…</c>:
+    /// the site of that creation, so the caller can report it from the assignment it points at.
+    /// </summary>
+    public static RetrySite? AnalyzeLaterAssignment(ISimpleAssignmentOperation assignment, RetrySymbols symbols)
+    {
+        if (assignment.Target is not IPropertyReferenceOperation { Property.Name: "BackoffType" or "UseJitter", Instance: ILocalReferenceOperation local } ||
+            !symbols.IsRetryStrategyOptions(local.Type, out _) ||
+            DelayClassifier.FindInitializer(local.Local, assignment)?.WithoutConversions() is not IObjectCreationOperation creation)
+        {
+            return null;
+        }
+
+        return Analyze(creation, symbols);
     }
 
     /// <summary>

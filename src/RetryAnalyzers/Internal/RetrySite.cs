@@ -13,8 +13,8 @@ internal enum RetryShape
     /// <summary>Polly v7 <c>WaitAndRetry*(IEnumerable&lt;TimeSpan&gt;)</c> given an array of delays: the diagnostic is on the array.</summary>
     PollyV7SleepDurations,
 
-    /// <summary>Polly.Contrib.WaitAndRetry <c>Backoff.ConstantBackoff(…)</c>: the diagnostic is on the call.</summary>
-    ContribConstantBackoff,
+    /// <summary>Polly.Contrib.WaitAndRetry <c>Backoff.ConstantBackoff / ExponentialBackoff / LinearBackoff(…)</c>: the diagnostic is on the call.</summary>
+    ContribBackoff,
 
     /// <summary>Polly v8 <c>RetryStrategyOptions</c>: the diagnostic is on the <c>BackoffType</c> assignment or the creation.</summary>
     PollyV8Options,
@@ -65,9 +65,9 @@ internal readonly struct RetrySite
         }
 
         var text = expression.ToString();
-        if (text.Length > 40)
+        if (text.Length > 60)
         {
-            text = text.Substring(0, 37) + "...";
+            text = text.Substring(0, 57) + "...";
         }
 
         return "'" + text + "'";

@@ -2,7 +2,7 @@ using System.Threading.Tasks;
 using Microsoft.CodeAnalysis.Testing;
 using RetryAnalyzers.CodeFixes;
 using RetryAnalyzers.Rules;
-using Verify = RetryAnalyzers.Tests.Verifiers.CSharpVerifier<RetryAnalyzers.Rules.RA0001FixedDelayRetryAnalyzer, RetryAnalyzers.CodeFixes.RA0001FixedDelayRetryCodeFix>;
+using Verify = RetryAnalyzers.Tests.Verifiers.CSharpVerifier<RetryAnalyzers.Rules.RetryDelayAnalyzer, RetryAnalyzers.CodeFixes.RA0001FixedDelayRetryCodeFix>;
 
 namespace RetryAnalyzers.Tests.Rules;
 
@@ -21,7 +21,7 @@ public sealed class RA0001FixedDelayRetryTests
 
         """;
 
-    private static Task Analyze(string body) => Verify.VerifyAnalyzerAsync(Usings + body);
+    private static Task Analyze(string body) => Verify.VerifyRuleAsync(RuleIds.FixedDelayRetry, Usings + body);
 
     // ---------------------------------------------------------------- Valid (no diagnostic)
 

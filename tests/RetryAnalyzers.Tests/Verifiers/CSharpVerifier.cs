@@ -22,6 +22,25 @@ internal static class CSharpVerifier<TAnalyzer, TCodeFix>
         return test.RunAsync(CancellationToken.None);
     }
 
+    /// <summary>
+    /// Runs the analyzer for one rule only: the analyzer's other rules are disabled, so a test about RA0001 states
+    /// nothing about RA0002 (the cross-rule tests check both together).
+    /// </summary>
+    public static Task VerifyRuleAsync(string ruleId, string source, params DiagnosticResult[] expected)
+    {
+        var test = new Test { TestCode = source };
+        foreach (var descriptor in new TAnalyzer().SupportedDiagnostics)
+        {
+            if (descriptor.Id != ruleId)
+            {
+                test.DisabledDiagnostics.Add(descriptor.Id);
+            }
+        }
+
+        test.ExpectedDiagnostics.AddRange(expected);
+        return test.RunAsync(CancellationToken.None);
+    }
+
     /// <summary>Applies the fix to every diagnostic one by one, then with Fix All in document, project and solution scope; both must give <paramref name="fixedSource"/>, which must compile.</summary>
     public static Task VerifyCodeFixAsync(string source, string fixedSource, string? batchFixedSource = null)
     {
