@@ -80,9 +80,10 @@ internal sealed class GrowingDelay
             {
                 if (SymbolEqualityComparer.Default.Equals(symbol, binding.Symbol))
                 {
-                    substitutions[identifier] = binding.Syntax is LiteralExpressionSyntax or IdentifierNameSyntax or MemberAccessExpressionSyntax or InvocationExpressionSyntax
+                    ExpressionSyntax value = binding.Syntax is LiteralExpressionSyntax or IdentifierNameSyntax or MemberAccessExpressionSyntax or InvocationExpressionSyntax
                         ? binding.Syntax.WithoutTrivia()
                         : SyntaxFactory.ParenthesizedExpression(binding.Syntax.WithoutTrivia());
+                    substitutions[identifier] = value.WithTriviaFrom(identifier);
                 }
             }
         }

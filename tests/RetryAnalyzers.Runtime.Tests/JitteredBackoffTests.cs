@@ -142,6 +142,17 @@ public sealed class JitteredBackoffTests
     }
 
     [Fact]
+    public void RetryBackoff_WithACap_NeverWaitsLonger()
+    {
+        var cap = TimeSpan.FromMilliseconds(800);
+        var backoff = new RetryBackoff(TimeSpan.FromMilliseconds(100), cap);
+        var delays = Enumerable.Range(0, 200).Select(_ => backoff.NextDelay()).ToArray();
+
+        Assert.All(delays, delay => Assert.InRange(delay, TimeSpan.Zero, cap));
+        Assert.Contains(delays.Skip(20), delay => delay > TimeSpan.FromMilliseconds(400)); // it does grow towards the cap
+    }
+
+    [Fact]
     public async Task DelayAsync_WaitsOnTheInjectedClock()
     {
         var clock = new FakeTimeProvider();
@@ -179,6 +190,7 @@ public sealed class JitteredBackoffTests
         { () => JitteredBackoff.GetDelay(-1, Base), "attempt" },
         { () => JitteredBackoff.Delays(Base, -1), "retryCount" },
         { () => _ = new RetryBackoff(new JitteredBackoffOptions { MaxDelay = TimeSpan.Zero }), "MaxDelay" },
+        { () => _ = new RetryBackoff(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(1)), "MaxDelay" },
     };
 
     [Theory]

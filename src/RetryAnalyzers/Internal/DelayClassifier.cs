@@ -258,7 +258,7 @@ internal static class DelayClassifier
     }
 
     /// <summary>The initializer of a local or a <c>readonly</c> field (declared in the same file) that holds an array.</summary>
-    private static IArrayInitializerOperation? ArrayInitializer(IOperation array)
+    public static IArrayInitializerOperation? ArrayInitializer(IOperation array)
     {
         IOperation? value = null;
         switch (array.WithoutConversions())

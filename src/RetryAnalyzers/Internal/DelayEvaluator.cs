@@ -70,8 +70,14 @@ internal static class DelayEvaluator
                     : null;
             case IFieldReferenceOperation { Field: { IsStatic: true, Name: "Zero" } field } when field.ContainingType.Name == "TimeSpan":
                 return 0;
-            case ILocalReferenceOperation local when DelayClassifier.FindInitializer(local.Local, operation) is { } initializer:
-                return Evaluate(initializer, bindings, depth + 1);
+            case IArrayElementReferenceOperation { Indices.Length: 1 } element:
+                return Evaluate(element.Indices[0], bindings, depth + 1) is { } index &&
+                       DelayClassifier.ArrayInitializer(element.ArrayReference) is { } initializer &&
+                       index >= 0 && index < initializer.ElementValues.Length && index == Math.Floor(index)
+                    ? Evaluate(initializer.ElementValues[(int)index], bindings, depth + 1)
+                    : null;
+            case ILocalReferenceOperation local when DelayClassifier.FindInitializer(local.Local, operation) is { } localInitializer:
+                return Evaluate(localInitializer, bindings, depth + 1);
             default:
                 return null;
         }

@@ -388,9 +388,11 @@ public sealed class RA0002RetryWithoutJitterTests
         class C
         {
             static readonly TimeSpan BaseDelay = TimeSpan.FromMilliseconds(500);
+            static readonly TimeSpan[] Steps = { TimeSpan.FromMilliseconds(300), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30) };
 
             void M()
             {
+                Policy.Handle<HttpRequestException>().WaitAndRetryAsync(3, {|RA0002:attempt => Steps[attempt - 1]|});
                 Policy.Handle<HttpRequestException>().WaitAndRetryAsync(3, {|RA0002:attempt => TimeSpan.FromSeconds(Math.Pow(2, attempt))|});
                 Policy.Handle<HttpRequestException>().WaitAndRetryAsync(3, {|RA0002:n => TimeSpan.FromMilliseconds(100 * (1 << n))|});
                 Policy.Handle<HttpRequestException>().WaitAndRetryAsync(8, {|RA0002:n => TimeSpan.FromSeconds(Math.Min(Math.Pow(2, n), 60))|});
@@ -407,9 +409,11 @@ public sealed class RA0002RetryWithoutJitterTests
         class C
         {
             static readonly TimeSpan BaseDelay = TimeSpan.FromMilliseconds(500);
+            static readonly TimeSpan[] Steps = { TimeSpan.FromMilliseconds(300), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30) };
 
             void M()
             {
+                Policy.Handle<HttpRequestException>().WaitAndRetryAsync(3, attempt => JitteredBackoff.GetDelay(attempt - 1, TimeSpan.FromMilliseconds(300)));
                 Policy.Handle<HttpRequestException>().WaitAndRetryAsync(3, attempt => JitteredBackoff.GetDelay(attempt - 1, TimeSpan.FromSeconds(2)));
                 Policy.Handle<HttpRequestException>().WaitAndRetryAsync(3, n => JitteredBackoff.GetDelay(n - 1, TimeSpan.FromMilliseconds(200)));
                 Policy.Handle<HttpRequestException>().WaitAndRetryAsync(8, n => JitteredBackoff.GetDelay(n - 1, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(60)));
