@@ -68,6 +68,11 @@ internal static class RetryRewriter
             return null;
         }
 
+        if (!growing && IsKnownNonPositive(returned, model, cancellationToken))
+        {
+            return null;
+        }
+
         // Polly v7 numbers retries from 1, the runtime from 0: the first delay is the provider's value at attempt 1.
         GrowingDelay? schedule = null;
         if (growing &&
@@ -111,7 +116,7 @@ internal static class RetryRewriter
                 => collection.Elements.Cast<ExpressionElementSyntax>().Select(e => e.Expression).ToList(),
             _ => null,
         };
-        if (elements is not { Count: > 0 })
+        if (elements is not { Count: > 0 } || IsKnownNonPositive(elements[0], model, cancellationToken))
         {
             return null;
         }
@@ -143,7 +148,7 @@ internal static class RetryRewriter
 
         var delay = operation.Arguments.FirstOrDefault(a => a.Parameter?.Ordinal == 0 && a.ArgumentKind == ArgumentKind.Explicit)?.Value.Syntax;
         var count = operation.Arguments.FirstOrDefault(a => a.Parameter?.Name == "retryCount" && a.ArgumentKind == ArgumentKind.Explicit)?.Value.Syntax;
-        if (delay is null || count is null)
+        if (delay is null || count is null || IsKnownNonPositive(delay, model, cancellationToken))
         {
             return null;
         }
@@ -218,6 +223,11 @@ internal static class RetryRewriter
 
         var isTimeSpan = SymbolEqualityComparer.Default.Equals(argument.WithoutConversions().Type, symbols.TimeSpan);
         if (!isTimeSpan && argument.WithoutConversions().Type?.SpecialType != SpecialType.System_Int32)
+        {
+            return null;
+        }
+
+        if (!growing && IsKnownNonPositive(argumentSyntax, model, cancellationToken))
         {
             return null;
         }
@@ -419,6 +429,10 @@ internal static class RetryRewriter
 
         return true;
     }
+
+    /// <summary>A wait known to be zero (<c>TimeSpan.Zero</c>, <c>Task.Delay(0)</c>): it cannot be the base of a backoff, so no fix is offered.</summary>
+    private static bool IsKnownNonPositive(SyntaxNode delay, SemanticModel model, CancellationToken cancellationToken)
+        => model.GetOperation(delay, cancellationToken) is { } operation && DelayEvaluator.Evaluate(operation, NoBindings) is <= 0;
 
     private static ExpressionSyntax? CreationOf(SyntaxNode node, SemanticModel model, CancellationToken cancellationToken)
     {

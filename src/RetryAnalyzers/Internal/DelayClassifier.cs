@@ -194,6 +194,8 @@ internal static class DelayClassifier
                 }
 
                 return ClassifyVariable(parameter.Parameter, operation, scope, symbols, depth);
+            case IFieldReferenceOperation { Field: { IsStatic: true, Name: "Zero" } zero } when SymbolEqualityComparer.Default.Equals(zero.ContainingType, symbols.TimeSpan):
+                return new DelayClass(DelayKind.Constant, 0);
             case IFieldReferenceOperation field:
                 if (symbols.IsRandomSource(field.Type))
                 {

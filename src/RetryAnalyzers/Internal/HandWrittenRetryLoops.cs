@@ -115,9 +115,15 @@ internal static class HandWrittenRetryLoops
                 case ICatchClauseOperation catchClause:
                     return ExitsLoop(loop.Body, loop, excluded: catchClause);
 
-                // if (!response.IsSuccessStatusCode) { await Task.Delay(…); }
+                // if (!response.IsSuccessStatusCode) { await Task.Delay(…); } — the failure branch of a status check only.
                 case IConditionalOperation conditional when conditional.Condition != child && IsStatusCheck(conditional.Condition, symbols):
-                    return ExitsLoop(loop.Body, loop, excluded: child);
+                    var failureBranch = MeansSuccess(conditional.Condition, symbols) switch
+                    {
+                        false => conditional.WhenTrue,
+                        true => conditional.WhenFalse,
+                        null => null,
+                    };
+                    return failureBranch == child && ExitsLoop(loop.Body, loop, excluded: child);
 
                 // try { return await CallAsync(); } catch { }  await Task.Delay(…);
                 // if (response.IsSuccessStatusCode) return response;  await Task.Delay(…);
@@ -145,8 +151,14 @@ internal static class HandWrittenRetryLoops
     private static bool IsFailureGate(IOperation statement, ILoopOperation loop, RetrySymbols symbols) => statement switch
     {
         ITryOperation { Catches.Length: > 0 } tryStatement => ExitsLoop(tryStatement.Body, loop, excluded: null),
+        // if (response.IsSuccessStatusCode) return response;  — leaves the loop on the success branch.
         IConditionalOperation conditional => IsStatusCheck(conditional.Condition, symbols) &&
-                                             (ExitsLoop(conditional.WhenTrue, loop, null) || (conditional.WhenFalse is { } whenFalse && ExitsLoop(whenFalse, loop, null))),
+                                             (MeansSuccess(conditional.Condition, symbols) switch
+                                             {
+                                                 true => conditional.WhenTrue,
+                                                 false => conditional.WhenFalse,
+                                                 null => null,
+                                             }) is { } successBranch && ExitsLoop(successBranch, loop, null),
         _ => false,
     };
 
@@ -186,6 +198,52 @@ internal static class HandWrittenRetryLoops
 
         return false;
     }
+
+    /// <summary>
+    /// Whether a status check is true on success (<c>IsSuccessStatusCode</c>, <c>StatusCode == OK</c>, <c>!= TooManyRequests</c>)
+    /// or on failure (<c>== TooManyRequests</c>, <c>== 429</c>, <c>&gt;= 500</c>); null when it cannot tell.
+    /// </summary>
+    private static bool? MeansSuccess(IOperation condition, RetrySymbols symbols)
+    {
+        switch (condition.WithoutConversions())
+        {
+            case IUnaryOperation { OperatorKind: UnaryOperatorKind.Not } not:
+                return !MeansSuccess(not.Operand, symbols);
+            case IPropertyReferenceOperation { Property.Name: "IsSuccessStatusCode" }:
+                return true;
+            case IBinaryOperation { OperatorKind: BinaryOperatorKind.ConditionalAnd or BinaryOperatorKind.ConditionalOr } logical:
+                var left = MeansSuccess(logical.LeftOperand, symbols);
+                var right = MeansSuccess(logical.RightOperand, symbols);
+                return left is null ? right : right is null || right == left ? left : null;
+            case IBinaryOperation binary:
+                var code = StatusCode(binary.RightOperand) ?? StatusCode(binary.LeftOperand);
+                var codeOnRight = StatusCode(binary.RightOperand) is not null;
+                if (code is not { } value)
+                {
+                    return null;
+                }
+
+                var success = value is >= 200 and < 300;
+                return (binary.OperatorKind, codeOnRight) switch
+                {
+                    (BinaryOperatorKind.Equals, _) => success,
+                    (BinaryOperatorKind.NotEquals, _) => !success,
+                    (BinaryOperatorKind.GreaterThanOrEqual or BinaryOperatorKind.GreaterThan, true) or
+                    (BinaryOperatorKind.LessThanOrEqual or BinaryOperatorKind.LessThan, false) when value >= 400 => false,
+                    (BinaryOperatorKind.LessThanOrEqual or BinaryOperatorKind.LessThan, true) or
+                    (BinaryOperatorKind.GreaterThanOrEqual or BinaryOperatorKind.GreaterThan, false) when value is > 200 and <= 400 => true,
+                    _ => null,
+                };
+            case IIsPatternOperation { Pattern: IConstantPatternOperation constant }:
+                return StatusCode(constant.Value) is { } matched ? matched is >= 200 and < 300 : null;
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>The number of an <c>HttpStatusCode</c> constant or an integer literal in the HTTP range.</summary>
+    private static int? StatusCode(IOperation operation)
+        => operation.WithoutConversions().ConstantValue is { HasValue: true, Value: int code } && code is >= 100 and < 600 ? code : null;
 
     private static bool IsInside(IOperation operation, IOperation? container)
     {

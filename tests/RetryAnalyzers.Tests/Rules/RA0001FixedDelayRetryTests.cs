@@ -140,6 +140,77 @@ public sealed class RA0001FixedDelayRetryTests
         """);
 
     [Fact]
+    public Task DelayOnTheSuccessBranchOfAStatusCheck_NoDiagnostic() => Analyze("""
+        class C
+        {
+            // Waits for a host to come up: the delay follows a healthy answer, not a failure.
+            async Task WaitForHostAsync(HttpClient http)
+            {
+                var started = DateTime.UtcNow;
+                while (DateTime.UtcNow - started < TimeSpan.FromMinutes(2))
+                {
+                    try
+                    {
+                        var health = await http.GetAsync("http://localhost:5000/health");
+                        if (health.StatusCode == HttpStatusCode.OK)
+                        {
+                            await Task.Delay(TimeSpan.FromSeconds(10));
+                            return;
+                        }
+                    }
+                    catch (HttpRequestException)
+                    {
+                    }
+                }
+            }
+
+            async Task<HttpResponseMessage> ThrottleAfterSuccessAsync(HttpClient http)
+            {
+                for (var i = 0; i < 3; i++)
+                {
+                    var response = await http.GetAsync("https://example.test");
+                    if (!response.IsSuccessStatusCode)
+                    {
+                        return response;
+                    }
+
+                    await Task.Delay(100);
+                }
+
+                throw new InvalidOperationException();
+            }
+        }
+        """);
+
+    [Theory]
+    [InlineData("response.StatusCode == HttpStatusCode.TooManyRequests")]
+    [InlineData("!response.IsSuccessStatusCode")]
+    [InlineData("response.StatusCode != HttpStatusCode.OK")]
+    [InlineData("(int)response.StatusCode >= 500 || response.StatusCode == HttpStatusCode.TooManyRequests")]
+    [InlineData("response.StatusCode is HttpStatusCode.ServiceUnavailable")]
+    public Task DelayOnTheFailureBranchOfAStatusCheck_ReportsDiagnostic(string failed) => Analyze($$"""
+        class C
+        {
+            async Task<HttpResponseMessage> SendAsync(HttpClient http)
+            {
+                for (var i = 0; i < 3; i++)
+                {
+                    var response = await http.GetAsync("https://example.test");
+                    if ({{failed}})
+                    {
+                        await {|RA0001:Task.Delay(1000)|};
+                        continue;
+                    }
+
+                    return response;
+                }
+
+                throw new InvalidOperationException();
+            }
+        }
+        """);
+
+    [Fact]
     public Task PeriodicWorkerThatLogsAndWaits_NoDiagnostic() => Analyze("""
         class Worker
         {
@@ -378,6 +449,7 @@ public sealed class RA0001FixedDelayRetryTests
     [InlineData("_ => TimeSpan.FromMilliseconds(600)", "600 ms")]
     [InlineData("_ => TimeSpan.FromMinutes(2)", "2 min")]
     [InlineData("_ => RetryDelay", "'RetryDelay'")]
+    [InlineData("_ => TimeSpan.Zero", "0 ms")]
     public Task Message_NamesTheDelay(string provider, string described) => Verify.VerifyAnalyzerAsync(
         Usings + $$"""
         class C
@@ -616,6 +688,29 @@ public sealed class RA0001FixedDelayRetryTests
 
                     await Task.Delay(retryBackoff.NextDelay());
                 }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task ZeroDelay_IsReportedButNotFixed_BecauseABackoffNeedsAPositiveBase() => Verify.VerifyNoFixAsync("""
+        using System;
+        using System.Net.Http;
+        using System.Threading.Tasks;
+        using Polly;
+
+        class C
+        {
+            async Task<string> M(HttpClient http)
+            {
+                Policy.Handle<HttpRequestException>().WaitAndRetryAsync(3, {|RA0001:_ => TimeSpan.Zero|});
+                for (var i = 0; i < 3; i++)
+                {
+                    try { return await http.GetStringAsync("https://example.test"); }
+                    catch (HttpRequestException) { await {|RA0001:Task.Delay(0)|}; }
+                }
+
+                throw new InvalidOperationException();
             }
         }
         """);
