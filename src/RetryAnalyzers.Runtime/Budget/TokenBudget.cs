@@ -1,0 +1,521 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Net.Http;
+using System.Threading;
+using System.Threading.RateLimiting;
+using System.Threading.Tasks;
+
+namespace RetryAnalyzers.Runtime;
+
+/// <summary>
+/// One token budget shared by every agent of a process: each call draws its cost in tokens (prompt estimate + max
+/// output) before it is sent, so the process never asks the provider for more than its tokens-per-minute limit and
+/// no call is throttled in the first place.
+/// <para>
+/// <b>Fairness.</b> Waiters are served first in, first out: a small request never overtakes an earlier large one, so
+/// nobody starves. <b>Oversized requests.</b> A request that costs more than <see cref="Burst"/> cannot ever fit; it is
+/// admitted as soon as the budget is full and leaves it in debt (the balance goes negative and later requests wait
+/// for the refill). So no request waits longer than one full refill (<c>Burst / TokensPerSecond</c>) behind it, and it
+/// never fails with an exception. <b>Reconciliation.</b> After the call, <see cref="Reconcile"/> returns the unused part
+/// of the estimate (or charges what was used beyond it), and <see cref="ApplyRateLimitHeaders"/> lowers the balance and
+/// rate to what the provider reports (<c>x-ratelimit-*</c>, <c>anthropic-ratelimit-*</c>).
+/// </para>
+/// <para>
+/// It is a <see cref="RateLimiter"/> whose permits are tokens, so Polly's <c>AddRateLimiter(budget)</c> accepts it
+/// (one token per execution); <see cref="TokenBudgetPipelineBuilderExtensions.AddTokenBudget{TBuilder}"/> charges the
+/// token cost of each execution instead. Thread-safe.
+/// </para>
+/// </summary>
+public sealed class TokenBudget : RateLimiter
+{
+    private static readonly RateLimitLease Acquired = new Lease(true, null);
+    private static readonly RateLimitLease NotAcquired = new Lease(false, null);
+
+    private readonly object _lock = new();
+    private readonly LinkedList<Waiter> _queue = new();
+    private readonly TimeProvider _timeProvider;
+    private readonly bool _systemClock;
+    private readonly double _timestampToMilliseconds;
+    private readonly int _queueLimit;
+    private readonly double _configuredRate;
+    private double _rate;
+    private long _burst;
+    private double _tokens;
+    private double _lastRefillMilliseconds;
+    private long _idleSinceMilliseconds;
+    private ITimer? _timer;
+    private bool _disposed;
+    private long _successfulLeases;
+    private long _failedLeases;
+    private long _tokensWaitedFor;
+
+    /// <summary>Creates a budget.</summary>
+    /// <param name="options">Rate, burst, queue limit and clock; validated and copied.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it.</exception>
+    public TokenBudget(TokenBudgetOptions options)
+    {
+        if (options is null)
+        {
+            throw new ArgumentNullException(nameof(options));
+        }
+
+        options.Validate();
+        _timeProvider = options.TimeProvider;
+        _systemClock = ReferenceEquals(_timeProvider, TimeProvider.System);
+        _timestampToMilliseconds = 1000.0 / _timeProvider.TimestampFrequency;
+        _queueLimit = options.QueueLimit;
+        _configuredRate = options.TokensPerSecond;
+        _rate = options.TokensPerSecond;
+        _burst = options.EffectiveBurst;
+        _tokens = options.InitialTokens < 0 ? _burst : options.InitialTokens;
+        _lastRefillMilliseconds = NowMilliseconds();
+        _idleSinceMilliseconds = (long)_lastRefillMilliseconds;
+    }
+
+    /// <summary>Tokens added per second; lowered when the provider reports a smaller limit.</summary>
+    public double TokensPerSecond
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _rate;
+            }
+        }
+    }
+
+    /// <summary>The most tokens the budget holds.</summary>
+    public long Burst
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _burst;
+            }
+        }
+    }
+
+    /// <summary>The tokens available now (negative while the budget is in debt after an oversized request).</summary>
+    public double AvailableTokens
+    {
+        get
+        {
+            lock (_lock)
+            {
+                Refill();
+                return _tokens;
+            }
+        }
+    }
+
+    /// <summary>How many callers wait.</summary>
+    public int QueuedCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _queue.Count;
+            }
+        }
+    }
+
+    /// <summary>The tokens of the requests that had to wait for the budget: a process that waits a lot is at its limit.</summary>
+    public long TokensWaitedFor => Interlocked.Read(ref _tokensWaitedFor);
+
+    /// <inheritdoc />
+    public override TimeSpan? IdleDuration
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _queue.Count > 0 ? null : TimeSpan.FromMilliseconds(NowMilliseconds() - _idleSinceMilliseconds);
+            }
+        }
+    }
+
+    /// <summary>Takes <paramref name="tokens"/> now if they are available and nobody waits before; never waits.</summary>
+    /// <param name="tokens">The cost of the call in tokens (0 or more).</param>
+    /// <returns>True when the tokens were taken.</returns>
+    public bool TryAcquire(long tokens)
+    {
+        CheckTokens(tokens);
+        lock (_lock)
+        {
+            ThrowIfDisposed();
+            if (TryTake(tokens))
+            {
+                _successfulLeases++;
+                return true;
+            }
+
+            _failedLeases++;
+            return false;
+        }
+    }
+
+    /// <summary>Waits until <paramref name="tokens"/> are available (first in, first out), then takes them.</summary>
+    /// <param name="tokens">The cost of the call in tokens (0 or more); more than <see cref="Burst"/> is admitted when the budget is full.</param>
+    /// <param name="cancellationToken">Cancels the wait; the tokens are then not taken.</param>
+    /// <returns>A task that completes when the tokens are taken.</returns>
+    /// <exception cref="OperationCanceledException">The wait was cancelled.</exception>
+    /// <exception cref="InvalidOperationException">More than <see cref="TokenBudgetOptions.QueueLimit"/> callers already wait.</exception>
+    public ValueTask AcquireAsync(long tokens, CancellationToken cancellationToken = default)
+    {
+        CheckTokens(tokens);
+        cancellationToken.ThrowIfCancellationRequested();
+        Waiter waiter;
+        lock (_lock)
+        {
+            ThrowIfDisposed();
+            if (TryTake(tokens))
+            {
+                _successfulLeases++;
+                return default;
+            }
+
+            if (_queue.Count >= _queueLimit)
+            {
+                _failedLeases++;
+                throw new InvalidOperationException(string.Format(CultureInfo.InvariantCulture, "The token budget's queue is full (TokenBudgetOptions.QueueLimit = {0}).", _queueLimit));
+            }
+
+            waiter = new Waiter(this, tokens, cancellationToken);
+            waiter.Node = _queue.AddLast(waiter);
+            Interlocked.Add(ref _tokensWaitedFor, tokens);
+            ScheduleTimer();
+        }
+
+        if (cancellationToken.CanBeCanceled)
+        {
+            waiter.Registration = cancellationToken.Register(static state => ((Waiter)state!).Cancel(), waiter);
+        }
+
+        return new ValueTask(waiter.Completion.Task);
+    }
+
+    /// <summary>
+    /// Settles a call's cost once its real usage is known: the unused part of the estimate goes back to the budget,
+    /// usage beyond the estimate is taken from it (possibly into debt).
+    /// </summary>
+    /// <param name="estimatedTokens">What was acquired before the call.</param>
+    /// <param name="actualTokens">What the provider counted (prompt + completion tokens).</param>
+    public void Reconcile(long estimatedTokens, long actualTokens)
+    {
+        CheckTokens(estimatedTokens);
+        CheckTokens(actualTokens);
+        List<Waiter>? ready;
+        lock (_lock)
+        {
+            Refill();
+            _tokens = Math.Min(_burst, _tokens + (estimatedTokens - actualTokens));
+            ready = Drain();
+        }
+
+        Complete(ready);
+    }
+
+    /// <summary>
+    /// Learns from a provider response: <c>x-ratelimit-limit-tokens</c> (per minute) lowers the rate when it is below the
+    /// configured one, and <c>x-ratelimit-remaining-tokens</c> / <c>anthropic-ratelimit-tokens-remaining</c> /
+    /// <c>anthropic-ratelimit-input-tokens-remaining</c> lower the balance to what the provider says is left (other
+    /// processes may share the key). The budget never raises itself above its configuration from headers.
+    /// </summary>
+    /// <param name="response">A provider response.</param>
+    public void ApplyRateLimitHeaders(HttpResponseMessage response)
+    {
+        if (response is null)
+        {
+            throw new ArgumentNullException(nameof(response));
+        }
+
+        var snapshot = RateLimitHeaders.Read(response);
+        if (snapshot.TokenLimitPerMinute is null && snapshot.RemainingTokens is null)
+        {
+            return;
+        }
+
+        lock (_lock)
+        {
+            Refill();
+            if (snapshot.TokenLimitPerMinute is { } limit && limit > 0 && limit / 60.0 < _rate)
+            {
+                _rate = Math.Min(_configuredRate, limit / 60.0);
+                _burst = Math.Max(1, Math.Min(_burst, (long)Math.Ceiling(_rate)));
+            }
+
+            if (snapshot.RemainingTokens is { } remaining && remaining < _tokens)
+            {
+                _tokens = remaining;
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public override RateLimiterStatistics? GetStatistics()
+    {
+        lock (_lock)
+        {
+            Refill();
+            return new RateLimiterStatistics
+            {
+                CurrentAvailablePermits = (long)Math.Floor(_tokens),
+                CurrentQueuedCount = _queue.Count,
+                TotalSuccessfulLeases = _successfulLeases,
+                TotalFailedLeases = _failedLeases,
+            };
+        }
+    }
+
+    /// <inheritdoc />
+    protected override RateLimitLease AttemptAcquireCore(int permitCount) => TryAcquire(permitCount) ? Acquired : NotAcquired;
+
+    /// <inheritdoc />
+    protected override async ValueTask<RateLimitLease> AcquireAsyncCore(int permitCount, CancellationToken cancellationToken)
+    {
+        if (TryAcquire(permitCount))
+        {
+            return Acquired;
+        }
+
+        try
+        {
+            await AcquireAsync(permitCount, cancellationToken).ConfigureAwait(false);
+            return Acquired;
+        }
+        catch (InvalidOperationException)
+        {
+            // RateLimiter's contract for a full queue is a failed lease, not an exception.
+            return new Lease(false, TimeSpan.FromSeconds(Math.Max(1, permitCount) / TokensPerSecond));
+        }
+    }
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (!disposing)
+        {
+            return;
+        }
+
+        List<Waiter> waiters;
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            _timer?.Dispose();
+            waiters = new List<Waiter>(_queue);
+            _queue.Clear();
+        }
+
+        foreach (var waiter in waiters)
+        {
+            waiter.Registration.Dispose();
+            waiter.Completion.TrySetException(new ObjectDisposedException(nameof(TokenBudget)));
+        }
+    }
+
+    private static void CheckTokens(long tokens)
+    {
+        if (tokens < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(tokens), tokens, "tokens must not be negative.");
+        }
+    }
+
+    private static void Complete(List<Waiter>? ready)
+    {
+        if (ready is null)
+        {
+            return;
+        }
+
+        foreach (var waiter in ready)
+        {
+            waiter.Registration.Dispose();
+            waiter.Completion.TrySetResult(true);
+        }
+    }
+
+    // Under the lock. Nobody may overtake a waiter (FIFO); an oversized request only needs a full budget.
+    private bool TryTake(long tokens)
+    {
+        Refill();
+        if (_queue.Count > 0 || _tokens < Math.Min(tokens, _burst))
+        {
+            return false;
+        }
+
+        _tokens -= tokens;
+        return true;
+    }
+
+    private double NowMilliseconds()
+    {
+#if NET
+        if (_systemClock)
+        {
+            return Environment.TickCount64; // cheap and monotonic; millisecond resolution is plenty for a tokens-per-second budget
+        }
+#endif
+        return _timeProvider.GetTimestamp() * _timestampToMilliseconds;
+    }
+
+    private void Refill()
+    {
+        var now = NowMilliseconds();
+        var elapsed = now - _lastRefillMilliseconds;
+        if (elapsed > 0)
+        {
+            _tokens = Math.Min(_burst, _tokens + (elapsed * _rate / 1000.0));
+            _lastRefillMilliseconds = now;
+        }
+    }
+
+    // Under the lock: the waiters at the head that fit now, in order; re-arms the timer for the next one.
+    private List<Waiter>? Drain()
+    {
+        List<Waiter>? ready = null;
+        while (_queue.First is { } first && _tokens >= Math.Min(first.Value.Tokens, _burst))
+        {
+            _tokens -= first.Value.Tokens;
+            _queue.RemoveFirst();
+            first.Value.Node = null;
+            _successfulLeases++;
+            (ready ??= new List<Waiter>()).Add(first.Value);
+        }
+
+        if (_queue.Count == 0)
+        {
+            _idleSinceMilliseconds = (long)NowMilliseconds();
+        }
+
+        ScheduleTimer();
+        return ready;
+    }
+
+    private void ScheduleTimer()
+    {
+        if (_queue.First is not { } first)
+        {
+            _timer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            return;
+        }
+
+        var missing = Math.Min(first.Value.Tokens, _burst) - _tokens;
+        var due = TimeSpan.FromMilliseconds(Math.Max(1, Math.Ceiling(missing * 1000.0 / _rate)));
+        if (_timer is null)
+        {
+            _timer = _timeProvider.CreateTimer(static state => ((TokenBudget)state!).OnTimer(), this, due, Timeout.InfiniteTimeSpan);
+        }
+        else
+        {
+            _timer.Change(due, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private void OnTimer()
+    {
+        List<Waiter>? ready;
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            Refill();
+            ready = Drain();
+        }
+
+        Complete(ready);
+    }
+
+    private void Cancel(Waiter waiter)
+    {
+        List<Waiter>? ready;
+        lock (_lock)
+        {
+            if (waiter.Node is null)
+            {
+                return; // already admitted
+            }
+
+            _queue.Remove(waiter.Node);
+            waiter.Node = null;
+            _failedLeases++;
+            Interlocked.Add(ref _tokensWaitedFor, -waiter.Tokens);
+            Refill();
+            ready = Drain(); // the head may have left: who is next may fit now
+        }
+
+        waiter.Completion.TrySetCanceled(waiter.CancellationToken);
+        Complete(ready);
+    }
+
+    private void ThrowIfDisposed()
+    {
+        if (_disposed)
+        {
+            throw new ObjectDisposedException(nameof(TokenBudget));
+        }
+    }
+
+    private sealed class Waiter
+    {
+        private readonly TokenBudget _budget;
+
+        public Waiter(TokenBudget budget, long tokens, CancellationToken cancellationToken)
+        {
+            _budget = budget;
+            Tokens = tokens;
+            CancellationToken = cancellationToken;
+        }
+
+        public long Tokens { get; }
+
+        public CancellationToken CancellationToken { get; }
+
+        public TaskCompletionSource<bool> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public LinkedListNode<Waiter>? Node { get; set; }
+
+        public CancellationTokenRegistration Registration { get; set; }
+
+        public void Cancel() => _budget.Cancel(this);
+    }
+
+    private sealed class Lease : RateLimitLease
+    {
+        private readonly TimeSpan? _retryAfter;
+
+        public Lease(bool acquired, TimeSpan? retryAfter)
+        {
+            IsAcquired = acquired;
+            _retryAfter = retryAfter;
+        }
+
+        public override bool IsAcquired { get; }
+
+        public override IEnumerable<string> MetadataNames => _retryAfter is null ? Array.Empty<string>() : new[] { MetadataName.RetryAfter.Name };
+
+        public override bool TryGetMetadata(string metadataName, out object? metadata)
+        {
+            if (_retryAfter is { } retryAfter && metadataName == MetadataName.RetryAfter.Name)
+            {
+                metadata = retryAfter;
+                return true;
+            }
+
+            metadata = null;
+            return false;
+        }
+    }
+}

@@ -1,0 +1,71 @@
+using System;
+using System.Globalization;
+
+namespace RetryAnalyzers.Runtime;
+
+/// <summary>
+/// Options of a <see cref="TokenBudget"/>: how many tokens per second the provider grants the whole process (every
+/// agent draws from the same budget) and how many may be spent at once.
+/// </summary>
+public sealed class TokenBudgetOptions
+{
+    /// <summary>Tokens added to the budget per second (the provider's tokens-per-minute limit / 60). Required, greater than 0.</summary>
+    public double TokensPerSecond { get; set; }
+
+    /// <summary>
+    /// The most tokens the budget holds, and so the largest burst it admits at once. 0 (the default) means one second of
+    /// <see cref="TokensPerSecond"/>: a provider that enforces its limit per second will not see a larger burst.
+    /// A request that costs more than the burst is admitted when the budget is full and leaves it in debt (see
+    /// <see cref="TokenBudget"/>), never rejected.
+    /// </summary>
+    public long Burst { get; set; }
+
+    /// <summary>
+    /// The tokens the budget holds when created, from 0 to the burst; -1 (the default) means full. Start lower when other
+    /// processes have just used the same key.
+    /// </summary>
+    public long InitialTokens { get; set; } = -1;
+
+    /// <summary>The most callers that may wait at once; one more fails its acquire with a failed lease or an exception. Default: no limit.</summary>
+    public int QueueLimit { get; set; } = int.MaxValue;
+
+    /// <summary>The clock. Default <see cref="TimeProvider.System"/>; tests pass a fake one.</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>Options for a provider limit given per minute, with a one-second burst.</summary>
+    /// <param name="tokensPerMinute">The provider's tokens-per-minute limit for the key.</param>
+    public static TokenBudgetOptions PerMinute(long tokensPerMinute) => new() { TokensPerSecond = tokensPerMinute / 60.0 };
+
+    internal long EffectiveBurst => Burst == 0 ? (long)Math.Max(1, Math.Ceiling(TokensPerSecond)) : Burst;
+
+    internal void Validate()
+    {
+        if (!(TokensPerSecond > 0) || double.IsInfinity(TokensPerSecond))
+        {
+            throw Invalid(nameof(TokensPerSecond), TokensPerSecond, "must be a finite number greater than 0");
+        }
+
+        if (Burst < 0)
+        {
+            throw Invalid(nameof(Burst), Burst, "must be 0 (one second of TokensPerSecond) or greater");
+        }
+
+        if (InitialTokens < -1 || InitialTokens > EffectiveBurst)
+        {
+            throw Invalid(nameof(InitialTokens), InitialTokens, "must be -1 (full) or from 0 to the burst (" + EffectiveBurst.ToString(CultureInfo.InvariantCulture) + ")");
+        }
+
+        if (QueueLimit < 0)
+        {
+            throw Invalid(nameof(QueueLimit), QueueLimit, "must not be negative");
+        }
+
+        if (TimeProvider is null)
+        {
+            throw new ArgumentNullException(nameof(TimeProvider), "TokenBudgetOptions.TimeProvider must not be null.");
+        }
+    }
+
+    private static ArgumentOutOfRangeException Invalid(string option, object value, string rule)
+        => new(option, value, string.Format(CultureInfo.InvariantCulture, "TokenBudgetOptions.{0} {1}; it was {2}.", option, rule, value));
+}

@@ -1,0 +1,66 @@
+using System;
+using System.Threading.Tasks;
+using Polly;
+
+namespace RetryAnalyzers.Runtime;
+
+/// <summary>Adds a <see cref="TokenBudget"/> to a Polly v8 pipeline, charging each execution its cost in tokens.</summary>
+public static class TokenBudgetPipelineBuilderExtensions
+{
+    /// <summary>The context property with an execution's cost in tokens; an execution without it costs 1 token.</summary>
+    public static readonly ResiliencePropertyKey<long> TokenCost = new("RetryAnalyzers.TokenCost");
+
+    /// <summary>
+    /// Every execution waits for its tokens (<see cref="TokenCost"/> in its <see cref="ResilienceContext"/>) in the shared
+    /// budget before it runs. Put it inside the retry so each attempt is charged. (Polly's <c>AddRateLimiter(budget)</c>
+    /// also accepts the budget, at one token per execution.)
+    /// </summary>
+    /// <typeparam name="TBuilder">The builder.</typeparam>
+    /// <param name="builder">The builder.</param>
+    /// <param name="budget">The shared budget.</param>
+    /// <returns>The builder.</returns>
+    public static TBuilder AddTokenBudget<TBuilder>(this TBuilder builder, TokenBudget budget)
+        where TBuilder : ResiliencePipelineBuilderBase
+    {
+        if (builder is null)
+        {
+            throw new ArgumentNullException(nameof(builder));
+        }
+
+        if (budget is null)
+        {
+            throw new ArgumentNullException(nameof(budget));
+        }
+
+        return builder.AddStrategy(_ => new TokenBudgetStrategy(budget), new TokenBudgetStrategyOptions());
+    }
+
+    private sealed class TokenBudgetStrategyOptions : ResilienceStrategyOptions
+    {
+        public TokenBudgetStrategyOptions() => Name = "TokenBudget";
+    }
+
+    private sealed class TokenBudgetStrategy : ResilienceStrategy
+    {
+        private readonly TokenBudget _budget;
+
+        public TokenBudgetStrategy(TokenBudget budget) => _budget = budget;
+
+        protected override async ValueTask<Outcome<TResult>> ExecuteCore<TResult, TState>(
+            Func<ResilienceContext, TState, ValueTask<Outcome<TResult>>> callback,
+            ResilienceContext context,
+            TState state)
+        {
+            try
+            {
+                await _budget.AcquireAsync(context.Properties.GetValue(TokenCost, 1L), context.CancellationToken).ConfigureAwait(context.ContinueOnCapturedContext);
+            }
+            catch (OperationCanceledException e)
+            {
+                return Outcome.FromException<TResult>(e);
+            }
+
+            return await callback(context, state).ConfigureAwait(context.ContinueOnCapturedContext);
+        }
+    }
+}

@@ -1,0 +1,195 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Net.Http;
+
+namespace RetryAnalyzers.Runtime;
+
+/// <summary>What a provider response says about its rate limit (OpenAI / Azure OpenAI <c>x-ratelimit-*</c>, Anthropic <c>anthropic-ratelimit-*</c>).</summary>
+/// <param name="TokenLimitPerMinute"><c>x-ratelimit-limit-tokens</c> (tokens per minute).</param>
+/// <param name="RemainingTokens">The smallest of <c>x-ratelimit-remaining-tokens</c>, <c>anthropic-ratelimit-tokens-remaining</c>, <c>anthropic-ratelimit-input-tokens-remaining</c>.</param>
+/// <param name="TokensReset">When the token limit is back to full: <c>x-ratelimit-reset-tokens</c> (a duration such as <c>6m0s</c>) or <c>anthropic-ratelimit-tokens-reset</c> (an RFC 3339 time), as a delay from now.</param>
+/// <param name="RequestsReset"><c>x-ratelimit-reset-requests</c> or <c>anthropic-ratelimit-requests-reset</c>, as a delay from now.</param>
+public readonly record struct RateLimitSnapshot(long? TokenLimitPerMinute, long? RemainingTokens, TimeSpan? TokensReset, TimeSpan? RequestsReset);
+
+/// <summary>Reads rate-limit and Retry-After headers in every format providers use.</summary>
+public static class RateLimitHeaders
+{
+    /// <summary>
+    /// The wait a throttled response asks for, in this order: <c>retry-after-ms</c> and <c>x-ms-retry-after-ms</c>
+    /// (milliseconds, OpenAI / Azure), <c>Retry-After</c> as delta seconds or as an HTTP date (RFC 7231). A date in the
+    /// past is a zero wait. Null when the response names no wait.
+    /// </summary>
+    /// <param name="response">The response.</param>
+    /// <param name="now">The current time, for an HTTP date.</param>
+    /// <returns>The wait, or null.</returns>
+    public static TimeSpan? GetRetryAfter(HttpResponseMessage response, DateTimeOffset now)
+    {
+        if (response is null)
+        {
+            throw new ArgumentNullException(nameof(response));
+        }
+
+        foreach (var name in new[] { "retry-after-ms", "x-ms-retry-after-ms" })
+        {
+            if (First(response, name) is { } text &&
+                double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var milliseconds) && milliseconds >= 0 && milliseconds < TimeSpan.MaxValue.TotalMilliseconds)
+            {
+                return TimeSpan.FromMilliseconds(milliseconds);
+            }
+        }
+
+        if (response.Headers.RetryAfter is { } retryAfter)
+        {
+            if (retryAfter.Delta is { } delta)
+            {
+                return delta < TimeSpan.Zero ? TimeSpan.Zero : delta;
+            }
+
+            if (retryAfter.Date is { } date)
+            {
+                var wait = date - now;
+                return wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
+            }
+        }
+
+        // A Retry-After that HttpClient's typed parser rejected (e.g. "1.5"): read it as seconds.
+        if (First(response, "Retry-After") is { } raw &&
+            double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds >= 0 && seconds < TimeSpan.MaxValue.TotalSeconds)
+        {
+            return TimeSpan.FromSeconds(seconds);
+        }
+
+        return null;
+    }
+
+    /// <summary>The rate-limit headers of a response (absent ones are null).</summary>
+    /// <param name="response">The response.</param>
+    /// <returns>What the headers say.</returns>
+    public static RateLimitSnapshot Read(HttpResponseMessage response) => Read(response, DateTimeOffset.UtcNow);
+
+    /// <summary>The rate-limit headers of a response, with Anthropic's reset times taken relative to <paramref name="now"/>.</summary>
+    /// <param name="response">The response.</param>
+    /// <param name="now">The current time.</param>
+    /// <returns>What the headers say.</returns>
+    public static RateLimitSnapshot Read(HttpResponseMessage response, DateTimeOffset now)
+    {
+        if (response is null)
+        {
+            throw new ArgumentNullException(nameof(response));
+        }
+
+        var remaining = Min(
+            Number(response, "x-ratelimit-remaining-tokens"),
+            Min(Number(response, "anthropic-ratelimit-tokens-remaining"), Number(response, "anthropic-ratelimit-input-tokens-remaining")));
+        return new RateLimitSnapshot(
+            Number(response, "x-ratelimit-limit-tokens"),
+            remaining,
+            Reset(response, "x-ratelimit-reset-tokens", "anthropic-ratelimit-tokens-reset", now),
+            Reset(response, "x-ratelimit-reset-requests", "anthropic-ratelimit-requests-reset", now));
+    }
+
+    /// <summary>
+    /// Parses a Go-style duration as OpenAI sends it: <c>6m0s</c>, <c>1h2m3.5s</c>, <c>12ms</c>, <c>0.5s</c>; a bare
+    /// number is seconds.
+    /// </summary>
+    /// <param name="text">The header value.</param>
+    /// <param name="duration">The duration.</param>
+    /// <returns>False when the text is not a duration.</returns>
+    public static bool TryParseDuration(string? text, out TimeSpan duration)
+    {
+        duration = TimeSpan.Zero;
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return false;
+        }
+
+        var value = text!.Trim();
+        if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var bare))
+        {
+            return TrySeconds(bare, out duration);
+        }
+
+        double total = 0;
+        var i = 0;
+        while (i < value.Length)
+        {
+            var start = i;
+            while (i < value.Length && (char.IsDigit(value[i]) || value[i] == '.'))
+            {
+                i++;
+            }
+
+            if (i == start || !double.TryParse(value.Substring(start, i - start), NumberStyles.Float, CultureInfo.InvariantCulture, out var number))
+            {
+                return false;
+            }
+
+            var unitStart = i;
+            while (i < value.Length && char.IsLetter(value[i]))
+            {
+                i++;
+            }
+
+            double? scale = value.Substring(unitStart, i - unitStart) switch
+            {
+                "h" => 3600,
+                "m" => 60,
+                "s" => 1,
+                "ms" => 0.001,
+                "us" or "µs" => 0.000001,
+                "ns" => 0.000000001,
+                _ => null,
+            };
+            if (scale is null)
+            {
+                return false;
+            }
+
+            total += number * scale.Value;
+        }
+
+        return TrySeconds(total, out duration);
+    }
+
+    private static bool TrySeconds(double seconds, out TimeSpan duration)
+    {
+        duration = TimeSpan.Zero;
+        if (seconds < 0 || double.IsNaN(seconds) || seconds >= TimeSpan.MaxValue.TotalSeconds)
+        {
+            return false;
+        }
+
+        duration = TimeSpan.FromSeconds(seconds);
+        return true;
+    }
+
+    private static TimeSpan? Reset(HttpResponseMessage response, string durationHeader, string timeHeader, DateTimeOffset now)
+    {
+        if (TryParseDuration(First(response, durationHeader), out var duration))
+        {
+            return duration;
+        }
+
+        return First(response, timeHeader) is { } time &&
+               DateTimeOffset.TryParse(time, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)
+            ? (at > now ? at - now : TimeSpan.Zero)
+            : null;
+    }
+
+    private static long? Number(HttpResponseMessage response, string name)
+        => First(response, name) is { } text && long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var number) && number >= 0 ? number : null;
+
+    private static long? Min(long? a, long? b) => a is null ? b : b is null ? a : Math.Min(a.Value, b.Value);
+
+    private static string? First(HttpResponseMessage response, string name)
+    {
+        if (response.Headers.TryGetValues(name, out var values))
+        {
+            return values.FirstOrDefault()?.Trim();
+        }
+
+        return response.Content?.Headers.TryGetValues(name, out IEnumerable<string>? contentValues) == true ? contentValues.FirstOrDefault()?.Trim() : null;
+    }
+}

@@ -1,0 +1,91 @@
+using System.Collections.Generic;
+using System.Diagnostics.Metrics;
+using System.Threading;
+
+namespace RetryAnalyzers.Runtime;
+
+/// <summary>
+/// Counts what a cascade looks like, through <see cref="System.Diagnostics.Metrics"/> (meter <see cref="MeterName"/>) and in
+/// process: calls, retries, 429 answers, circuit-breaker openings, tokens waited for. <see cref="RetryRatio"/> above
+/// <see cref="CascadeThreshold"/> (10 %) means the retries are feeding the throttling: see <see cref="IsCascading"/>.
+/// Every instrument carries the tag <c>agent</c> when an agent name is given. Thread-safe.
+/// </summary>
+public sealed class RetryMetrics
+{
+    /// <summary>The meter's name, for <c>dotnet-counters monitor --counters RetryAnalyzers.Runtime</c> or an OpenTelemetry <c>AddMeter</c>.</summary>
+    public const string MeterName = "RetryAnalyzers.Runtime";
+
+    /// <summary>The retry ratio above which retries amplify a rate-limit event into a cascade.</summary>
+    public const double CascadeThreshold = 0.1;
+
+    private static readonly Meter SharedMeter = new(MeterName);
+    private static readonly Counter<long> CallsCounter = SharedMeter.CreateCounter<long>("retryanalyzers.calls", "{call}", "Logical calls to a provider (first attempts).");
+    private static readonly Counter<long> RetriesCounter = SharedMeter.CreateCounter<long>("retryanalyzers.retries", "{retry}", "Retries of a provider call.");
+    private static readonly Counter<long> RateLimitedCounter = SharedMeter.CreateCounter<long>("retryanalyzers.rate_limited", "{response}", "Responses with status 429.");
+    private static readonly Counter<long> BreakerOpenedCounter = SharedMeter.CreateCounter<long>("retryanalyzers.breaker.opened", "{event}", "Circuit breaker openings.");
+    private static readonly Counter<long> TokensWaitedCounter = SharedMeter.CreateCounter<long>("retryanalyzers.budget.tokens_waited", "{token}", "Tokens of calls that waited for the shared token budget.");
+
+    private readonly KeyValuePair<string, object?>[] _tags;
+    private long _calls;
+    private long _retries;
+    private long _rateLimited;
+    private long _breakerOpened;
+
+    /// <summary>Metrics without an agent tag.</summary>
+    public RetryMetrics()
+        : this(null)
+    {
+    }
+
+    /// <summary>Metrics tagged with an agent name.</summary>
+    /// <param name="agent">The agent's name (not a key), or null.</param>
+    public RetryMetrics(string? agent)
+    {
+        Agent = agent;
+        _tags = agent is null ? System.Array.Empty<KeyValuePair<string, object?>>() : new[] { new KeyValuePair<string, object?>("agent", agent) };
+    }
+
+    /// <summary>The agent tag, or null.</summary>
+    public string? Agent { get; }
+
+    /// <summary>Logical calls.</summary>
+    public long Calls => Interlocked.Read(ref _calls);
+
+    /// <summary>Retries.</summary>
+    public long Retries => Interlocked.Read(ref _retries);
+
+    /// <summary>Answers with status 429.</summary>
+    public long RateLimited => Interlocked.Read(ref _rateLimited);
+
+    /// <summary>Times the circuit breaker opened.</summary>
+    public long BreakerOpened => Interlocked.Read(ref _breakerOpened);
+
+    /// <summary>Retries per call (0 with no calls).</summary>
+    public double RetryRatio
+    {
+        get
+        {
+            var calls = Calls;
+            return calls == 0 ? 0 : (double)Retries / calls;
+        }
+    }
+
+    /// <summary>True when <see cref="RetryRatio"/> is above <see cref="CascadeThreshold"/>: the retries are part of the problem.</summary>
+    public bool IsCascading => RetryRatio > CascadeThreshold;
+
+    internal void RecordCall() => Add(ref _calls, CallsCounter);
+
+    internal void RecordRetry() => Add(ref _retries, RetriesCounter);
+
+    internal void RecordRateLimited() => Add(ref _rateLimited, RateLimitedCounter);
+
+    internal void RecordBreakerOpened() => Add(ref _breakerOpened, BreakerOpenedCounter);
+
+    internal void RecordTokensWaited(long tokens) => TokensWaitedCounter.Add(tokens, _tags);
+
+    private void Add(ref long field, Counter<long> counter)
+    {
+        Interlocked.Increment(ref field);
+        counter.Add(1, _tags);
+    }
+}
