@@ -4,6 +4,7 @@ using System.Net.Http;
 using System.Threading;
 using System.Threading.Tasks;
 using Polly;
+using RetryAnalyzers.Testing;
 using Polly.Retry;
 
 namespace RetryAnalyzers.Runtime.Tests;

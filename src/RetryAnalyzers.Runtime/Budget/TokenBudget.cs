@@ -163,7 +163,7 @@ public sealed class TokenBudget : RateLimiter
     /// <returns>A task that completes when the tokens are taken.</returns>
     /// <exception cref="OperationCanceledException">The wait was cancelled.</exception>
     /// <exception cref="InvalidOperationException">More than <see cref="TokenBudgetOptions.QueueLimit"/> callers already wait.</exception>
-    public ValueTask AcquireAsync(long tokens, CancellationToken cancellationToken = default)
+    public ValueTask AcquireTokensAsync(long tokens, CancellationToken cancellationToken = default)
     {
         CheckTokens(tokens);
         cancellationToken.ThrowIfCancellationRequested();
@@ -283,7 +283,7 @@ public sealed class TokenBudget : RateLimiter
 
         try
         {
-            await AcquireAsync(permitCount, cancellationToken).ConfigureAwait(false);
+            await AcquireTokensAsync(permitCount, cancellationToken).ConfigureAwait(false);
             return Acquired;
         }
         catch (InvalidOperationException)

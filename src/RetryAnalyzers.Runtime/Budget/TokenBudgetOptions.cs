@@ -32,9 +32,36 @@ public sealed class TokenBudgetOptions
     /// <summary>The clock. Default <see cref="TimeProvider.System"/>; tests pass a fake one.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
-    /// <summary>Options for a provider limit given per minute, with a one-second burst.</summary>
+    /// <summary>Options for a provider limit given per minute (a rolling 60 s window), with a one-second burst: see <see cref="ForRollingWindow"/>.</summary>
     /// <param name="tokensPerMinute">The provider's tokens-per-minute limit for the key.</param>
-    public static TokenBudgetOptions PerMinute(long tokensPerMinute) => new() { TokensPerSecond = tokensPerMinute / 60.0 };
+    /// <returns>The options.</returns>
+    public static TokenBudgetOptions PerMinute(long tokensPerMinute) => ForRollingWindow(tokensPerMinute, TimeSpan.FromMinutes(1));
+
+    /// <summary>
+    /// Options that never exceed a provider limit of <paramref name="limit"/> tokens in any rolling <paramref name="window"/>.
+    /// A bucket with burst B and rate r admits up to B + r·W tokens in a window W, so r = limit / (W + b) and B = r·b,
+    /// with a burst duration b of one second (or half the window, if shorter). For 4,000,000 tokens per minute that is
+    /// 65,574 tokens per second and a burst of 65,574 tokens.
+    /// </summary>
+    /// <param name="limit">The tokens the provider admits per window.</param>
+    /// <param name="window">The provider's window.</param>
+    /// <returns>The options.</returns>
+    public static TokenBudgetOptions ForRollingWindow(long limit, TimeSpan window)
+    {
+        if (limit <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(limit), limit, "limit must be greater than 0.");
+        }
+
+        if (window <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(window), window, "window must be greater than 0.");
+        }
+
+        var burstSeconds = Math.Min(1.0, window.TotalSeconds / 2);
+        var rate = limit / (window.TotalSeconds + burstSeconds);
+        return new TokenBudgetOptions { TokensPerSecond = rate, Burst = Math.Max(1, (long)Math.Floor(rate * burstSeconds)) };
+    }
 
     internal long EffectiveBurst => Burst == 0 ? (long)Math.Max(1, Math.Ceiling(TokensPerSecond)) : Burst;
 

@@ -53,7 +53,7 @@ public static class TokenBudgetPipelineBuilderExtensions
         {
             try
             {
-                await _budget.AcquireAsync(context.Properties.GetValue(TokenCost, 1L), context.CancellationToken).ConfigureAwait(context.ContinueOnCapturedContext);
+                await _budget.AcquireTokensAsync(context.Properties.GetValue(TokenCost, 1L), context.CancellationToken).ConfigureAwait(context.ContinueOnCapturedContext);
             }
             catch (OperationCanceledException e)
             {

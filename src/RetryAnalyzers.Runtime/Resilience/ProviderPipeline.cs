@@ -154,7 +154,7 @@ public sealed class ProviderPipeline<TResult>
         var budget = _options.Budget;
         if (budget is not null && tokens > 0)
         {
-            var acquire = budget.AcquireAsync(tokens, cancellationToken);
+            var acquire = budget.AcquireTokensAsync(tokens, cancellationToken);
             if (!acquire.IsCompleted)
             {
                 _options.Metrics.RecordTokensWaited(tokens);
