@@ -1,37 +1,17 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using Polly;
 using RetryAnalyzers.Runtime;
+using RetryAnalyzers.Testing;
 
-// A local "provider" on 127.0.0.1 that is rate-limited: it answers 429 twice, then 200.
-var port = FreePort();
-var url = $"http://127.0.0.1:{port}/v1/chat/completions";
-using var listener = new HttpListener();
-listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-listener.Start();
-var served = 0;
-var server = Task.Run(async () =>
+// Part 1. A local "provider" on 127.0.0.1 that answers 429 twice, then 200.
+using var server = new LoopbackServer(async (context, index) =>
 {
-    while (listener.IsListening)
-    {
-        HttpListenerContext context;
-        try
-        {
-            context = await listener.GetContextAsync();
-        }
-        catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-        {
-            return;
-        }
-
-        var n = Interlocked.Increment(ref served);
-        context.Response.StatusCode = n <= 2 ? 429 : 200;
-        var body = System.Text.Encoding.UTF8.GetBytes(n <= 2 ? "rate limited" : "{\"answer\":42}");
-        await context.Response.OutputStream.WriteAsync(body);
-        context.Response.Close();
-    }
+    context.Response.StatusCode = index < 2 ? 429 : 200;
+    await context.Response.OutputStream.WriteAsync(System.Text.Encoding.UTF8.GetBytes(index < 2 ? "rate limited" : "{\"answer\":42}"));
 });
+var url = server.Url + "v1/chat/completions";
 
 Console.WriteLine("RetryAnalyzers demo");
 Console.WriteLine($"provider: {url} (answers 429, 429, then 200)");
@@ -63,16 +43,51 @@ var pipeline = new ResiliencePipelineBuilder<HttpResponseMessage>()
 
 using var response = await pipeline.ExecuteAsync(async ct => await http.GetAsync(url, ct));
 var text = await response.Content.ReadAsStringAsync();
-Console.WriteLine($"  final: {(int)response.StatusCode} {text} after {served} calls in {clock.ElapsedMilliseconds} ms");
-listener.Stop();
-await server;
-return response.IsSuccessStatusCode && served == 3 ? 0 : 1;
+Console.WriteLine($"  final: {(int)response.StatusCode} {text} after {server.Requests} calls in {clock.ElapsedMilliseconds} ms");
+var partOne = response.IsSuccessStatusCode && server.Requests == 3;
 
-static int FreePort()
+// Part 2. Six agents, three calls of 500 tokens each, against a provider that admits 3,000 tokens per rolling 500 ms.
+Console.WriteLine();
+Console.WriteLine("Six agents x 3 calls of 500 tokens; the provider admits 3,000 tokens per rolling 500 ms:");
+var withoutBudget = await RunAgentsAsync(budget: null);
+using var shared = new TokenBudget(TokenBudgetOptions.ForRollingWindow(2_700, TimeSpan.FromMilliseconds(500)));
+var withBudget = await RunAgentsAsync(shared);
+Console.WriteLine($"  jittered retry only     : {withoutBudget}");
+Console.WriteLine($"  + shared token budget   : {withBudget}");
+return partOne && withBudget.Throttled == 0 && withBudget.Ok == 18 ? 0 : 1;
+
+static async Task<AgentRun> RunAgentsAsync(TokenBudget? budget)
 {
-    var probe = new TcpListener(IPAddress.Loopback, 0);
-    probe.Start();
-    var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-    probe.Stop();
-    return port;
+    using var provider = new RateLimitedProvider(tokensPerWindow: 3_000, window: TimeSpan.FromMilliseconds(500));
+    var metrics = new RetryMetrics();
+    var options = new ProviderResilienceOptions
+    {
+        Budget = budget,
+        Metrics = metrics,
+        BaseDelay = TimeSpan.FromMilliseconds(100),
+        MaxRetryAttempts = 8,
+        RetryBudget = new RetryBudget(retryRatio: 1, maxCredits: 100),
+        CircuitBreaker = null,
+    };
+    using var client = new HttpClient(new ProviderResilienceHandler(options, _ => 500) { InnerHandler = new HttpClientHandler() });
+    client.DefaultRequestHeaders.Add(RateLimitedProvider.TokensHeader, "500");
+    var clock = Stopwatch.StartNew();
+    var statuses = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Task.Run(async () =>
+    {
+        var ok = 0;
+        for (var call = 0; call < 3; call++)
+        {
+            using var answer = await client.PostAsync(provider.Url + "v1/chat/completions", new StringContent("{}"));
+            ok += answer.IsSuccessStatusCode ? 1 : 0;
+        }
+
+        return ok;
+    })));
+    return new AgentRun(statuses.Sum(), provider.Throttled, metrics.RetryRatio, clock.ElapsedMilliseconds);
+}
+
+internal readonly record struct AgentRun(int Ok, int Throttled, double RetryRatio, long Milliseconds)
+{
+    public override string ToString() => string.Format(
+        CultureInfo.InvariantCulture, "{0}/18 ok, {1,2} x 429, retry ratio {2,5:P0}, {3,5} ms", Ok, Throttled, RetryRatio, Milliseconds);
 }

@@ -40,7 +40,8 @@ public sealed class TokenBudgetOptions
     /// <summary>
     /// Options that never exceed a provider limit of <paramref name="limit"/> tokens in any rolling <paramref name="window"/>.
     /// A bucket with burst B and rate r admits up to B + r·W tokens in a window W, so r = limit / (W + b) and B = r·b,
-    /// with a burst duration b of one second (or half the window, if shorter). For 4,000,000 tokens per minute that is
+    /// with a burst duration b of one second (or a tenth of the window, if shorter). A request larger than the burst
+    /// is still admitted (see <see cref="TokenBudget"/>), so a small burst costs no throughput. For 4,000,000 tokens per minute that is
     /// 65,574 tokens per second and a burst of 65,574 tokens.
     /// </summary>
     /// <param name="limit">The tokens the provider admits per window.</param>
@@ -58,7 +59,7 @@ public sealed class TokenBudgetOptions
             throw new ArgumentOutOfRangeException(nameof(window), window, "window must be greater than 0.");
         }
 
-        var burstSeconds = Math.Min(1.0, window.TotalSeconds / 2);
+        var burstSeconds = Math.Min(1.0, window.TotalSeconds / 10);
         var rate = limit / (window.TotalSeconds + burstSeconds);
         return new TokenBudgetOptions { TokensPerSecond = rate, Burst = Math.Max(1, (long)Math.Floor(rate * burstSeconds)) };
     }
