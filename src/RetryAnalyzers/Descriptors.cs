@@ -24,6 +24,14 @@ internal static class Descriptors
         description: "Exponential or linear backoff without randomness keeps every caller that failed at the same moment in lockstep: " +
                      "they all come back at the same instant and collide again. Add jitter so the retries spread out.");
 
+    public static readonly DiagnosticDescriptor RA0004UnboundedFanOut = Create(
+        RuleIds.UnboundedFanOut,
+        title: "Unbounded parallel fan-out of provider calls",
+        messageFormat: "{0} starts a provider call for every item of {1} at once; bound the concurrency",
+        RuleCategories.Reliability,
+        description: "Starting one provider call per item puts N calls in flight at the same instant: at the provider's rate limit they " +
+                     "all fail together and retry together. Run them with a bounded degree of concurrency (or behind a semaphore or rate limiter).");
+
     private static DiagnosticDescriptor Create(string id, string title, string messageFormat, string category, string description)
         => new(
             id,

@@ -30,7 +30,18 @@ internal static class KnownTypes
     public const string HttpResponseMessage = "System.Net.Http.HttpResponseMessage";
     public const string HttpStatusCode = "System.Net.HttpStatusCode";
 
+    // Fan-out (RA0004)
+    public const string Parallel = "System.Threading.Tasks.Parallel";
+    public const string ParallelOptions = "System.Threading.Tasks.ParallelOptions";
+    public const string Enumerable = "System.Linq.Enumerable";
+    public const string HttpMessageInvoker = "System.Net.Http.HttpMessageInvoker";
+    public const string HttpClientJsonExtensions = "System.Net.Http.Json.HttpClientJsonExtensions";
+    public const string SemaphoreSlim = "System.Threading.SemaphoreSlim";
+    public const string RateLimiter = "System.Threading.RateLimiting.RateLimiter";
+
     // RetryAnalyzers.Runtime (the bundled library the fixes rewrite onto)
     public const string RuntimeJitteredBackoff = "RetryAnalyzers.Runtime.JitteredBackoff";
     public const string RuntimeRetryBackoff = "RetryAnalyzers.Runtime.RetryBackoff";
+    public const string RuntimeBoundedFanOut = "RetryAnalyzers.Runtime.BoundedFanOut";
+    public const string RuntimeTokenBudget = "RetryAnalyzers.Runtime.TokenBudget";
 }

@@ -8,4 +8,7 @@ public static class RuleIds
 
     /// <summary>Retry whose delay grows but has no jitter.</summary>
     public const string RetryWithoutJitter = "RA0002";
+
+    /// <summary>Unbounded parallel fan-out of provider calls.</summary>
+    public const string UnboundedFanOut = "RA0004";
 }

@@ -22,14 +22,15 @@ public static class ProviderPipeline
     /// <typeparam name="TResult">The call's result.</typeparam>
     /// <param name="options">Budget, retry, breaker and metrics settings; validated here.</param>
     /// <param name="isTransient">More exceptions to retry, or null.</param>
+    /// <param name="retryAfter">The wait an exception asks for (an SDK exception carrying the response's Retry-After), or null.</param>
     /// <returns>The pipeline.</returns>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it.</exception>
-    public static ProviderPipeline<TResult> Create<TResult>(ProviderResilienceOptions options, Func<Exception, bool>? isTransient = null)
+    public static ProviderPipeline<TResult> Create<TResult>(ProviderResilienceOptions options, Func<Exception, bool>? isTransient = null, Func<Exception, TimeSpan?>? retryAfter = null)
         => new(
             options,
             outcome => outcome.Exception is { } e && (IsTransientException(e) || (isTransient?.Invoke(e) ?? false)),
             outcome => outcome.Exception is HttpRequestException e && StatusOf(e) == 429,
-            static (_, _) => null);
+            (outcome, _) => outcome.Exception is { } e ? retryAfter?.Invoke(e) : null);
 
     internal static bool IsTransientStatus(int status) => status is 408 or 429 or >= 500;
 

@@ -32,6 +32,11 @@ public sealed class KnownTypesTests
             typeof(System.Net.HttpStatusCode).Assembly,
             typeof(System.Security.Cryptography.RandomNumberGenerator).Assembly,
             typeof(object).Assembly,
+            typeof(System.Threading.Tasks.Parallel).Assembly,
+            typeof(System.Linq.Enumerable).Assembly,
+            typeof(System.Net.Http.Json.HttpClientJsonExtensions).Assembly,
+            typeof(System.Threading.SemaphoreSlim).Assembly,
+            typeof(System.Threading.RateLimiting.RateLimiter).Assembly,
         ];
 
         var found = assemblies.Select(a => a.GetType(metadataName, throwOnError: false)).FirstOrDefault(t => t is not null);

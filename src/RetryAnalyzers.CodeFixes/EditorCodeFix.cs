@@ -1,0 +1,87 @@
+using System;
+using System.Collections.Immutable;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CodeActions;
+using Microsoft.CodeAnalysis.CodeFixes;
+using Microsoft.CodeAnalysis.Editing;
+
+namespace RetryAnalyzers.CodeFixes;
+
+/// <summary>
+/// What every fix of the package shares: one action per diagnostic, planned up front (no action is offered when the
+/// plan cannot produce compiling code), and a Fix All that applies every site of a document through one
+/// <see cref="DocumentEditor"/>, so a shared <c>using</c> directive is added once and no site's edit is dropped as
+/// "overlapping" (which the batch fixer does when several fixes touch the top of the file).
+/// </summary>
+public abstract class EditorCodeFix : CodeFixProvider
+{
+    private protected EditorCodeFix(string diagnosticId, string equivalenceKey)
+    {
+        FixableDiagnosticIds = ImmutableArray.Create(diagnosticId);
+        ActionEquivalenceKey = equivalenceKey;
+    }
+
+    /// <inheritdoc />
+    public sealed override ImmutableArray<string> FixableDiagnosticIds { get; }
+
+    private protected string ActionEquivalenceKey { get; }
+
+    /// <inheritdoc />
+    public sealed override FixAllProvider GetFixAllProvider() => FixAllProvider.Create(FixAllInDocumentAsync);
+
+    /// <inheritdoc />
+    public sealed override async Task RegisterCodeFixesAsync(CodeFixContext context)
+    {
+        var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
+        var model = await context.Document.GetSemanticModelAsync(context.CancellationToken).ConfigureAwait(false);
+        if (root is null || model is null)
+        {
+            return;
+        }
+
+        foreach (var diagnostic in context.Diagnostics)
+        {
+            if (Plan(diagnostic, root, model, context.CancellationToken) is { } plan)
+            {
+                context.RegisterCodeFix(
+                    CodeAction.Create(plan.Title, ct => ApplyAsync(context.Document, plan.Edit, ct), ActionEquivalenceKey),
+                    diagnostic);
+            }
+        }
+    }
+
+    /// <summary>The edit for one diagnostic and the title of its action, or null when it cannot be fixed safely.</summary>
+    private protected abstract FixPlan? Plan(Diagnostic diagnostic, SyntaxNode root, SemanticModel model, CancellationToken cancellationToken);
+
+    private async Task<Document?> FixAllInDocumentAsync(FixAllContext context, Document document, ImmutableArray<Diagnostic> diagnostics)
+    {
+        if (context.CodeActionEquivalenceKey != ActionEquivalenceKey)
+        {
+            return null;
+        }
+
+        var editor = await DocumentEditor.CreateAsync(document, context.CancellationToken).ConfigureAwait(false);
+        var model = editor.SemanticModel;
+        var root = editor.OriginalRoot;
+        foreach (var diagnostic in diagnostics)
+        {
+            Plan(diagnostic, root, model, context.CancellationToken)?.Edit(editor);
+        }
+
+        return editor.GetChangedDocument();
+    }
+
+    private static async Task<Document> ApplyAsync(Document document, Action<DocumentEditor> edit, CancellationToken cancellationToken)
+    {
+        var editor = await DocumentEditor.CreateAsync(document, cancellationToken).ConfigureAwait(false);
+        edit(editor);
+        return editor.GetChangedDocument();
+    }
+}
+
+/// <summary>A planned fix: its action title and the edit.</summary>
+/// <param name="Title">The lightbulb text.</param>
+/// <param name="Edit">Applies the fix to an editor on the original document.</param>
+internal sealed record FixPlan(string Title, Action<DocumentEditor> Edit);

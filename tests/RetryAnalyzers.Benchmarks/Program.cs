@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(RetryAnalyzers.Benchmarks.BudgetBenchmarks).Assembly).Run(args);

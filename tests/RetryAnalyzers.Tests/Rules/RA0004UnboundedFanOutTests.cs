@@ -1,0 +1,275 @@
+using System.Threading;
+using System.Threading.Tasks;
+using Verify = RetryAnalyzers.Tests.Verifiers.CSharpVerifier<RetryAnalyzers.Rules.RA0004UnboundedFanOutAnalyzer, RetryAnalyzers.CodeFixes.RA0004UnboundedFanOutCodeFix>;
+
+namespace RetryAnalyzers.Tests.Rules;
+
+public sealed class RA0004UnboundedFanOutTests
+{
+    private const string Usings = """
+        using System;
+        using System.Collections.Generic;
+        using System.Linq;
+        using System.Net.Http;
+        using System.Net.Http.Json;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using OpenAI.Chat;
+
+        """;
+
+    private static Task Analyze(string body) => Verify.VerifyAnalyzerAsync(Usings + body);
+
+    // ---------------------------------------------------------------- Valid (no diagnostic)
+
+    [Theory]
+    [InlineData("await Task.WhenAll(chat.CompleteChatAsync(\"a\"), chat.CompleteChatAsync(\"b\"));")]
+    [InlineData("await Task.WhenAll(new[] { \"a\", \"b\", \"c\" }.Select(p => chat.CompleteChatAsync(p)));")]
+    [InlineData("await Task.WhenAll(Enumerable.Range(0, 3).Select(i => http.GetStringAsync(\"https://example.test/\" + i)));")]
+    [InlineData("await Task.WhenAll(chunks.Select(c => Task.Run(() => c.Length * 2)));")]
+    [InlineData("await Task.WhenAll(chunks.Select(c => CountWordsAsync(c)));")]
+    [InlineData("await Task.WhenAll(chunks.Select(async c => { await Gate.WaitAsync(); try { return await chat.CompleteChatAsync(c); } finally { Gate.Release(); } }));")]
+    [InlineData("await Task.WhenAll(chunks.Select(c => GatedSummaryAsync(chat, c)));")]
+    [InlineData("await Task.WhenAll(chunks.Select(async c => { await Budget.AcquireTokensAsync(1_000); return await chat.CompleteChatAsync(c); }));")]
+    [InlineData("await RetryAnalyzers.Runtime.BoundedFanOut.SelectAsync(chunks, (c, _) => chat.CompleteChatAsync(c), 4);")]
+    [InlineData("Parallel.ForEach(chunks, new ParallelOptions { MaxDegreeOfParallelism = 4 }, c => http.Send(new HttpRequestMessage(HttpMethod.Get, c)));")]
+    [InlineData("await Parallel.ForEachAsync(chunks, async (c, ct) => await chat.CompleteChatAsync(c));")]
+    [InlineData("await Parallel.ForEachAsync(chunks, new ParallelOptions { MaxDegreeOfParallelism = 3 }, async (c, ct) => await chat.CompleteChatAsync(c));")]
+    [InlineData("Parallel.ForEach(chunks, c => Console.WriteLine(c.Length));")]
+    public Task BoundedGatedHandfulOrCpuOnly_NoDiagnostic(string statement) => Analyze($$"""
+        class Orchestrator
+        {
+            static readonly SemaphoreSlim Gate = new(4);
+            static readonly RetryAnalyzers.Runtime.TokenBudget Budget = new(RetryAnalyzers.Runtime.TokenBudgetOptions.PerMinute(600_000));
+
+            static Task<int> CountWordsAsync(string text) => Task.FromResult(text.Split(' ').Length);
+
+            static async Task<string> GatedSummaryAsync(ChatClient chat, string chunk)
+            {
+                await Gate.WaitAsync();
+                try { return (await chat.CompleteChatAsync(chunk)).Value.Content[0].Text; }
+                finally { Gate.Release(); }
+            }
+
+            async Task RunAsync(ChatClient chat, HttpClient http, List<string> chunks)
+            {
+                {{statement}}
+            }
+        }
+        """);
+
+    [Fact]
+    public Task TasksAddedOutsideALoop_NoDiagnostic() => Analyze("""
+        class Orchestrator
+        {
+            async Task RunAsync(ChatClient chat)
+            {
+                var tasks = new List<Task>();
+                tasks.Add(chat.CompleteChatAsync("plan"));
+                tasks.Add(chat.CompleteChatAsync("critique"));
+                await Task.WhenAll(tasks);
+            }
+
+            async Task CpuLoopAsync(List<string> chunks)
+            {
+                var tasks = new List<Task<int>>();
+                foreach (var chunk in chunks)
+                {
+                    tasks.Add(Task.Run(() => chunk.Length));
+                }
+
+                await Task.WhenAll(tasks);
+            }
+        }
+        """);
+
+    // ---------------------------------------------------------------- Diagnostics
+
+    [Theory]
+    [InlineData("await {|RA0004:Task.WhenAll(chunks.Select(c => chat.CompleteChatAsync(c)))|};")]
+    [InlineData("await {|RA0004:Task.WhenAll(chunks.Select(c => chat.CompleteChatAsync(c)).ToList())|};")]
+    [InlineData("await {|RA0004:Task.WhenAll(chunks.Select(async c => (await chat.CompleteChatAsync(c)).Value).ToArray())|};")]
+    [InlineData("await {|RA0004:Task.WhenAll(chunks.Select(c => http.GetStringAsync(c)))|};")]
+    [InlineData("await {|RA0004:Task.WhenAll(chunks.Select(c => http.PostAsJsonAsync(\"https://example.test/v1/chat\", c)))|};")]
+    [InlineData("await {|RA0004:Task.WhenAll(chunks.Select(c => SummarizeAsync(chat, c)))|};")]
+    [InlineData("await {|RA0004:Task.WhenAll(chunks.Select(c => Task.Run(() => chat.CompleteChatAsync(c))))|};")]
+    [InlineData("await {|RA0004:Task.WhenAny(chunks.Select(c => chat.CompleteChatAsync(c)))|};")]
+    [InlineData("var tasks = chunks.Select(c => chat.CompleteChatAsync(c)).ToList(); await {|RA0004:Task.WhenAll(tasks)|};")]
+    [InlineData("{|RA0004:Parallel.ForEach(chunks, c => http.Send(new HttpRequestMessage(HttpMethod.Get, c)))|};")]
+    [InlineData("{|RA0004:Parallel.ForEach(chunks, new ParallelOptions(), c => chat.CompleteChat(c))|};")]
+    [InlineData("{|RA0004:Parallel.ForEach(chunks, new ParallelOptions { MaxDegreeOfParallelism = -1 }, c => chat.CompleteChat(c))|};")]
+    [InlineData("await {|RA0004:Parallel.ForEachAsync(chunks, new ParallelOptions { MaxDegreeOfParallelism = -1 }, async (c, ct) => await chat.CompleteChatAsync(c))|};")]
+    public Task DataSizedFanOutOfProviderCalls_ReportsDiagnostic(string statement) => Analyze($$"""
+        class Orchestrator
+        {
+            // Two calls deep: SummarizeAsync → AskAsync → the SDK.
+            static Task<string> SummarizeAsync(ChatClient chat, string chunk) => AskAsync(chat, "Summarize: " + chunk);
+
+            static async Task<string> AskAsync(ChatClient chat, string prompt) => (await chat.CompleteChatAsync(prompt)).Value.Content[0].Text;
+
+            async Task RunAsync(ChatClient chat, HttpClient http, List<string> chunks)
+            {
+                {{statement}}
+            }
+        }
+        """);
+
+    [Fact]
+    public Task TasksAddedInALoop_ReportDiagnostic() => Analyze("""
+        class Orchestrator
+        {
+            async Task RunAsync(ChatClient chat, IEnumerable<string> documents)
+            {
+                var tasks = new List<Task<string>>();
+                foreach (var document in documents)
+                {
+                    tasks.Add(Task.Run(async () => (await chat.CompleteChatAsync(document)).Value.Content[0].Text));
+                }
+
+                await {|RA0004:Task.WhenAll(tasks)|};
+            }
+
+            async Task ByIndexAsync(HttpClient http, string[] urls)
+            {
+                var pending = new List<Task<string>>();
+                for (var i = 0; i < urls.Length; i++)
+                {
+                    pending.Add(http.GetStringAsync(urls[i]));
+                }
+
+                await {|RA0004:Task.WhenAny(pending)|};
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Message_NamesTheCallAndTheItems() => Verify.VerifyAnalyzerAsync(
+        Usings + """
+        class Orchestrator
+        {
+            async Task RunAsync(ChatClient chat, List<string> chunks) => await {|#0:Task.WhenAll(chunks.Select(c => chat.CompleteChatAsync(c)))|};
+        }
+        """,
+        Verify.Diagnostic("RA0004").WithLocation(0).WithArguments("Task.WhenAll", "'chunks'"));
+
+    // ---------------------------------------------------------------- CodeFix (each test also runs Fix All)
+
+    [Fact]
+    public Task Projection_FixesToBoundedFanOut_KeepingOrderAndCancellation() => Verify.VerifyCodeFixAsync(
+        """
+        using System.Collections.Generic;
+        using System.Linq;
+        using System.Net.Http;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using OpenAI.Chat;
+
+        class Orchestrator
+        {
+            async Task<string[]> SummariesAsync(HttpClient http, List<string> urls, CancellationToken ct)
+                => await {|RA0004:Task.WhenAll(urls.Select(u => http.GetStringAsync(u, ct)))|};
+
+            async Task NotifyAsync(ChatClient chat, List<string> chunks)
+                => await {|RA0004:Task.WhenAll(chunks.Select(async c => { await chat.CompleteChatAsync(c); }).ToList())|};
+        }
+        """,
+        """
+        using System.Collections.Generic;
+        using System.Linq;
+        using System.Net.Http;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using OpenAI.Chat;
+        using RetryAnalyzers.Runtime;
+
+        class Orchestrator
+        {
+            async Task<string[]> SummariesAsync(HttpClient http, List<string> urls, CancellationToken ct)
+                => await BoundedFanOut.SelectAsync(urls, (u, _) => http.GetStringAsync(u, ct), maxConcurrency: 4, cancellationToken: ct);
+
+            async Task NotifyAsync(ChatClient chat, List<string> chunks)
+                => await BoundedFanOut.ForEachAsync(chunks, async (c, _) => { await chat.CompleteChatAsync(c); }, maxConcurrency: 4);
+        }
+        """);
+
+    [Fact]
+    public Task ParallelForEach_FixesToABoundedDegree() => Verify.VerifyCodeFixAsync(
+        """
+        using System.Collections.Generic;
+        using System.Threading.Tasks;
+        using OpenAI.Chat;
+
+        class Orchestrator
+        {
+            async Task RunAsync(ChatClient chat, List<string> chunks)
+            {
+                {|RA0004:Parallel.ForEach(chunks, c => chat.CompleteChat(c))|};
+                {|RA0004:Parallel.ForEach(chunks, new ParallelOptions(), c => chat.CompleteChat(c))|};
+                await {|RA0004:Parallel.ForEachAsync(chunks, new ParallelOptions { MaxDegreeOfParallelism = -1 }, async (c, ct) => await chat.CompleteChatAsync(c))|};
+            }
+        }
+        """,
+        """
+        using System.Collections.Generic;
+        using System.Threading.Tasks;
+        using OpenAI.Chat;
+
+        class Orchestrator
+        {
+            async Task RunAsync(ChatClient chat, List<string> chunks)
+            {
+                Parallel.ForEach(chunks, new ParallelOptions { MaxDegreeOfParallelism = 4 }, c => chat.CompleteChat(c));
+                Parallel.ForEach(chunks, new ParallelOptions() { MaxDegreeOfParallelism = 4 }, c => chat.CompleteChat(c));
+                await Parallel.ForEachAsync(chunks, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (c, ct) => await chat.CompleteChatAsync(c));
+            }
+        }
+        """);
+
+    [Fact]
+    public async Task TheConcurrency_ComesFromEditorConfig()
+    {
+        var test = new Verify.Test
+        {
+            TestCode = """
+                using System.Collections.Generic;
+                using System.Threading.Tasks;
+                using OpenAI.Chat;
+
+                class Orchestrator
+                {
+                    void Run(ChatClient chat, List<string> chunks) => {|RA0004:Parallel.ForEach(chunks, c => chat.CompleteChat(c))|};
+                }
+                """,
+            FixedCode = """
+                using System.Collections.Generic;
+                using System.Threading.Tasks;
+                using OpenAI.Chat;
+
+                class Orchestrator
+                {
+                    void Run(ChatClient chat, List<string> chunks) => Parallel.ForEach(chunks, new ParallelOptions { MaxDegreeOfParallelism = 8 }, c => chat.CompleteChat(c));
+                }
+                """,
+        };
+        test.TestState.AnalyzerConfigFiles.Add(("/.editorconfig", "root = true\n\n[*.cs]\ndotnet_diagnostic.RA0004.max_concurrency = 8\n"));
+        await test.RunAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public Task LoopFilledListsAndWhenAny_AreReportedWithoutAFix() => Verify.VerifyNoFixAsync(Usings + """
+        class Orchestrator
+        {
+            async Task RunAsync(ChatClient chat, List<string> chunks)
+            {
+                var tasks = new List<Task>();
+                foreach (var chunk in chunks)
+                {
+                    tasks.Add(chat.CompleteChatAsync(chunk));
+                }
+
+                await {|RA0004:Task.WhenAll(tasks)|};
+                await {|RA0004:Task.WhenAny(chunks.Select(c => chat.CompleteChatAsync(c)))|};
+            }
+        }
+        """);
+}
