@@ -29,6 +29,19 @@ internal sealed class ProviderCalls
 
     private static readonly string[] SdkNamespaces = { "OpenAI", "Azure.AI.OpenAI", "Anthropic" };
 
+    // Provider-neutral LLM abstractions: every call through them is a call to some provider.
+    private static readonly string[] AbstractionTypes =
+    {
+        "Microsoft.Extensions.AI.IChatClient",
+        "Microsoft.Extensions.AI.IEmbeddingGenerator",
+        "Microsoft.Extensions.AI.ChatClientExtensions",
+        "Microsoft.Extensions.AI.EmbeddingGeneratorExtensions",
+        "Microsoft.SemanticKernel.ChatCompletion.IChatCompletionService",
+        "Microsoft.SemanticKernel.ChatCompletion.ChatCompletionServiceExtensions",
+        "Microsoft.SemanticKernel.TextGeneration.ITextGenerationService",
+        "Microsoft.SemanticKernel.Embeddings.ITextEmbeddingGenerationService",
+    };
+
     private readonly Compilation _compilation;
     private readonly INamedTypeSymbol? _httpMessageInvoker;
     private readonly INamedTypeSymbol? _httpClientJson;
@@ -98,12 +111,17 @@ internal sealed class ProviderCalls
             }
         }
 
+        var ns = type.ContainingNamespace?.ToDisplayString() ?? string.Empty;
+        if (Array.IndexOf(AbstractionTypes, ns + "." + type.Name) >= 0)
+        {
+            return true;
+        }
+
         if (method.IsStatic || !type.Name.EndsWith("Client", StringComparison.Ordinal))
         {
             return false;
         }
 
-        var ns = type.ContainingNamespace?.ToDisplayString() ?? string.Empty;
         foreach (var sdk in SdkNamespaces)
         {
             if (ns == sdk || ns.StartsWith(sdk + ".", StringComparison.Ordinal))

@@ -83,6 +83,41 @@ public sealed class RA0004UnboundedFanOutTests
         }
         """);
 
+    [Fact]
+    public Task UnknownSourcesBoundsAndCallees_NoDiagnostic() => Analyze("""
+        interface IAgent
+        {
+            Task<string> RunAsync(string input);
+        }
+
+        class Orchestrator
+        {
+            static readonly System.Threading.RateLimiting.RateLimiter Limiter = new System.Threading.RateLimiting.ConcurrencyLimiter(
+                new System.Threading.RateLimiting.ConcurrencyLimiterOptions { PermitLimit = 4, QueueLimit = int.MaxValue });
+
+            // Tasks handed in by the caller: how many, and how they were started, is not visible here.
+            Task AwaitAllAsync(IEnumerable<Task> started) => Task.WhenAll(started);
+
+            // A degree set on a local before the loop.
+            void Bounded(ChatClient chat, List<string> chunks)
+            {
+                var options = new ParallelOptions();
+                options.MaxDegreeOfParallelism = 2;
+                Parallel.ForEach(chunks, options, c => chat.CompleteChat(c));
+            }
+
+            // An interface call: the analyzer cannot see what the agents do.
+            Task<string[]> AgentsAsync(IReadOnlyList<IAgent> agents, string input) => Task.WhenAll(agents.Select(a => a.RunAsync(input)));
+
+            // Gated by a RateLimiter lease.
+            Task<string[]> LimitedAsync(HttpClient http, List<string> urls) => Task.WhenAll(urls.Select(async u =>
+            {
+                using var lease = await Limiter.AcquireAsync();
+                return await http.GetStringAsync(u);
+            }));
+        }
+        """);
+
     // ---------------------------------------------------------------- Diagnostics
 
     [Theory]
@@ -141,6 +176,34 @@ public sealed class RA0004UnboundedFanOutTests
             }
         }
         """);
+
+    [Fact]
+    public async Task CallsThroughMicrosoftExtensionsAI_AreProviderCalls()
+    {
+        var test = new Verify.Test
+        {
+            TestCode = """
+                using System.Collections.Generic;
+                using System.Linq;
+                using System.Threading.Tasks;
+                using Microsoft.Extensions.AI;
+
+                class Ingest
+                {
+                    async Task EmbedAsync(IEmbeddingGenerator<string, Embedding<float>> embeddings, List<string> definitions)
+                    {
+                        var tasks = definitions.Select(d => Task.Run(async () => (await embeddings.GenerateAsync(d)).Vector));
+                        await {|RA0004:Task.WhenAll(tasks)|};
+                    }
+
+                    Task<ChatResponse[]> AskAllAsync(IChatClient chat, List<string> questions)
+                        => {|RA0004:Task.WhenAll(questions.Select(q => chat.GetResponseAsync(q)))|};
+                }
+                """,
+        };
+        test.ReferenceAssemblies = test.ReferenceAssemblies.AddPackages([new Microsoft.CodeAnalysis.Testing.PackageIdentity("Microsoft.Extensions.AI.Abstractions", "10.5.1")]);
+        await test.RunAsync(CancellationToken.None);
+    }
 
     [Fact]
     public Task Message_NamesTheCallAndTheItems() => Verify.VerifyAnalyzerAsync(
