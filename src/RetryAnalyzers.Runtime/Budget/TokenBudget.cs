@@ -232,8 +232,8 @@ public sealed class TokenBudget : RateLimiter
             throw new ArgumentNullException(nameof(response));
         }
 
-        var snapshot = RateLimitHeaders.Read(response);
-        if (snapshot.TokenLimitPerMinute is null && snapshot.RemainingTokens is null)
+        var (limitPerMinute, remainingTokens) = RateLimitHeaders.ReadTokenLimits(response);
+        if (limitPerMinute is null && remainingTokens is null)
         {
             return;
         }
@@ -241,13 +241,13 @@ public sealed class TokenBudget : RateLimiter
         lock (_lock)
         {
             Refill();
-            if (snapshot.TokenLimitPerMinute is { } limit && limit > 0 && limit / 60.0 < _rate)
+            if (limitPerMinute is { } limit && limit > 0 && limit / 60.0 < _rate)
             {
                 _rate = Math.Min(_configuredRate, limit / 60.0);
                 _burst = Math.Max(1, Math.Min(_burst, (long)Math.Ceiling(_rate)));
             }
 
-            if (snapshot.RemainingTokens is { } remaining && remaining < _tokens)
+            if (remainingTokens is { } remaining && remaining < _tokens)
             {
                 _tokens = remaining;
             }

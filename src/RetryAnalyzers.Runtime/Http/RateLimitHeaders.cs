@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using System.Net.Http;
@@ -80,15 +79,19 @@ public static class RateLimitHeaders
             throw new ArgumentNullException(nameof(response));
         }
 
-        var remaining = Min(
-            Number(response, "x-ratelimit-remaining-tokens"),
-            Min(Number(response, "anthropic-ratelimit-tokens-remaining"), Number(response, "anthropic-ratelimit-input-tokens-remaining")));
+        var (limit, remaining) = ReadTokenLimits(response);
         return new RateLimitSnapshot(
-            Number(response, "x-ratelimit-limit-tokens"),
+            limit,
             remaining,
             Reset(response, "x-ratelimit-reset-tokens", "anthropic-ratelimit-tokens-reset", now),
             Reset(response, "x-ratelimit-reset-requests", "anthropic-ratelimit-requests-reset", now));
     }
+
+    /// <summary>Only the token limit and remaining tokens (what <see cref="TokenBudget"/> learns from), without parsing reset times.</summary>
+    internal static (long? LimitPerMinute, long? Remaining) ReadTokenLimits(HttpResponseMessage response)
+        => (Number(response, "x-ratelimit-limit-tokens"),
+            Min(Number(response, "x-ratelimit-remaining-tokens"),
+                Min(Number(response, "anthropic-ratelimit-tokens-remaining"), Number(response, "anthropic-ratelimit-input-tokens-remaining"))));
 
     /// <summary>
     /// Parses a Go-style duration as OpenAI sends it: <c>6m0s</c>, <c>1h2m3.5s</c>, <c>12ms</c>, <c>0.5s</c>; a bare
@@ -190,6 +193,6 @@ public static class RateLimitHeaders
             return values.FirstOrDefault()?.Trim();
         }
 
-        return response.Content?.Headers.TryGetValues(name, out IEnumerable<string>? contentValues) == true ? contentValues.FirstOrDefault()?.Trim() : null;
+        return null;
     }
 }
