@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Threading;
 using System.Threading.Tasks;
@@ -17,16 +18,11 @@ namespace RetryAnalyzers.CodeFixes;
 /// </summary>
 public abstract class EditorCodeFix : CodeFixProvider
 {
-    private protected EditorCodeFix(string diagnosticId, string equivalenceKey)
-    {
-        FixableDiagnosticIds = ImmutableArray.Create(diagnosticId);
-        ActionEquivalenceKey = equivalenceKey;
-    }
+    private protected EditorCodeFix(string diagnosticId)
+        => FixableDiagnosticIds = ImmutableArray.Create(diagnosticId);
 
     /// <inheritdoc />
     public sealed override ImmutableArray<string> FixableDiagnosticIds { get; }
-
-    private protected string ActionEquivalenceKey { get; }
 
     /// <inheritdoc />
     public sealed override FixAllProvider GetFixAllProvider() => FixAllProvider.Create(FixAllInDocumentAsync);
@@ -43,31 +39,32 @@ public abstract class EditorCodeFix : CodeFixProvider
 
         foreach (var diagnostic in context.Diagnostics)
         {
-            if (Plan(diagnostic, root, model, context.CancellationToken) is { } plan)
+            foreach (var plan in Plans(diagnostic, root, model, context.CancellationToken))
             {
                 context.RegisterCodeFix(
-                    CodeAction.Create(plan.Title, ct => ApplyAsync(context.Document, plan.Edit, ct), ActionEquivalenceKey),
+                    CodeAction.Create(plan.Title, ct => ApplyAsync(context.Document, plan.Edit, ct), plan.EquivalenceKey),
                     diagnostic);
             }
         }
     }
 
-    /// <summary>The edit for one diagnostic and the title of its action, or null when it cannot be fixed safely.</summary>
-    private protected abstract FixPlan? Plan(Diagnostic diagnostic, SyntaxNode root, SemanticModel model, CancellationToken cancellationToken);
+    /// <summary>The actions for one diagnostic (none when it cannot be fixed safely), each with its own equivalence key.</summary>
+    private protected abstract IEnumerable<FixPlan> Plans(Diagnostic diagnostic, SyntaxNode root, SemanticModel model, CancellationToken cancellationToken);
 
     private async Task<Document?> FixAllInDocumentAsync(FixAllContext context, Document document, ImmutableArray<Diagnostic> diagnostics)
     {
-        if (context.CodeActionEquivalenceKey != ActionEquivalenceKey)
-        {
-            return null;
-        }
-
         var editor = await DocumentEditor.CreateAsync(document, context.CancellationToken).ConfigureAwait(false);
         var model = editor.SemanticModel;
         var root = editor.OriginalRoot;
         foreach (var diagnostic in diagnostics)
         {
-            Plan(diagnostic, root, model, context.CancellationToken)?.Edit(editor);
+            foreach (var plan in Plans(diagnostic, root, model, context.CancellationToken))
+            {
+                if (plan.EquivalenceKey == context.CodeActionEquivalenceKey)
+                {
+                    plan.Edit(editor);
+                }
+            }
         }
 
         return editor.GetChangedDocument();
@@ -81,7 +78,8 @@ public abstract class EditorCodeFix : CodeFixProvider
     }
 }
 
-/// <summary>A planned fix: its action title and the edit.</summary>
+/// <summary>A planned fix: its action title, its equivalence key (for Fix All) and the edit.</summary>
 /// <param name="Title">The lightbulb text.</param>
+/// <param name="EquivalenceKey">Stable across versions; Fix All applies the actions with the chosen key.</param>
 /// <param name="Edit">Applies the fix to an editor on the original document.</param>
-internal sealed record FixPlan(string Title, Action<DocumentEditor> Edit);
+internal sealed record FixPlan(string Title, string EquivalenceKey, Action<DocumentEditor> Edit);

@@ -72,7 +72,10 @@ internal static class Imports
         }
 
         var name = existing.Name.ToString();
-        var existingSystem = name == "System" || name.StartsWith("System.", StringComparison.Ordinal);
-        return existingSystem ? -1 : string.CompareOrdinal(name, namespaceName);
+        var existingSystem = IsSystem(name);
+        var newSystem = IsSystem(namespaceName);
+        return existingSystem == newSystem ? string.CompareOrdinal(name, namespaceName) : existingSystem ? -1 : 1;
     }
+
+    private static bool IsSystem(string name) => name == "System" || name.StartsWith("System.", StringComparison.Ordinal);
 }

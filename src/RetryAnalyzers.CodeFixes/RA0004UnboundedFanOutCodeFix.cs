@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Composition;
 using System.Globalization;
 using System.Linq;
@@ -35,11 +36,19 @@ public sealed class RA0004UnboundedFanOutCodeFix : EditorCodeFix
 
     /// <summary>Creates the fix.</summary>
     public RA0004UnboundedFanOutCodeFix()
-        : base(RuleIds.UnboundedFanOut, EquivalenceKey)
+        : base(RuleIds.UnboundedFanOut)
     {
     }
 
-    private protected override FixPlan? Plan(Diagnostic diagnostic, SyntaxNode root, SemanticModel model, CancellationToken cancellationToken)
+    private protected override IEnumerable<FixPlan> Plans(Diagnostic diagnostic, SyntaxNode root, SemanticModel model, CancellationToken cancellationToken)
+    {
+        if (Plan(diagnostic, root, model, cancellationToken) is { } plan)
+        {
+            yield return plan;
+        }
+    }
+
+    private static FixPlan? Plan(Diagnostic diagnostic, SyntaxNode root, SemanticModel model, CancellationToken cancellationToken)
     {
         if (!diagnostic.Properties.TryGetValue(RA0004UnboundedFanOutAnalyzer.ShapeKey, out var shapeName) ||
             !Enum.TryParse(shapeName, out FanOutShape shape) ||
@@ -84,7 +93,7 @@ public sealed class RA0004UnboundedFanOutCodeFix : EditorCodeFix
 
         var generic = whenAll.TargetMethod.IsGenericMethod;
         var token = CancellationTokenInScope(call, model);
-        return new FixPlan("Bound the fan-out (BoundedFanOut)", editor =>
+        return new FixPlan("Bound the fan-out (BoundedFanOut)", EquivalenceKey, editor =>
         {
             Imports.AddUsing(editor, fanOut.ContainingNamespace.ToDisplayString());
             var parameters = SyntaxFactory.ParameterList(SyntaxFactory.SeparatedList(new[]
@@ -135,7 +144,7 @@ public sealed class RA0004UnboundedFanOutCodeFix : EditorCodeFix
                 return null;
             }
 
-            return new FixPlan("Bound the fan-out (MaxDegreeOfParallelism)", editor =>
+            return new FixPlan("Bound the fan-out (MaxDegreeOfParallelism)", EquivalenceKey, editor =>
             {
                 var created = SyntaxFactory.ParseExpression(
                     "new ParallelOptions { MaxDegreeOfParallelism = " + max.ToString(CultureInfo.InvariantCulture) + " }");
@@ -153,7 +162,7 @@ public sealed class RA0004UnboundedFanOutCodeFix : EditorCodeFix
 
         var existing = created.Initializer?.Initializers.OfType<ISimpleAssignmentOperation>()
             .FirstOrDefault(a => a.Target is IPropertyReferenceOperation { Property.Name: "MaxDegreeOfParallelism" });
-        return new FixPlan("Bound the fan-out (MaxDegreeOfParallelism)", editor =>
+        return new FixPlan("Bound the fan-out (MaxDegreeOfParallelism)", EquivalenceKey, editor =>
         {
             if (existing?.Value.Syntax is ExpressionSyntax value)
             {

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using RetryAnalyzers.Internal;
@@ -9,22 +10,30 @@ namespace RetryAnalyzers.CodeFixes;
 public abstract class RetryDelayCodeFix : EditorCodeFix
 {
     private protected RetryDelayCodeFix(string diagnosticId, DelayKind kind, string equivalenceKey)
-        : base(diagnosticId, equivalenceKey)
-        => Kind = kind;
+        : base(diagnosticId)
+    {
+        Kind = kind;
+        ActionEquivalenceKey = equivalenceKey;
+    }
 
     private protected DelayKind Kind { get; }
+
+    private protected string ActionEquivalenceKey { get; }
 
     /// <summary>The title of the action for a shape.</summary>
     private protected abstract string Title(RetryShape shape);
 
-    private protected sealed override FixPlan? Plan(Diagnostic diagnostic, SyntaxNode root, SemanticModel model, CancellationToken cancellationToken)
+    private protected sealed override IEnumerable<FixPlan> Plans(Diagnostic diagnostic, SyntaxNode root, SemanticModel model, CancellationToken cancellationToken)
     {
         if (!diagnostic.Properties.TryGetValue(RetrySite.ShapeKey, out var shapeName) || !Enum.TryParse(shapeName, out RetryShape shape))
         {
-            return null;
+            yield break;
         }
 
         var node = root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true);
-        return RetryRewriter.Plan(shape, Kind, node, model, cancellationToken) is { } edit ? new FixPlan(Title(shape), edit) : null;
+        if (RetryRewriter.Plan(shape, Kind, node, model, cancellationToken) is { } edit)
+        {
+            yield return new FixPlan(Title(shape), ActionEquivalenceKey, edit);
+        }
     }
 }

@@ -24,6 +24,15 @@ internal static class Descriptors
         description: "Exponential or linear backoff without randomness keeps every caller that failed at the same moment in lockstep: " +
                      "they all come back at the same instant and collide again. Add jitter so the retries spread out.");
 
+    public static readonly DiagnosticDescriptor RA0003SharedApiKey = Create(
+        RuleIds.SharedApiKey,
+        title: "One API key shared across agents",
+        messageFormat: "{0} share {1}: they draw from one provider rate limit, so one agent's burst throttles the others; give each agent its own key or route them through one shared token budget",
+        RuleCategories.Security,
+        description: "Agents that use the same API key share one rate-limit bucket at the provider without knowing it: one agent's burst throttles " +
+                     "all the others, and their retries amplify each other. Resolve a key per agent, or pace all of them with one shared token budget.",
+        WellKnownDiagnosticTags.CompilationEnd);
+
     public static readonly DiagnosticDescriptor RA0004UnboundedFanOut = Create(
         RuleIds.UnboundedFanOut,
         title: "Unbounded parallel fan-out of provider calls",
@@ -32,7 +41,7 @@ internal static class Descriptors
         description: "Starting one provider call per item puts N calls in flight at the same instant: at the provider's rate limit they " +
                      "all fail together and retry together. Run them with a bounded degree of concurrency (or behind a semaphore or rate limiter).");
 
-    private static DiagnosticDescriptor Create(string id, string title, string messageFormat, string category, string description)
+    private static DiagnosticDescriptor Create(string id, string title, string messageFormat, string category, string description, params string[] customTags)
         => new(
             id,
             title,
@@ -41,5 +50,6 @@ internal static class Descriptors
             DiagnosticSeverity.Warning,
             isEnabledByDefault: true,
             description: description,
-            helpLinkUri: $"{HelpLinkBase}/{id}.md");
+            helpLinkUri: $"{HelpLinkBase}/{id}.md",
+            customTags: customTags);
 }

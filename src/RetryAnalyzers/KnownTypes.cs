@@ -39,9 +39,21 @@ internal static class KnownTypes
     public const string SemaphoreSlim = "System.Threading.SemaphoreSlim";
     public const string RateLimiter = "System.Threading.RateLimiting.RateLimiter";
 
+    // Keys (RA0003)
+    public const string ApiKeyCredential = "System.ClientModel.ApiKeyCredential";
+    public const string AzureKeyCredential = "Azure.AzureKeyCredential";
+    public const string Environment = "System.Environment";
+    public const string HttpHeaders = "System.Net.Http.Headers.HttpHeaders";
+    public const string HttpRequestHeaders = "System.Net.Http.Headers.HttpRequestHeaders";
+    public const string AuthenticationHeaderValue = "System.Net.Http.Headers.AuthenticationHeaderValue";
+    public const string OpenAIClientOptions = "OpenAI.OpenAIClientOptions";
+    public const string HttpClientPipelineTransport = "System.ClientModel.Primitives.HttpClientPipelineTransport";
+
     // RetryAnalyzers.Runtime (the bundled library the fixes rewrite onto)
     public const string RuntimeJitteredBackoff = "RetryAnalyzers.Runtime.JitteredBackoff";
     public const string RuntimeRetryBackoff = "RetryAnalyzers.Runtime.RetryBackoff";
     public const string RuntimeBoundedFanOut = "RetryAnalyzers.Runtime.BoundedFanOut";
     public const string RuntimeTokenBudget = "RetryAnalyzers.Runtime.TokenBudget";
+    public const string RuntimeAgentKeys = "RetryAnalyzers.Runtime.AgentKeys";
+    public const string RuntimeSharedProviderBudget = "RetryAnalyzers.Runtime.SharedProviderBudget";
 }

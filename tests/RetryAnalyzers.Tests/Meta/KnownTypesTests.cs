@@ -37,6 +37,10 @@ public sealed class KnownTypesTests
             typeof(System.Net.Http.Json.HttpClientJsonExtensions).Assembly,
             typeof(System.Threading.SemaphoreSlim).Assembly,
             typeof(System.Threading.RateLimiting.RateLimiter).Assembly,
+            typeof(System.ClientModel.ApiKeyCredential).Assembly,        // System.ClientModel (OpenAI's)
+            typeof(OpenAI.OpenAIClientOptions).Assembly,                 // OpenAI
+            typeof(Azure.AzureKeyCredential).Assembly,                   // Azure.Core
+            typeof(System.Net.Http.Headers.HttpHeaders).Assembly,
         ];
 
         var found = assemblies.Select(a => a.GetType(metadataName, throwOnError: false)).FirstOrDefault(t => t is not null);

@@ -1,0 +1,113 @@
+using System;
+using System.Globalization;
+using System.Net.Http;
+using System.Threading;
+
+namespace RetryAnalyzers.Runtime;
+
+/// <summary>
+/// The process-wide token budget and the <see cref="HttpClient"/> that runs every provider call through it (with the
+/// <see cref="ProviderResilienceHandler"/>: budget → jittered retry honouring Retry-After → breaker). Agents that must
+/// share one API key share this, so together they stay under the key's limit. RA0003's second fix routes SDK clients
+/// here: <c>new OpenAIClientOptions { Transport = new HttpClientPipelineTransport(SharedProviderBudget.HttpClient) }</c>.
+/// <para>
+/// Configure it once at startup with <see cref="Configure"/>; otherwise it is created on first use from the
+/// environment variable <see cref="TokensPerMinuteVariable"/> (the key's tokens-per-minute limit), and without that
+/// variable from <see cref="DefaultTokensPerMinute"/>.
+/// </para>
+/// </summary>
+public static class SharedProviderBudget
+{
+    /// <summary>The environment variable with the shared key's tokens-per-minute limit.</summary>
+    public const string TokensPerMinuteVariable = "RETRYANALYZERS_TOKENS_PER_MINUTE";
+
+    /// <summary>The limit assumed when nothing is configured: 30,000 tokens per minute (a low tier; raise it to your key's).</summary>
+    public const long DefaultTokensPerMinute = 30_000;
+
+    private static readonly object Lock = new();
+    private static Shared? _shared;
+
+    /// <summary>The shared budget.</summary>
+    public static TokenBudget Budget => Current.Budget;
+
+    /// <summary>An <see cref="System.Net.Http.HttpClient"/> whose calls draw from <see cref="Budget"/>; give it to SDK transports.</summary>
+    public static HttpClient HttpClient => Current.Client;
+
+    /// <summary>Sets the shared budget before first use.</summary>
+    /// <param name="budget">Options of the shared budget; validated here.</param>
+    /// <param name="resilience">Retry and breaker options for the shared client, or null for the defaults; its <c>Budget</c> is replaced by the shared one.</param>
+    /// <exception cref="InvalidOperationException">The shared budget is already in use.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it.</exception>
+    public static void Configure(TokenBudgetOptions budget, ProviderResilienceOptions? resilience = null)
+    {
+        if (budget is null)
+        {
+            throw new ArgumentNullException(nameof(budget));
+        }
+
+        var created = Create(budget, resilience);
+        lock (Lock)
+        {
+            if (_shared is not null)
+            {
+                created.Client.Dispose();
+                created.Budget.Dispose();
+                throw new InvalidOperationException("SharedProviderBudget is already in use; call Configure once, at startup, before any agent calls a provider.");
+            }
+
+            _shared = created;
+        }
+    }
+
+    private static Shared Current
+    {
+        get
+        {
+            var shared = Volatile.Read(ref _shared);
+            if (shared is not null)
+            {
+                return shared;
+            }
+
+            lock (Lock)
+            {
+                return _shared ??= Create(TokenBudgetOptions.PerMinute(FromEnvironment()), null);
+            }
+        }
+    }
+
+    private static long FromEnvironment()
+    {
+        var text = Environment.GetEnvironmentVariable(TokensPerMinuteVariable);
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return DefaultTokensPerMinute;
+        }
+
+        return long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value > 0
+            ? value
+            : throw new InvalidOperationException(string.Format(CultureInfo.InvariantCulture, "{0} must be a whole number of tokens per minute greater than 0; it was '{1}'.", TokensPerMinuteVariable, text));
+    }
+
+    private static Shared Create(TokenBudgetOptions options, ProviderResilienceOptions? resilience)
+    {
+        var budget = new TokenBudget(options);
+        var pipeline = resilience ?? new ProviderResilienceOptions();
+        pipeline.Budget = budget;
+        var client = new HttpClient(new ProviderResilienceHandler(pipeline) { InnerHandler = new HttpClientHandler() }, disposeHandler: true);
+        return new Shared(budget, client);
+    }
+
+    private sealed class Shared
+    {
+        public Shared(TokenBudget budget, HttpClient client)
+        {
+            Budget = budget;
+            Client = client;
+        }
+
+        public TokenBudget Budget { get; }
+
+        public HttpClient Client { get; }
+    }
+}

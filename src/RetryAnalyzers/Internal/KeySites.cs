@@ -1,0 +1,361 @@
+using System;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace RetryAnalyzers.Internal;
+
+/// <summary>Where a key comes from.</summary>
+internal enum KeySourceKind
+{
+    /// <summary><c>Environment.GetEnvironmentVariable("NAME")</c>.</summary>
+    Environment,
+
+    /// <summary><c>configuration["Section:Key"]</c>.</summary>
+    Configuration,
+
+    /// <summary>A field or property whose origin is not visible.</summary>
+    Member,
+
+    /// <summary>A hard-coded string.</summary>
+    Literal,
+}
+
+/// <summary>The source of a key: two sites with equal <see cref="Id"/> hand the same key to their clients.</summary>
+internal readonly record struct KeySource(KeySourceKind Kind, string Id, string Name)
+{
+    /// <summary>How the message names it (never the key itself).</summary>
+    public string Display => Kind switch
+    {
+        KeySourceKind.Environment => "the key in environment variable " + Name,
+        KeySourceKind.Configuration => "the key at configuration '" + Name + "'",
+        KeySourceKind.Member => "the key in '" + Name + "'",
+        _ => "one hard-coded key",
+    };
+}
+
+/// <summary>How a site takes its key; the analyzer → code fix contract.</summary>
+internal enum KeySiteShape
+{
+    /// <summary><c>new ChatClient(model, key)</c>, <c>new AnthropicClient { ApiKey = key }</c>: the squiggle is on the creation.</summary>
+    ClientCreation,
+
+    /// <summary><c>new ApiKeyCredential(key)</c> / <c>new AzureKeyCredential(key)</c> not given directly to a client.</summary>
+    Credential,
+
+    /// <summary><c>headers.Add("x-api-key", key)</c>, <c>Authorization = new AuthenticationHeaderValue("Bearer", key)</c>.</summary>
+    Header,
+
+    /// <summary>A registration with an <c>apiKey</c> parameter (Semantic Kernel <c>AddOpenAIChatCompletion(model, apiKey)</c>).</summary>
+    Registration,
+}
+
+/// <summary>One place a key is handed to a provider client.</summary>
+/// <param name="Shape">How.</param>
+/// <param name="Key">The expression given as the key at the site (what a fix replaces).</param>
+/// <param name="Source">Where the key comes from.</param>
+/// <param name="Budgeted">The client's calls already go through the runtime's shared budget.</param>
+internal readonly record struct KeySite(KeySiteShape Shape, IOperation Key, KeySource Source, bool Budgeted);
+
+/// <summary>Finds key hand-offs to provider clients and resolves where their keys come from.</summary>
+internal static class KeySites
+{
+    private const int MaxDepth = 6;
+
+    private static readonly string[] ProviderNamespaces = { "OpenAI", "Azure.AI.OpenAI", "Anthropic" };
+    private static readonly string[] RegistrationNamespaces = { "Microsoft.SemanticKernel", "OpenAI", "Anthropic", "AutoGen" };
+
+    /// <summary>The key site of a creation, an invocation or an assignment, or null.</summary>
+    public static KeySite? Find(IOperation operation, Compilation compilation) => operation switch
+    {
+        IObjectCreationOperation creation => FromCreation(creation, compilation),
+        IInvocationOperation invocation => FromInvocation(invocation),
+        ISimpleAssignmentOperation assignment => FromAuthorization(assignment),
+        _ => null,
+    };
+
+    /// <summary>A <c>…Client</c> type of an LLM SDK namespace.</summary>
+    public static bool IsProviderClient(ITypeSymbol? type)
+        => type is INamedTypeSymbol named && named.Name.EndsWith("Client", StringComparison.Ordinal) && InNamespace(named, ProviderNamespaces);
+
+    private static KeySite? FromCreation(IObjectCreationOperation creation, Compilation compilation)
+    {
+        var type = creation.Type;
+        if (IsCredential(type))
+        {
+            // Given straight to a client: the client creation is the site.
+            var parent = creation.Parent;
+            while (parent is IConversionOperation)
+            {
+                parent = parent.Parent;
+            }
+
+            if (parent is IArgumentOperation { Parent: IObjectCreationOperation owner } && IsProviderClient(owner.Type))
+            {
+                return null;
+            }
+
+            return creation.Arguments.Length >= 1 ? Site(KeySiteShape.Credential, creation.Arguments[0].Value, budgeted: false) : null;
+        }
+
+        if (!IsProviderClient(type))
+        {
+            return null;
+        }
+
+        var budgeted = UsesSharedBudget(creation, compilation);
+        foreach (var argument in creation.Arguments)
+        {
+            if (argument.Parameter is { } parameter && IsKeyParameter(parameter))
+            {
+                var value = argument.Value.WithoutConversions();
+                var key = value is IObjectCreationOperation credential && IsCredential(credential.Type) && credential.Arguments.Length >= 1
+                    ? credential.Arguments[0].Value
+                    : argument.Value;
+                return Site(KeySiteShape.ClientCreation, key, budgeted);
+            }
+        }
+
+        // new AnthropicClient { ApiKey = key }
+        foreach (var member in creation.Initializer?.Initializers ?? default)
+        {
+            if (member is ISimpleAssignmentOperation { Target: IPropertyReferenceOperation { Property.Name: var name } } assignment &&
+                name.Equals("ApiKey", StringComparison.OrdinalIgnoreCase))
+            {
+                return Site(KeySiteShape.ClientCreation, assignment.Value, budgeted);
+            }
+        }
+
+        return null;
+    }
+
+    private static KeySite? FromInvocation(IInvocationOperation invocation)
+    {
+        var method = invocation.TargetMethod;
+
+        // headers.Add("x-api-key", key), headers.TryAddWithoutValidation("Authorization", "Bearer " + key)
+        if (method.Name is "Add" or "TryAddWithoutValidation" && InheritsFrom(method.ContainingType, "HttpHeaders", "System.Net.Http.Headers") &&
+            invocation.Arguments.Length == 2 &&
+            invocation.Arguments[0].Value.ConstantValue is { HasValue: true, Value: string header } &&
+            (header.Equals("x-api-key", StringComparison.OrdinalIgnoreCase) || header.Equals("api-key", StringComparison.OrdinalIgnoreCase) ||
+             header.Equals("Authorization", StringComparison.OrdinalIgnoreCase)))
+        {
+            return Site(KeySiteShape.Header, invocation.Arguments[1].Value, budgeted: false);
+        }
+
+        // builder.AddOpenAIChatCompletion(modelId, apiKey)
+        if (InNamespace(method.ContainingType, RegistrationNamespaces))
+        {
+            foreach (var argument in invocation.Arguments)
+            {
+                if (argument.Parameter is { Type.SpecialType: SpecialType.System_String } parameter &&
+                    parameter.Name.Equals("apiKey", StringComparison.OrdinalIgnoreCase) && argument.ArgumentKind == ArgumentKind.Explicit)
+                {
+                    return Site(KeySiteShape.Registration, argument.Value, budgeted: false);
+                }
+            }
+        }
+
+        return null;
+    }
+
+    // headers.Authorization = new AuthenticationHeaderValue("Bearer", key)
+    private static KeySite? FromAuthorization(ISimpleAssignmentOperation assignment)
+    {
+        if (assignment.Target is not IPropertyReferenceOperation { Property: { Name: "Authorization" } property } ||
+            !InheritsFrom(property.ContainingType, "HttpHeaders", "System.Net.Http.Headers") ||
+            assignment.Value.WithoutConversions() is not IObjectCreationOperation { Arguments.Length: 2 } value ||
+            value.Type?.Name != "AuthenticationHeaderValue")
+        {
+            return null;
+        }
+
+        return Site(KeySiteShape.Header, value.Arguments[1].Value, budgeted: false);
+    }
+
+    private static KeySite? Site(KeySiteShape shape, IOperation key, bool budgeted)
+        => Resolve(key, depth: 0) is { } source ? new KeySite(shape, KeyPart(key), source, budgeted) : null;
+
+    // "Bearer " + key → key: the part a fix replaces.
+    private static IOperation KeyPart(IOperation key)
+    {
+        var value = key.WithoutConversions();
+        return value switch
+        {
+            IBinaryOperation { OperatorKind: BinaryOperatorKind.Add } concatenation when concatenation.LeftOperand.ConstantValue.HasValue => KeyPart(concatenation.RightOperand),
+            IInterpolatedStringOperation { Parts.Length: 2 } interpolated when interpolated.Parts[1] is IInterpolationOperation hole => KeyPart(hole.Expression),
+            _ => value,
+        };
+    }
+
+    /// <summary>Where the key comes from; null when it cannot be told (a parameter, a call into other code).</summary>
+    public static KeySource? Resolve(IOperation key, int depth)
+    {
+        if (depth > MaxDepth)
+        {
+            return null;
+        }
+
+        var value = key.WithoutConversions();
+        if (value.ConstantValue is { HasValue: true, Value: string literal })
+        {
+            // A bare prefix ("Bearer ") is not a key.
+            return literal.Length > 0 && !literal.Equals("Bearer ", StringComparison.OrdinalIgnoreCase) ? new KeySource(KeySourceKind.Literal, "literal:" + literal, string.Empty) : null;
+        }
+
+        switch (value)
+        {
+            case IBinaryOperation { OperatorKind: BinaryOperatorKind.Add } concatenation when concatenation.LeftOperand.ConstantValue.HasValue:
+                return Resolve(concatenation.RightOperand, depth + 1);
+            case IInterpolatedStringOperation { Parts.Length: 2 } interpolated when interpolated.Parts[1] is IInterpolationOperation hole:
+                return Resolve(hole.Expression, depth + 1);
+            case ICoalesceOperation coalesce:
+                return Resolve(coalesce.Value, depth + 1);
+            case IObjectCreationOperation credential when IsCredential(credential.Type) && credential.Arguments.Length >= 1:
+                return Resolve(credential.Arguments[0].Value, depth + 1);
+            case IInvocationOperation { TargetMethod.Name: "GetEnvironmentVariable" } environment when
+                environment.TargetMethod.ContainingType?.Name == "Environment" && environment.Arguments.Length >= 1 &&
+                environment.Arguments[0].Value.ConstantValue is { HasValue: true, Value: string variable }:
+                return new KeySource(KeySourceKind.Environment, "env:" + variable, variable);
+            case IInvocationOperation { TargetMethod.Name: "GetValue" or "GetConnectionString" } configured when
+                configured.Arguments.Length >= 2 && IsConfiguration(configured.Arguments[0].Value.Type) &&
+                configured.Arguments[1].Value.ConstantValue is { HasValue: true, Value: string path }:
+                return Configuration(ConfigurationPrefix(configured.Arguments[0].Value) + path);
+            case IPropertyReferenceOperation { Arguments.Length: 1 } indexer when IsConfiguration(indexer.Instance?.Type) &&
+                indexer.Arguments[0].Value.ConstantValue is { HasValue: true, Value: string path }:
+                return Configuration(ConfigurationPrefix(indexer.Instance!) + path);
+            case ILocalReferenceOperation local:
+                return DelayClassifier.FindInitializer(local.Local, local) is { } initializer ? Resolve(initializer, depth + 1) : null;
+            // Secrets.OpenAIKey, _apiKey, this.Key: a member of a type or of this object. A member of some other object
+            // (AgentKeys.Resolve(…).Value, options.ApiKey) depends on that object: not a known source.
+            case IFieldReferenceOperation { Instance: null or IInstanceReferenceOperation } field:
+                return Member(field.Field);
+            case IPropertyReferenceOperation { Arguments.Length: 0, Instance: null or IInstanceReferenceOperation } property:
+                return Member(property.Property);
+            default:
+                return null;
+        }
+    }
+
+    private static KeySource Configuration(string path) => new(KeySourceKind.Configuration, "config:" + path.ToUpperInvariant(), path);
+
+    // configuration.GetSection("OpenAI")["ApiKey"] → "OpenAI:"
+    private static string ConfigurationPrefix(IOperation receiver)
+        => receiver.WithoutConversions() is IInvocationOperation { TargetMethod.Name: "GetSection", Arguments.Length: >= 1 } section &&
+           section.Arguments[section.Arguments.Length - 1].Value.ConstantValue is { HasValue: true, Value: string name }
+            ? name + ":"
+            : string.Empty;
+
+    // A member's initializer, read from its syntax (it may be in another file): Environment.GetEnvironmentVariable("X"),
+    // configuration["X"], "literal", or `?? throw`. Anything else: the member itself is the source.
+    private static KeySource Member(ISymbol member)
+    {
+        foreach (var reference in member.DeclaringSyntaxReferences)
+        {
+            var initializer = reference.GetSyntax() switch
+            {
+                VariableDeclaratorSyntax declarator => declarator.Initializer?.Value,
+                PropertyDeclarationSyntax declaration => declaration.Initializer?.Value ?? declaration.ExpressionBody?.Expression,
+                _ => null,
+            };
+            if (initializer is not null && FromSyntax(initializer) is { } origin)
+            {
+                return origin;
+            }
+        }
+
+        var name = member.ContainingType is { } type ? type.Name + "." + member.Name : member.Name;
+        return new KeySource(KeySourceKind.Member, "member:" + member.ToDisplayString(), name);
+    }
+
+    private static KeySource? FromSyntax(ExpressionSyntax expression)
+    {
+        switch (expression)
+        {
+            case PostfixUnaryExpressionSyntax suppressed when suppressed.IsKind(Microsoft.CodeAnalysis.CSharp.SyntaxKind.SuppressNullableWarningExpression):
+                return FromSyntax(suppressed.Operand);
+            case ParenthesizedExpressionSyntax parenthesized:
+                return FromSyntax(parenthesized.Expression);
+            case BinaryExpressionSyntax coalesce when coalesce.IsKind(Microsoft.CodeAnalysis.CSharp.SyntaxKind.CoalesceExpression):
+                return FromSyntax(coalesce.Left);
+            case InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax { Name.Identifier.ValueText: "GetEnvironmentVariable" }, ArgumentList.Arguments.Count: >= 1 } environment
+                when environment.ArgumentList.Arguments[0].Expression is LiteralExpressionSyntax variable:
+                return new KeySource(KeySourceKind.Environment, "env:" + variable.Token.ValueText, variable.Token.ValueText);
+            case ElementAccessExpressionSyntax { ArgumentList.Arguments.Count: 1 } access
+                when access.ArgumentList.Arguments[0].Expression is LiteralExpressionSyntax path && access.Expression.ToString().IndexOf("onfig", StringComparison.OrdinalIgnoreCase) >= 0:
+                return Configuration(path.Token.ValueText);
+            case LiteralExpressionSyntax literal when literal.Token.Value is string { Length: > 0 } text:
+                return new KeySource(KeySourceKind.Literal, "literal:" + text, string.Empty);
+            default:
+                return null;
+        }
+    }
+
+    private static bool IsKeyParameter(IParameterSymbol parameter)
+    {
+        var name = parameter.Name;
+        var keyName = name.Equals("apiKey", StringComparison.OrdinalIgnoreCase) || name.Equals("openAIApiKey", StringComparison.OrdinalIgnoreCase) ||
+                      name.Equals("credential", StringComparison.OrdinalIgnoreCase) || name.Equals("keyCredential", StringComparison.OrdinalIgnoreCase);
+        return keyName && (parameter.Type.SpecialType == SpecialType.System_String || IsCredential(parameter.Type));
+    }
+
+    private static bool IsCredential(ITypeSymbol? type)
+        => type is { Name: "ApiKeyCredential", ContainingNamespace: var ns } && ns.ToDisplayString() == "System.ClientModel" ||
+           type is { Name: "AzureKeyCredential", ContainingNamespace: var azure } && azure.ToDisplayString() == "Azure" ||
+           type is { Name: "APIAuthentication" } && InNamespace(type as INamedTypeSymbol, new[] { "Anthropic" });
+
+    private static bool IsConfiguration(ITypeSymbol? type)
+        => type is not null && type.Name is "IConfiguration" or "IConfigurationRoot" or "IConfigurationSection" or "ConfigurationManager" or "ConfigurationRoot" or "ConfigurationSection";
+
+    // Options that route the client's HTTP through the runtime's shared budget (RA0003's second fix).
+    private static bool UsesSharedBudget(IObjectCreationOperation creation, Compilation compilation)
+    {
+        var shared = compilation.GetTypeByMetadataName(KnownTypes.RuntimeSharedProviderBudget);
+        if (shared is null)
+        {
+            return false;
+        }
+
+        foreach (var operation in creation.Descendants())
+        {
+            if (operation is IPropertyReferenceOperation property && SymbolEqualityComparer.Default.Equals(property.Property.ContainingType, shared))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool InheritsFrom(INamedTypeSymbol? type, string name, string ns)
+    {
+        for (var current = type; current is not null; current = current.BaseType)
+        {
+            if (current.Name == name && current.ContainingNamespace?.ToDisplayString() == ns)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool InNamespace(INamedTypeSymbol? type, string[] roots)
+    {
+        var ns = type?.ContainingNamespace?.ToDisplayString();
+        if (ns is null)
+        {
+            return false;
+        }
+
+        foreach (var root in roots)
+        {
+            if (ns == root || ns.StartsWith(root + ".", StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}

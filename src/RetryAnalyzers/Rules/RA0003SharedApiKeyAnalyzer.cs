@@ -1,0 +1,127 @@
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+using RetryAnalyzers.Internal;
+
+namespace RetryAnalyzers.Rules;
+
+/// <summary>
+/// RA0003: the same key source handed to provider clients in two or more agent types (across the files of the
+/// compilation), or a client created per item of a loop or LINQ projection on one key.
+/// <para>Key hand-offs: <c>new OpenAIClient(key)</c>, <c>new ChatClient(model, key)</c> and siblings, <c>new ApiKeyCredential(key)</c>,
+/// <c>new AzureKeyCredential(key)</c>, <c>new AnthropicClient { ApiKey = key }</c>, <c>headers.Add("x-api-key" | "api-key" | "Authorization", …)</c>,
+/// <c>Authorization = new AuthenticationHeaderValue("Bearer", key)</c>, registrations with an <c>apiKey</c> parameter (Semantic Kernel).</para>
+/// <para>Key sources compared: an environment variable name, a configuration key, a field or property (followed to its
+/// initializer when it reads the environment or configuration), a string constant. A parameter or a call (for example
+/// <c>AgentKeys.Resolve</c>) is not a known source and is never reported.</para>
+/// <para>Quiet: one agent type using the key (one client for the whole app), distinct keys per agent, clients routed through
+/// the runtime's <c>SharedProviderBudget</c>, and test projects (xunit, NUnit, MSTest referenced).</para>
+/// Sites are collected per operation and reported at the end of the compilation, every site of a shared key.
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class RA0003SharedApiKeyAnalyzer : DiagnosticAnalyzer
+{
+    /// <summary>The <see cref="Diagnostic.Properties"/> key of the site's <see cref="KeySiteShape"/>.</summary>
+    public const string ShapeKey = "KeySiteShape";
+
+    /// <summary>The <see cref="Diagnostic.Properties"/> key of the key source's kind.</summary>
+    public const string SourceKindKey = "KeySourceKind";
+
+    /// <summary>The <see cref="Diagnostic.Properties"/> key of the environment variable or configuration key.</summary>
+    public const string SourceNameKey = "KeySourceName";
+
+    /// <summary>The <see cref="Diagnostic.Properties"/> key of the agent (the containing type's name).</summary>
+    public const string AgentKey = "Agent";
+
+    /// <summary>The <see cref="Diagnostic.Properties"/> key set ("true") when the site creates a client per item of a loop.</summary>
+    public const string PerItemKey = "PerItem";
+
+    private static readonly string[] TestFrameworks =
+    {
+        "Xunit.FactAttribute",
+        "NUnit.Framework.TestAttribute",
+        "Microsoft.VisualStudio.TestTools.UnitTesting.TestMethodAttribute",
+    };
+
+    /// <inheritdoc />
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Descriptors.RA0003SharedApiKey);
+
+    /// <inheritdoc />
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(static start =>
+        {
+            var compilation = start.Compilation;
+            if (TestFrameworks.Any(name => compilation.GetTypeByMetadataName(name) is not null))
+            {
+                return; // keys in the tests of the user's own code
+            }
+
+            var sites = new ConcurrentBag<(KeySite Site, Location Location, INamedTypeSymbol Agent, bool PerItem)>();
+            start.RegisterOperationAction(
+                operation =>
+                {
+                    if (KeySites.Find(operation.Operation, compilation) is { Budgeted: false } site &&
+                        operation.ContainingSymbol.ContainingType is { } agent)
+                    {
+                        sites.Add((site, operation.Operation.Syntax.GetLocation(), agent, IsPerItem(operation.Operation)));
+                    }
+                },
+                OperationKind.ObjectCreation,
+                OperationKind.Invocation,
+                OperationKind.SimpleAssignment);
+
+            start.RegisterCompilationEndAction(end =>
+            {
+                foreach (var group in sites.GroupBy(s => s.Site.Source.Id))
+                {
+                    var agents = group.Select(s => s.Agent).Distinct<INamedTypeSymbol>(SymbolEqualityComparer.Default).OrderBy(a => a.Name, System.StringComparer.Ordinal).ToList();
+                    foreach (var (site, location, agent, perItem) in group)
+                    {
+                        string? who = agents.Count >= 2
+                            ? string.Format(CultureInfo.InvariantCulture, "{0} agents ({1})", agents.Count, string.Join(", ", agents.Select(a => a.Name)))
+                            : perItem ? "Clients created for every item of a loop in " + agent.Name : null;
+                        if (who is null)
+                        {
+                            continue;
+                        }
+
+                        var properties = ImmutableDictionary<string, string?>.Empty
+                            .Add(ShapeKey, site.Shape.ToString())
+                            .Add(SourceKindKey, site.Source.Kind.ToString())
+                            .Add(SourceNameKey, site.Source.Name)
+                            .Add(AgentKey, agent.Name)
+                            .Add(PerItemKey, perItem ? "true" : "false");
+                        end.ReportDiagnostic(Diagnostic.Create(Descriptors.RA0003SharedApiKey, location, properties, who, site.Source.Display));
+                    }
+                }
+            });
+        });
+    }
+
+    // Inside a loop, or a lambda given to a LINQ operator, of the same member.
+    private static bool IsPerItem(IOperation operation)
+    {
+        for (var current = operation.Parent; current is not null; current = current.Parent)
+        {
+            switch (current)
+            {
+                case ILoopOperation:
+                    return true;
+                case IAnonymousFunctionOperation lambda:
+                    return lambda.Parent is IDelegateCreationOperation { Parent: IArgumentOperation { Parent: IInvocationOperation { TargetMethod.ContainingType.Name: "Enumerable" or "ParallelEnumerable" } } };
+                case ILocalFunctionOperation:
+                    return false;
+            }
+        }
+
+        return false;
+    }
+}

@@ -1,0 +1,590 @@
+using System.Collections.Immutable;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.CodeAnalysis.Testing;
+using RetryAnalyzers.CodeFixes;
+using Verify = RetryAnalyzers.Tests.Verifiers.CSharpVerifier<RetryAnalyzers.Rules.RA0003SharedApiKeyAnalyzer, RetryAnalyzers.CodeFixes.RA0003SharedApiKeyCodeFix>;
+
+namespace RetryAnalyzers.Tests.Rules;
+
+public sealed class RA0003SharedApiKeyTests
+{
+    private const string Usings = """
+        using System;
+        using System.ClientModel;
+        using System.Collections.Generic;
+        using System.Linq;
+        using System.Net.Http;
+        using System.Net.Http.Headers;
+        using OpenAI;
+        using OpenAI.Chat;
+        using OpenAI.Embeddings;
+
+        """;
+
+    private static Task Analyze(params string[] files)
+    {
+        var test = new Verify.Test();
+        for (var i = 0; i < files.Length; i++)
+        {
+            test.TestState.Sources.Add(($"/0/Agent{i}.cs", Usings + files[i]));
+        }
+
+        return test.RunAsync(CancellationToken.None);
+    }
+
+    // ---------------------------------------------------------------- Valid (no diagnostic)
+
+    [Fact]
+    public Task OneAgentTypeWithSeveralClientsOnItsKey_NoDiagnostic() => Analyze("""
+        class ResearchAgent
+        {
+            static readonly string Key = Environment.GetEnvironmentVariable("OPENAI_API_KEY")!;
+            readonly ChatClient _chat = new("gpt-4o-mini", Key);
+            readonly EmbeddingClient _embeddings = new("text-embedding-3-small", new ApiKeyCredential(Key));
+        }
+        """);
+
+    [Fact]
+    public Task ADistinctKeyPerAgent_NoDiagnostic() => Analyze(
+        """
+        class ResearchAgent
+        {
+            readonly ChatClient _chat = new("gpt-4o-mini", Environment.GetEnvironmentVariable("OPENAI_API_KEY_RESEARCH_AGENT")!);
+        }
+        """,
+        """
+        class WriterAgent
+        {
+            readonly ChatClient _chat = new("gpt-4o-mini", Environment.GetEnvironmentVariable("OPENAI_API_KEY_WRITER_AGENT")!);
+            readonly HttpClient _http = new();
+            WriterAgent() => _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Environment.GetEnvironmentVariable("ANTHROPIC_API_KEY"));
+        }
+        """);
+
+    [Fact]
+    public Task KeysPassedInOrResolvedPerAgent_NoDiagnostic() => Analyze(
+        """
+        class ResearchAgent
+        {
+            readonly ChatClient _chat;
+            public ResearchAgent(string apiKey) => _chat = new ChatClient("gpt-4o-mini", apiKey);
+        }
+        """,
+        """
+        class WriterAgent
+        {
+            readonly ChatClient _chat;
+            public WriterAgent(string apiKey) => _chat = new ChatClient("gpt-4o-mini", new ApiKeyCredential(apiKey));
+        }
+        """,
+        """
+        class CriticAgent
+        {
+            readonly ChatClient _chat = new("gpt-4o-mini", RetryAnalyzers.Runtime.AgentKeys.Resolve("CriticAgent").Value);
+        }
+        """,
+        """
+        class PlannerAgent
+        {
+            readonly ChatClient _chat = new("gpt-4o-mini", RetryAnalyzers.Runtime.AgentKeys.Resolve("PlannerAgent").Value);
+        }
+        """);
+
+    [Fact]
+    public Task AgentsOnOneKeyThroughTheSharedBudget_NoDiagnostic() => Analyze(
+        """
+        class ResearchAgent
+        {
+            readonly ChatClient _chat = new("gpt-4o-mini", new ApiKeyCredential(Environment.GetEnvironmentVariable("OPENAI_API_KEY")!),
+                new OpenAIClientOptions { Transport = new System.ClientModel.Primitives.HttpClientPipelineTransport(RetryAnalyzers.Runtime.SharedProviderBudget.HttpClient) });
+        }
+        """,
+        """
+        class WriterAgent
+        {
+            readonly ChatClient _chat = new("gpt-4o-mini", new ApiKeyCredential(Environment.GetEnvironmentVariable("OPENAI_API_KEY")!),
+                new OpenAIClientOptions { Transport = new System.ClientModel.Primitives.HttpClientPipelineTransport(RetryAnalyzers.Runtime.SharedProviderBudget.HttpClient) });
+        }
+        """);
+
+    [Fact]
+    public Task OneClientForTheWholeApp_UsedByEveryAgent_NoDiagnostic() => Analyze(
+        """
+        static class Clients
+        {
+            public static readonly OpenAIClient OpenAI = new(Environment.GetEnvironmentVariable("OPENAI_API_KEY")!);
+        }
+        """,
+        """
+        class ResearchAgent
+        {
+            readonly ChatClient _chat = Clients.OpenAI.GetChatClient("gpt-4o-mini");
+        }
+
+        class WriterAgent
+        {
+            readonly ChatClient _chat = Clients.OpenAI.GetChatClient("gpt-4o");
+        }
+        """);
+
+    [Fact]
+    public Task OtherHeadersAndPerItemKeysFromALookup_NoDiagnostic() => Analyze(
+        """
+        class ResearchAgent
+        {
+            readonly HttpClient _http = new();
+            ResearchAgent() => _http.DefaultRequestHeaders.Add("User-Agent", "agents/1.0");
+        }
+
+        class WriterAgent
+        {
+            readonly HttpClient _http = new();
+            WriterAgent() => _http.DefaultRequestHeaders.Add("User-Agent", "agents/1.0");
+        }
+        """,
+        """
+        class Orchestrator
+        {
+            List<ChatClient> Create(Dictionary<string, string> keys, IEnumerable<string> agents)
+            {
+                var clients = new List<ChatClient>();
+                foreach (var agent in agents)
+                {
+                    clients.Add(new ChatClient("gpt-4o-mini", keys[agent]));
+                }
+
+                return clients;
+            }
+        }
+        """);
+
+    [Fact]
+    public async Task KeysInTheTestsOfTheUsersOwnCode_NoDiagnostic()
+    {
+        var test = new Verify.Test();
+        test.ReferenceAssemblies = test.ReferenceAssemblies.AddPackages(ImmutableArray.Create(new PackageIdentity("xunit.extensibility.core", "2.9.3")));
+        test.TestState.Sources.Add(("/0/AgentTests.cs", Usings + """
+            public class ResearchAgentTests
+            {
+                [Xunit.Fact] public void Creates() => _ = new ChatClient("gpt-4o-mini", "sk-test-key");
+            }
+
+            public class WriterAgentTests
+            {
+                [Xunit.Fact] public void Creates() => _ = new ChatClient("gpt-4o-mini", "sk-test-key");
+            }
+            """));
+        await test.RunAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public Task APartialAgentSplitAcrossFiles_IsOneAgent_NoDiagnostic() => Analyze(
+        """
+        partial class ResearchAgent
+        {
+            readonly ChatClient _chat = new("gpt-4o-mini", Environment.GetEnvironmentVariable("OPENAI_API_KEY")!);
+        }
+        """,
+        """
+        partial class ResearchAgent
+        {
+            readonly EmbeddingClient _embeddings = new("text-embedding-3-small", Environment.GetEnvironmentVariable("OPENAI_API_KEY")!);
+        }
+        """);
+
+    [Fact]
+    public Task DifferentConfigurationKeysPerAgent_NoDiagnostic() => Analyze(
+        """
+        static class Settings
+        {
+            public static readonly string ResearchKey = Environment.GetEnvironmentVariable("RESEARCH_OPENAI_KEY")!;
+            public static readonly string WriterKey = Environment.GetEnvironmentVariable("WRITER_OPENAI_KEY")!;
+        }
+
+        class ResearchAgent { readonly ChatClient _chat = new("gpt-4o-mini", Settings.ResearchKey); }
+        """,
+        """
+        class WriterAgent { readonly ChatClient _chat = new("gpt-4o", Settings.WriterKey); }
+        """);
+
+    [Fact]
+    public Task HeadersFromParametersAndSdkClientsFromOptions_NoDiagnostic() => Analyze(
+        """
+        class ResearchAgent
+        {
+            readonly HttpClient _http = new();
+            public ResearchAgent(string key) => _http.DefaultRequestHeaders.Add("x-api-key", key);
+        }
+        """,
+        """
+        class AgentOptions { public string ApiKey { get; set; } = ""; }
+
+        class WriterAgent
+        {
+            readonly HttpClient _http = new();
+            public WriterAgent(AgentOptions options) => _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", options.ApiKey);
+        }
+        """);
+
+    [Fact]
+    public Task AClientCreatedOnceOutsideTheLoop_NoDiagnostic() => Analyze("""
+        class Orchestrator
+        {
+            static readonly string Key = Environment.GetEnvironmentVariable("OPENAI_API_KEY")!;
+
+            List<string> Run(IEnumerable<string> roles)
+            {
+                var chat = new ChatClient("gpt-4o-mini", Key);
+                var answers = new List<string>();
+                foreach (var role in roles)
+                {
+                    answers.Add(chat.CompleteChat(role).Value.Content[0].Text);
+                }
+
+                return answers;
+            }
+        }
+        """);
+
+    // ---------------------------------------------------------------- Diagnostics
+
+    [Fact]
+    public Task TheSameEnvironmentVariableInTwoAgentsAcrossFiles_ReportsEverySite() => Analyze(
+        """
+        class ResearchAgent
+        {
+            readonly ChatClient _chat = {|RA0003:new("gpt-4o-mini", Environment.GetEnvironmentVariable("OPENAI_API_KEY")!)|};
+        }
+        """,
+        """
+        class WriterAgent
+        {
+            static readonly string Key = Environment.GetEnvironmentVariable("OPENAI_API_KEY") ?? throw new InvalidOperationException("OPENAI_API_KEY is not set");
+            readonly ChatClient _chat = {|RA0003:new ChatClient("gpt-4o", new ApiKeyCredential(Key))|};
+        }
+        """);
+
+    [Fact]
+    public async Task Message_NamesTheAgentsAndTheSource_NeverTheKey()
+    {
+        var test = new Verify.Test();
+        test.TestState.Sources.Add(("/0/A.cs", Usings + """
+            class ResearchAgent { readonly OpenAIClient _client = {|#0:new("sk-proj-HARDCODED-0001")|}; }
+            """));
+        test.TestState.Sources.Add(("/0/B.cs", Usings + """
+            class WriterAgent { readonly ChatClient _chat = {|#1:new("gpt-4o", "sk-proj-HARDCODED-0001")|}; }
+            class CriticAgent { readonly EmbeddingClient _embeddings = {|#2:new("text-embedding-3-small", "sk-proj-HARDCODED-0001")|}; }
+            """));
+        foreach (var location in new[] { 0, 1, 2 })
+        {
+            test.ExpectedDiagnostics.Add(Verify.Diagnostic("RA0003").WithLocation(location).WithArguments("3 agents (CriticAgent, ResearchAgent, WriterAgent)", "one hard-coded key"));
+        }
+
+        await test.RunAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public Task ASharedFieldHandedToCredentialsAndHeaders_ReportsEverySite() => Analyze(
+        """
+        static class Secrets
+        {
+            public static string OpenAIKey { get; set; } = "";
+        }
+
+        class ResearchAgent
+        {
+            readonly ApiKeyCredential _credential = {|RA0003:new ApiKeyCredential(Secrets.OpenAIKey)|};
+        }
+        """,
+        """
+        class WriterAgent
+        {
+            readonly HttpClient _http = new();
+            WriterAgent()
+            {
+                {|RA0003:_http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Secrets.OpenAIKey)|};
+            }
+        }
+
+        class SearchAgent
+        {
+            readonly HttpClient _http = new();
+            SearchAgent() => {|RA0003:_http.DefaultRequestHeaders.Add("api-key", Secrets.OpenAIKey)|};
+        }
+
+        class AuditAgent
+        {
+            readonly HttpClient _http = new();
+            AuditAgent() => {|RA0003:_http.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", "Bearer " + Secrets.OpenAIKey)|};
+        }
+        """);
+
+    [Fact]
+    public Task AClientPerItemOfALoopOrProjectionOnOneKey_ReportsDiagnostic() => Analyze("""
+        class Orchestrator
+        {
+            static readonly string Key = Environment.GetEnvironmentVariable("OPENAI_API_KEY")!;
+
+            List<ChatClient> PerLoop(IEnumerable<string> roles)
+            {
+                var clients = new List<ChatClient>();
+                foreach (var role in roles)
+                {
+                    clients.Add({|RA0003:new ChatClient("gpt-4o-mini", Key)|});
+                }
+
+                return clients;
+            }
+
+            List<ChatClient> PerProjection(IEnumerable<string> roles) => roles.Select(r => {|RA0003:new ChatClient("gpt-4o-mini", Key)|}).ToList();
+        }
+        """);
+
+    [Fact]
+    public async Task TheSameConfigurationKeyInTwoAgents_ReportsDiagnostic()
+    {
+        var test = new Verify.Test();
+        test.ReferenceAssemblies = test.ReferenceAssemblies.AddPackages(ImmutableArray.Create(new PackageIdentity("Microsoft.Extensions.Configuration.Abstractions", "8.0.0")));
+        test.TestState.Sources.Add(("/0/A.cs", Usings + """
+            using Microsoft.Extensions.Configuration;
+            class ResearchAgent { ResearchAgent(IConfiguration configuration) => _ = {|RA0003:new ChatClient("gpt-4o-mini", configuration["OpenAI:ApiKey"]!)|}; }
+            """));
+        test.TestState.Sources.Add(("/0/B.cs", Usings + """
+            using Microsoft.Extensions.Configuration;
+            class WriterAgent { WriterAgent(IConfiguration settings) => _ = {|RA0003:new ChatClient("gpt-4o", settings.GetSection("OpenAI")["ApiKey"]!)|}; }
+            """));
+        await test.RunAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public Task InterpolatedBearerHeadersOnOneKey_ReportDiagnostic() => Analyze(
+        """
+        class ResearchAgent
+        {
+            readonly HttpClient _http = new();
+            ResearchAgent() => {|RA0003:_http.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", $"Bearer {Environment.GetEnvironmentVariable("OPENAI_API_KEY")}")|};
+        }
+        """,
+        """
+        class WriterAgent
+        {
+            static readonly string ApiKey = Environment.GetEnvironmentVariable("OPENAI_API_KEY")!;
+            readonly HttpRequestMessage _request = new(HttpMethod.Post, "https://api.openai.com/v1/chat/completions");
+            WriterAgent() => {|RA0003:_request.Headers.Add("Authorization", "Bearer " + ApiKey)|};
+        }
+        """);
+
+    [Fact]
+    public async Task AzureKeyCredentialsOnOneKey_ReportDiagnostic()
+    {
+        var test = new Verify.Test();
+        test.ReferenceAssemblies = test.ReferenceAssemblies.AddPackages(ImmutableArray.Create(new PackageIdentity("Azure.Core", "1.44.1")));
+        test.TestState.Sources.Add(("/0/A.cs", Usings + """
+            class ResearchAgent { readonly Azure.AzureKeyCredential _credential = {|RA0003:new Azure.AzureKeyCredential(Environment.GetEnvironmentVariable("AZURE_OPENAI_API_KEY")!)|}; }
+            class WriterAgent { readonly Azure.AzureKeyCredential _credential = {|RA0003:new(Environment.GetEnvironmentVariable("AZURE_OPENAI_API_KEY")!)|}; }
+            """));
+        await test.RunAsync(CancellationToken.None);
+    }
+
+    // ---------------------------------------------------------------- CodeFix
+    // A site is reported because another agent shares its key: once one agent is fixed, the last one on the key is no
+    // longer "shared" and keeps its code. Fix All fixes every site of the group at once.
+
+    private static Task VerifyFix(string equivalenceKey, (string Path, string Source)[] before, (string Path, string Source)[] afterOne, (string Path, string Source)[] afterAll, params string[] packages)
+    {
+        var test = new Verify.Test
+        {
+            CodeActionEquivalenceKey = equivalenceKey,
+            // Reported at the end of the compilation. Across files, Fix All in one document leaves the other file's site
+            // alone (and then unshared): the project and solution scopes are the ones that fix the whole group.
+            CodeFixTestBehaviors = CodeFixTestBehaviors.SkipLocalDiagnosticCheck | (before.Length > 1 ? CodeFixTestBehaviors.SkipFixAllInDocumentCheck : 0),
+        };
+        if (packages.Length > 0)
+        {
+            test.ReferenceAssemblies = test.ReferenceAssemblies.AddPackages(ImmutableArray.CreateRange(System.Linq.Enumerable.Select(packages, p => new PackageIdentity(p.Split('@')[0], p.Split('@')[1]))));
+        }
+
+        foreach (var (path, source) in before)
+        {
+            test.TestState.Sources.Add((path, source));
+        }
+
+        foreach (var (path, source) in afterOne)
+        {
+            test.FixedState.Sources.Add((path, source));
+        }
+
+        foreach (var (path, source) in afterAll)
+        {
+            test.BatchFixedState.Sources.Add((path, source));
+        }
+
+        return test.RunAsync(CancellationToken.None);
+    }
+
+    private const string WriterBefore = """
+        using System;
+        using OpenAI.Chat;
+
+        class WriterAgent
+        {
+            readonly ChatClient _chat = new ChatClient("gpt-4o", Environment.GetEnvironmentVariable("OPENAI_API_KEY"));
+        }
+        """;
+
+    [Fact]
+    public Task AgentKeyFix_ResolvesTheAgentsOwnVariable() => VerifyFix(
+        RA0003SharedApiKeyCodeFix.AgentKeyEquivalenceKey,
+        [
+            ("/0/A.cs", """
+                using System;
+                using OpenAI.Chat;
+
+                class ResearchAgent
+                {
+                    readonly ChatClient _chat = {|RA0003:new("gpt-4o-mini", Environment.GetEnvironmentVariable("OPENAI_API_KEY")!)|};
+                }
+                """),
+            ("/0/B.cs", WriterBefore.Replace("_chat = new ChatClient(\"gpt-4o\", Environment.GetEnvironmentVariable(\"OPENAI_API_KEY\"))", "_chat = {|RA0003:new ChatClient(\"gpt-4o\", Environment.GetEnvironmentVariable(\"OPENAI_API_KEY\"))|}", System.StringComparison.Ordinal)),
+        ],
+        [("/0/A.cs", ResearchAfter), ("/0/B.cs", WriterBefore)],
+        [
+            ("/0/A.cs", ResearchAfter),
+            ("/0/B.cs", """
+                using System;
+                using OpenAI.Chat;
+                using RetryAnalyzers.Runtime;
+
+                class WriterAgent
+                {
+                    readonly ChatClient _chat = new ChatClient("gpt-4o", AgentKeys.Resolve("WriterAgent", "OPENAI_API_KEY").Value);
+                }
+                """),
+        ]);
+
+    private const string ResearchAfter = """
+        using System;
+        using OpenAI.Chat;
+        using RetryAnalyzers.Runtime;
+
+        class ResearchAgent
+        {
+            readonly ChatClient _chat = new("gpt-4o-mini", AgentKeys.Resolve("ResearchAgent", "OPENAI_API_KEY").Value!);
+        }
+        """;
+
+    private const string SecretsAndResearch = """
+        using OpenAI.Chat;
+
+        class ResearchAgent
+        {
+            readonly ChatClient _chat = new ChatClient("gpt-4o-mini", Secrets.Key);
+        }
+
+        static class Secrets
+        {
+            public const string Key = "sk-proj-HARDCODED-0002";
+        }
+        """;
+
+    private const string Writer2Before = """
+        using System.ClientModel;
+        using OpenAI;
+
+        class WriterAgent
+        {
+            readonly OpenAIClient _client = new OpenAIClient(new ApiKeyCredential(Secrets.Key));
+        }
+        """;
+
+    private const string Research2After = """
+        using System.ClientModel;
+        using System.ClientModel.Primitives;
+        using OpenAI;
+        using OpenAI.Chat;
+        using RetryAnalyzers.Runtime;
+
+        class ResearchAgent
+        {
+            readonly ChatClient _chat = new ChatClient("gpt-4o-mini", new ApiKeyCredential(Secrets.Key), new OpenAIClientOptions { Transport = new HttpClientPipelineTransport(SharedProviderBudget.HttpClient) });
+        }
+
+        static class Secrets
+        {
+            public const string Key = "sk-proj-HARDCODED-0002";
+        }
+        """;
+
+    [Fact]
+    public Task SharedBudgetFix_RoutesTheClientsThroughTheSharedBudget() => VerifyFix(
+        RA0003SharedApiKeyCodeFix.SharedBudgetEquivalenceKey,
+        [
+            ("/0/A.cs", SecretsAndResearch.Replace("_chat = new ChatClient(\"gpt-4o-mini\", Secrets.Key)", "_chat = {|RA0003:new ChatClient(\"gpt-4o-mini\", Secrets.Key)|}", System.StringComparison.Ordinal)),
+            ("/0/B.cs", Writer2Before.Replace("_client = new OpenAIClient(new ApiKeyCredential(Secrets.Key))", "_client = {|RA0003:new OpenAIClient(new ApiKeyCredential(Secrets.Key))|}", System.StringComparison.Ordinal)),
+        ],
+        [("/0/A.cs", Research2After), ("/0/B.cs", Writer2Before)],
+        [
+            ("/0/A.cs", Research2After),
+            ("/0/B.cs", """
+                using System.ClientModel;
+                using System.ClientModel.Primitives;
+                using OpenAI;
+                using RetryAnalyzers.Runtime;
+
+                class WriterAgent
+                {
+                    readonly OpenAIClient _client = new OpenAIClient(new ApiKeyCredential(Secrets.Key), new OpenAIClientOptions { Transport = new HttpClientPipelineTransport(SharedProviderBudget.HttpClient) });
+                }
+                """),
+        ]);
+
+    [Fact]
+    public Task AgentKeyFix_ForAConfigurationKey_ReadsTheAgentsKeyFromTheSameConfiguration() => VerifyFix(
+        RA0003SharedApiKeyCodeFix.AgentKeyEquivalenceKey,
+        [("/0/A.cs", """
+            using Microsoft.Extensions.Configuration;
+            using OpenAI.Chat;
+
+            class ResearchAgent
+            {
+                ResearchAgent(IConfiguration configuration) => _ = {|RA0003:new ChatClient("gpt-4o-mini", configuration["OpenAI:ApiKey"]!)|};
+            }
+
+            class WriterAgent
+            {
+                WriterAgent(IConfiguration settings) => _ = {|RA0003:new ChatClient("gpt-4o", settings["OpenAI:ApiKey"]!)|};
+            }
+            """)],
+        [("/0/A.cs", """
+            using Microsoft.Extensions.Configuration;
+            using OpenAI.Chat;
+            using RetryAnalyzers.Runtime;
+
+            class ResearchAgent
+            {
+                ResearchAgent(IConfiguration configuration) => _ = new ChatClient("gpt-4o-mini", AgentKeys.Resolve("ResearchAgent", "OpenAI:ApiKey", name => configuration[name]).Value!);
+            }
+
+            class WriterAgent
+            {
+                WriterAgent(IConfiguration settings) => _ = new ChatClient("gpt-4o", settings["OpenAI:ApiKey"]!);
+            }
+            """)],
+        [("/0/A.cs", """
+            using Microsoft.Extensions.Configuration;
+            using OpenAI.Chat;
+            using RetryAnalyzers.Runtime;
+
+            class ResearchAgent
+            {
+                ResearchAgent(IConfiguration configuration) => _ = new ChatClient("gpt-4o-mini", AgentKeys.Resolve("ResearchAgent", "OpenAI:ApiKey", name => configuration[name]).Value!);
+            }
+
+            class WriterAgent
+            {
+                WriterAgent(IConfiguration settings) => _ = new ChatClient("gpt-4o", AgentKeys.Resolve("WriterAgent", "OpenAI:ApiKey", name => settings[name]).Value!);
+            }
+            """)],
+        "Microsoft.Extensions.Configuration.Abstractions@8.0.0");
+}
