@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Operations;
@@ -117,7 +118,7 @@ internal static class KeySites
         }
 
         // new AnthropicClient { ApiKey = key }
-        foreach (var member in creation.Initializer?.Initializers ?? default)
+        foreach (var member in creation.Initializer is { } initializer ? initializer.Initializers : ImmutableArray<IOperation>.Empty)
         {
             if (member is ISimpleAssignmentOperation { Target: IPropertyReferenceOperation { Property.Name: var name } } assignment &&
                 name.Equals("ApiKey", StringComparison.OrdinalIgnoreCase))

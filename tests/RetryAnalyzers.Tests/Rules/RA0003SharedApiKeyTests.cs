@@ -228,6 +228,21 @@ public sealed class RA0003SharedApiKeyTests
         """);
 
     [Fact]
+    public Task ClientsCreatedWithoutAKey_NoDiagnostic_AndNoCrash() => Analyze(
+        """
+        namespace OpenAI.Extensions
+        {
+            // The user's own type in an SDK-like namespace, created without a key and without an initializer.
+            public sealed class CachingClient { }
+        }
+
+        class ResearchAgent { readonly OpenAI.Extensions.CachingClient _cache = new(); }
+        """,
+        """
+        class WriterAgent { readonly OpenAI.Extensions.CachingClient _cache = new OpenAI.Extensions.CachingClient(); }
+        """);
+
+    [Fact]
     public Task AClientCreatedOnceOutsideTheLoop_NoDiagnostic() => Analyze("""
         class Orchestrator
         {
