@@ -144,8 +144,9 @@ internal static class KeySites
             return Site(KeySiteShape.Header, invocation.Arguments[1].Value, budgeted: false);
         }
 
-        // builder.AddOpenAIChatCompletion(modelId, apiKey)
-        if (InNamespace(method.ContainingType, RegistrationNamespaces))
+        // builder.AddOpenAIChatCompletion(modelId, apiKey): a registration that builds a client. Not a helper that
+        // builds one request (CreatePost(request, endpoint, apiKey)).
+        if (method.Name.StartsWith("Add", StringComparison.Ordinal) && InNamespace(method.ContainingType, RegistrationNamespaces))
         {
             foreach (var argument in invocation.Arguments)
             {
@@ -200,8 +201,8 @@ internal static class KeySites
         var value = key.WithoutConversions();
         if (value.ConstantValue is { HasValue: true, Value: string literal })
         {
-            // A bare prefix ("Bearer ") is not a key.
-            return literal.Length > 0 && !literal.Equals("Bearer ", StringComparison.OrdinalIgnoreCase) ? new KeySource(KeySourceKind.Literal, "literal:" + literal, string.Empty) : null;
+            // A blank placeholder (" " for clients authenticated some other way) or a bare prefix ("Bearer ") is not a key.
+            return IsKeyLiteral(literal) ? new KeySource(KeySourceKind.Literal, "literal:" + literal, string.Empty) : null;
         }
 
         switch (value)
@@ -285,12 +286,15 @@ internal static class KeySites
             case ElementAccessExpressionSyntax { ArgumentList.Arguments.Count: 1 } access
                 when access.ArgumentList.Arguments[0].Expression is LiteralExpressionSyntax path && access.Expression.ToString().IndexOf("onfig", StringComparison.OrdinalIgnoreCase) >= 0:
                 return Configuration(path.Token.ValueText);
-            case LiteralExpressionSyntax literal when literal.Token.Value is string { Length: > 0 } text:
+            case LiteralExpressionSyntax literal when literal.Token.Value is string text && IsKeyLiteral(text):
                 return new KeySource(KeySourceKind.Literal, "literal:" + text, string.Empty);
             default:
                 return null;
         }
     }
+
+    private static bool IsKeyLiteral(string text)
+        => !string.IsNullOrWhiteSpace(text) && !text.Trim().Equals("Bearer", StringComparison.OrdinalIgnoreCase);
 
     private static bool IsKeyParameter(IParameterSymbol parameter)
     {

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Collections.Immutable;
@@ -20,7 +21,7 @@ namespace RetryAnalyzers.Rules;
 /// initializer when it reads the environment or configuration), a string constant. A parameter or a call (for example
 /// <c>AgentKeys.Resolve</c>) is not a known source and is never reported.</para>
 /// <para>Quiet: one agent type using the key (one client for the whole app), distinct keys per agent, clients routed through
-/// the runtime's <c>SharedProviderBudget</c>, and test projects (xunit, NUnit, MSTest referenced).</para>
+/// the runtime's <c>SharedProviderBudget</c>, test projects (xunit, NUnit, MSTest referenced) and test classes.</para>
 /// Sites are collected per operation and reported at the end of the compilation, every site of a shared key.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
@@ -69,7 +70,8 @@ public sealed class RA0003SharedApiKeyAnalyzer : DiagnosticAnalyzer
                 operation =>
                 {
                     if (KeySites.Find(operation.Operation, compilation) is { Budgeted: false } site &&
-                        operation.ContainingSymbol.ContainingType is { } agent)
+                        operation.ContainingSymbol.ContainingType is { } agent &&
+                        !IsTestClass(agent))
                     {
                         sites.Add((site, operation.Operation.Syntax.GetLocation(), agent, IsPerItem(operation.Operation)));
                     }
@@ -104,6 +106,37 @@ public sealed class RA0003SharedApiKeyAnalyzer : DiagnosticAnalyzer
                 }
             });
         });
+    }
+
+    // A class with test methods ([Fact], [Theory], [Test], [TestCase], [TestMethod]), by attribute name so that it also
+    // holds when the test framework is not referenced by this compilation.
+    private static bool IsTestClass(INamedTypeSymbol type)
+    {
+        // Test fixtures and base classes of tests by their conventional names (BaseAssistantTest, ChatTests, KeyFixture).
+        if (type.Name.EndsWith("Test", StringComparison.Ordinal) || type.Name.EndsWith("Tests", StringComparison.Ordinal) ||
+            type.Name.EndsWith("Fixture", StringComparison.Ordinal))
+        {
+            return true;
+        }
+
+        foreach (var member in type.GetMembers())
+        {
+            if (member is not IMethodSymbol method)
+            {
+                continue;
+            }
+
+            foreach (var attribute in method.GetAttributes())
+            {
+                if (attribute.AttributeClass?.Name is "FactAttribute" or "TheoryAttribute" or "TestAttribute" or "TestCaseAttribute" or "TestMethodAttribute" or
+                    "Fact" or "Theory" or "Test" or "TestCase" or "TestMethod")
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
     }
 
     // Inside a loop, or a lambda given to a LINQ operator, of the same member.

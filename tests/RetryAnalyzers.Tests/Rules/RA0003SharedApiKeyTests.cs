@@ -228,6 +228,59 @@ public sealed class RA0003SharedApiKeyTests
         """);
 
     [Fact]
+    public Task TestClassesWhoseFrameworkIsNotReferenced_NoDiagnostic() => Analyze(
+        """
+        [AttributeUsage(AttributeTargets.Method)] sealed class FactAttribute : Attribute { }
+
+        public class ChatTests
+        {
+            [Fact] public void Completes() => _ = new ChatClient("gpt-4o-mini", "sk-test-key");
+        }
+        """,
+        """
+        public class EmbeddingTests
+        {
+            [Fact] public void Embeds() => _ = new EmbeddingClient("text-embedding-3-small", "sk-test-key");
+        }
+        """);
+
+    [Fact]
+    public Task PlaceholderKeysAndPerRequestHelpers_NoDiagnostic() => Analyze(
+        """
+        class AssistantAgent
+        {
+            const string NoKey = " ";
+            readonly OpenAIClient _client = new(new ApiKeyCredential(NoKey), new OpenAIClientOptions());
+        }
+
+        class ClientProvider
+        {
+            readonly OpenAIClient _client = new(new ApiKeyCredential(" "), new OpenAIClientOptions());
+        }
+        """,
+        """
+        class MistralStyleClient
+        {
+            readonly string _apiKey = Environment.GetEnvironmentVariable("MISTRAL_API_KEY")!;
+
+            void Send(IEnumerable<string> turns)
+            {
+                foreach (var turn in turns)
+                {
+                    using var request = CreatePost(turn, this._apiKey);
+                }
+            }
+
+            static HttpRequestMessage CreatePost(string body, string apiKey)
+            {
+                var request = new HttpRequestMessage(HttpMethod.Post, "https://api.mistral.test/v1/chat");
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
+                return request;
+            }
+        }
+        """);
+
+    [Fact]
     public Task ClientsCreatedWithoutAKey_NoDiagnostic_AndNoCrash() => Analyze(
         """
         namespace OpenAI.Extensions
