@@ -7,6 +7,21 @@ using RetryAnalyzers.Runtime;
 
 namespace RetryAnalyzers.Benchmarks;
 
+/// <summary>The two limiters compared, sized so they never run dry during a run: the numbers are the cost of the bookkeeping, not of waiting.</summary>
+internal static class Limiters
+{
+    public static (TokenBudget Budget, TokenBucketRateLimiter Bucket) Create()
+        => (new TokenBudget(new TokenBudgetOptions { TokensPerSecond = 1e12, Burst = long.MaxValue / 4 }),
+            new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
+            {
+                TokenLimit = int.MaxValue,
+                TokensPerPeriod = int.MaxValue,
+                ReplenishmentPeriod = TimeSpan.FromMilliseconds(1),
+                AutoReplenishment = false,
+                QueueLimit = 0,
+            }));
+}
+
 /// <summary>Uncontended acquire of the shared token budget next to .NET's own token bucket, in the same run.</summary>
 [MemoryDiagnoser]
 public class BudgetBenchmarks
@@ -15,19 +30,7 @@ public class BudgetBenchmarks
     private TokenBucketRateLimiter _bucket = null!;
 
     [GlobalSetup]
-    public void Setup()
-    {
-        // Never runs dry during a run: the numbers are the cost of the bookkeeping, not of waiting.
-        _budget = new TokenBudget(new TokenBudgetOptions { TokensPerSecond = 1e12, Burst = long.MaxValue / 4 });
-        _bucket = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = int.MaxValue,
-            TokensPerPeriod = int.MaxValue,
-            ReplenishmentPeriod = TimeSpan.FromMilliseconds(1),
-            AutoReplenishment = false,
-            QueueLimit = 0,
-        });
-    }
+    public void Setup() => (_budget, _bucket) = Limiters.Create();
 
     [GlobalCleanup]
     public void Cleanup()
@@ -73,18 +76,7 @@ public class ContendedBudgetBenchmarks
     private TokenBucketRateLimiter _bucket = null!;
 
     [GlobalSetup]
-    public void Setup()
-    {
-        _budget = new TokenBudget(new TokenBudgetOptions { TokensPerSecond = 1e12, Burst = long.MaxValue / 4 });
-        _bucket = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = int.MaxValue,
-            TokensPerPeriod = int.MaxValue,
-            ReplenishmentPeriod = TimeSpan.FromMilliseconds(1),
-            AutoReplenishment = false,
-            QueueLimit = 0,
-        });
-    }
+    public void Setup() => (_budget, _bucket) = Limiters.Create();
 
     [GlobalCleanup]
     public void Cleanup()

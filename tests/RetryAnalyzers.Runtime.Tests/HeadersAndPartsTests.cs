@@ -152,7 +152,7 @@ public sealed class HeadersAndPartsTests
             async (item, token) =>
             {
                 var now = Interlocked.Increment(ref inFlight);
-                InterlockedMax(ref peak, now);
+                RetryAnalyzers.Testing.RateLimitedProvider.InterlockedMax(ref peak, now);
                 await Task.Delay(5, token);
                 Interlocked.Decrement(ref inFlight);
                 return item * 2;
@@ -239,13 +239,5 @@ public sealed class HeadersAndPartsTests
         Assert.Equal(1, seen["retryanalyzers.rate_limited"]);
         Assert.Equal(0.2, metrics.RetryRatio, precision: 6);
         Assert.True(metrics.IsCascading);
-    }
-
-    private static void InterlockedMax(ref int target, int value)
-    {
-        int current;
-        while (value > (current = Volatile.Read(ref target)) && Interlocked.CompareExchange(ref target, value, current) != current)
-        {
-        }
     }
 }

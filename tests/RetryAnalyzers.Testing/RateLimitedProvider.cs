@@ -145,7 +145,8 @@ public sealed class RateLimitedProvider : IDisposable
         return _admitted.Count == 0 || needed == 0 ? TimeSpan.Zero : TimeSpan.FromMilliseconds(Math.Max(1, _admitted.Peek().At + _window.TotalMilliseconds - now));
     }
 
-    private static void InterlockedMax(ref int target, int value)
+    /// <summary>Raises <paramref name="target"/> to <paramref name="value"/> if that is larger, atomically.</summary>
+    public static void InterlockedMax(ref int target, int value)
     {
         int current;
         while (value > (current = Volatile.Read(ref target)) && Interlocked.CompareExchange(ref target, value, current) != current)

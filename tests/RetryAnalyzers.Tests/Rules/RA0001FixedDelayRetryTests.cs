@@ -4,6 +4,8 @@ using RetryAnalyzers.CodeFixes;
 using RetryAnalyzers.Rules;
 using Verify = RetryAnalyzers.Tests.Verifiers.CSharpVerifier<RetryAnalyzers.Rules.RetryDelayAnalyzer, RetryAnalyzers.CodeFixes.RA0001FixedDelayRetryCodeFix>;
 
+using RetryAnalyzers.Tests.Verifiers;
+
 namespace RetryAnalyzers.Tests.Rules;
 
 public sealed class RA0001FixedDelayRetryTests
@@ -241,30 +243,7 @@ public sealed class RA0001FixedDelayRetryTests
     [InlineData("await Task.Delay(delay); delay *= 2;")]
     [InlineData("await Task.Delay(1000 + Random.Shared.Next(0, 250));")]
     [InlineData("await Task.Delay(NextDelay(attempt));")]
-    public Task RetryLoopWhoseDelayGrowsIsJitteredOrOpaque_NoDiagnostic(string wait) => Analyze($$"""
-        class C
-        {
-            static int NextDelay(int attempt) => 100;
-
-            async Task<string> GetAsync(HttpClient http)
-            {
-                var delay = 100;
-                for (var attempt = 0; attempt < 5; attempt++)
-                {
-                    try
-                    {
-                        return await http.GetStringAsync("https://example.test");
-                    }
-                    catch (HttpRequestException)
-                    {
-                        {{wait}}
-                    }
-                }
-
-                throw new InvalidOperationException();
-            }
-        }
-        """);
+    public Task RetryLoopWhoseDelayGrowsIsJitteredOrOpaque_NoDiagnostic(string wait) => Analyze(RetrySources.ForLoop(wait));
 
     [Fact]
     public Task DelayFromRetryAfterHeaderForeachAndLambda_NoDiagnostic() => Analyze("""

@@ -2,6 +2,8 @@ using System.Threading.Tasks;
 using Microsoft.CodeAnalysis.Testing;
 using Verify = RetryAnalyzers.Tests.Verifiers.CSharpVerifier<RetryAnalyzers.Rules.RetryDelayAnalyzer, RetryAnalyzers.CodeFixes.RA0002RetryWithoutJitterCodeFix>;
 
+using RetryAnalyzers.Tests.Verifiers;
+
 namespace RetryAnalyzers.Tests.Rules;
 
 public sealed class RA0002RetryWithoutJitterTests
@@ -112,29 +114,7 @@ public sealed class RA0002RetryWithoutJitterTests
     [InlineData("await Task.Delay(1000);")] // constant: RA0001's
     [InlineData("await Task.Delay(1000 - attempt * 100);")]
     [InlineData("await Task.Delay(RetryAnalyzers.Runtime.JitteredBackoff.GetDelay(attempt, TimeSpan.FromMilliseconds(100)));")]
-    public Task RetryLoopWhoseDelayIsJitteredOpaqueConstantOrShrinking_NoDiagnostic(string wait) => Analyze($$"""
-        class C
-        {
-            static int NextDelay(int attempt) => 100;
-
-            async Task<string> GetAsync(HttpClient http)
-            {
-                for (var attempt = 0; attempt < 5; attempt++)
-                {
-                    try
-                    {
-                        return await http.GetStringAsync("https://example.test");
-                    }
-                    catch (HttpRequestException)
-                    {
-                        {{wait}}
-                    }
-                }
-
-                throw new InvalidOperationException();
-            }
-        }
-        """);
+    public Task RetryLoopWhoseDelayIsJitteredOpaqueConstantOrShrinking_NoDiagnostic(string wait) => Analyze(RetrySources.ForLoop(wait));
 
     [Fact]
     public Task GrowingDelaysThatAreNotRetries_NoDiagnostic() => Analyze("""
