@@ -231,4 +231,25 @@ public sealed class ProviderPipelineTests
         Assert.True(metrics.RateLimited >= 1);
         Assert.Contains("Bearer " + SecretKey, provider.Credentials); // the key went to the provider, and only there
     }
+
+    public static TheoryData<Func<ProviderResilienceOptions>, string> InvalidOptions() => new()
+    {
+        { () => new ProviderResilienceOptions { MaxRetryAttempts = -1 }, "ProviderResilienceOptions.MaxRetryAttempts" },
+        { () => new ProviderResilienceOptions { BaseDelay = TimeSpan.Zero }, "ProviderResilienceOptions.BaseDelay" },
+        { () => new ProviderResilienceOptions { BaseDelay = TimeSpan.FromSeconds(10), MaxDelay = TimeSpan.FromSeconds(1) }, "ProviderResilienceOptions.MaxDelay" },
+        { () => new ProviderResilienceOptions { MaxRetryAfter = TimeSpan.FromSeconds(-1) }, "ProviderResilienceOptions.MaxRetryAfter" },
+        { () => new ProviderResilienceOptions { CircuitBreaker = new ProviderCircuitBreaker { FailureRatio = 0 } }, "ProviderCircuitBreaker.FailureRatio" },
+        { () => new ProviderResilienceOptions { CircuitBreaker = new ProviderCircuitBreaker { MinimumThroughput = 1 } }, "ProviderCircuitBreaker.MinimumThroughput" },
+        { () => new ProviderResilienceOptions { CircuitBreaker = new ProviderCircuitBreaker { BreakDuration = TimeSpan.FromMilliseconds(10) } }, "ProviderCircuitBreaker.BreakDuration" },
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidOptions))]
+    public void InvalidOptions_ThrowWhenTheHandlerIsBuilt_NamingTheOption(Func<ProviderResilienceOptions> options, string option)
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => new ProviderResilienceHandler(options()));
+        Assert.Equal(option, error.ParamName);
+        Assert.Contains(option, error.Message);
+        Assert.Equal(option, Assert.Throws<ArgumentOutOfRangeException>(() => ProviderPipeline.Create<string>(options())).ParamName);
+    }
 }

@@ -95,5 +95,5 @@ public sealed class TokenBudgetOptions
     }
 
     private static ArgumentOutOfRangeException Invalid(string option, object value, string rule)
-        => new(option, value, string.Format(CultureInfo.InvariantCulture, "TokenBudgetOptions.{0} {1}; it was {2}.", option, rule, value));
+        => Internal.Guard.Invalid(option, "TokenBudgetOptions", option, value, rule);
 }

@@ -23,6 +23,10 @@ internal static class Guard
         }
     }
 
+    /// <summary>An <see cref="ArgumentOutOfRangeException"/> whose message names the option: "Owner.Option rule; it was value."</summary>
+    public static ArgumentOutOfRangeException Invalid(string paramName, string owner, string option, object value, string rule)
+        => new(paramName, value, string.Format(CultureInfo.InvariantCulture, "{0}.{1} {2}; it was {3}.", owner, option, rule, value));
+
     public static void NotNegative(int value, string name)
     {
         if (value < 0)

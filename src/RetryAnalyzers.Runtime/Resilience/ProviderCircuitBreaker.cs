@@ -77,5 +77,5 @@ public sealed class ProviderCircuitBreaker
     }
 
     private static ArgumentOutOfRangeException Invalid(string option, object value, string rule)
-        => new("ProviderCircuitBreaker." + option, value, string.Format(CultureInfo.InvariantCulture, "ProviderCircuitBreaker.{0} {1}; it was {2}.", option, rule, value));
+        => Internal.Guard.Invalid("ProviderCircuitBreaker." + option, "ProviderCircuitBreaker", option, value, rule);
 }

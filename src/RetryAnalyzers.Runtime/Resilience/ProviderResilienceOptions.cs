@@ -79,5 +79,5 @@ public sealed class ProviderResilienceOptions
     }
 
     private static ArgumentOutOfRangeException Invalid(string option, object value, string rule)
-        => new("ProviderResilienceOptions." + option, value, string.Format(CultureInfo.InvariantCulture, "ProviderResilienceOptions.{0} {1}; it was {2}.", option, rule, value));
+        => Internal.Guard.Invalid("ProviderResilienceOptions." + option, "ProviderResilienceOptions", option, value, rule);
 }
