@@ -99,16 +99,8 @@ public sealed class ProviderPipeline<TResult>
                     !(retryAfter(args.Outcome, options.TimeProvider.GetUtcNow()) > options.MaxRetryAfter) &&
                     args.AttemptNumber < options.MaxRetryAttempts &&
                     options.RetryBudget.TryRetry()),
-                DelayGenerator = args =>
-                {
-                    // At least the provider's Retry-After, spread by up to one base delay (or half the wait, if shorter)
-                    // so the agents it throttled together do not come back together; else the jittered backoff.
-                    var backoff = JitteredBackoff.GetDelay(args.AttemptNumber, jitter);
-                    var wait = retryAfter(args.Outcome, options.TimeProvider.GetUtcNow()) is { } after
-                        ? after + TimeSpan.FromTicks((long)(random() * Math.Min(options.BaseDelay.Ticks, Math.Max(after.Ticks / 2, TimeSpan.TicksPerMillisecond))))
-                        : backoff;
-                    return new ValueTask<TimeSpan?>(wait);
-                },
+                DelayGenerator = args => new ValueTask<TimeSpan?>(
+                    RetryWait(args.AttemptNumber, retryAfter(args.Outcome, options.TimeProvider.GetUtcNow()), jitter, random)),
                 OnRetry = _ =>
                 {
                     options.Metrics.RecordRetry();
@@ -124,6 +116,16 @@ public sealed class ProviderPipeline<TResult>
 
         _pipeline = builder.Build();
     }
+
+    /// <summary>
+    /// The wait before retry <paramref name="attempt"/> (0-based): at least the provider's Retry-After, spread by up to one
+    /// base delay (or half the wait, if shorter) so the agents it throttled together do not come back together; without a
+    /// Retry-After, the jittered backoff. (Also used by the workload model, so it measures this very formula.)
+    /// </summary>
+    internal static TimeSpan RetryWait(int attempt, TimeSpan? retryAfter, JitteredBackoffOptions jitter, Func<double> random)
+        => retryAfter is { } after
+            ? after + TimeSpan.FromTicks((long)(random() * Math.Min(jitter.BaseDelay.Ticks, Math.Max(after.Ticks / 2, TimeSpan.TicksPerMillisecond))))
+            : JitteredBackoff.GetDelay(attempt, jitter);
 
     /// <summary>Runs one logical call.</summary>
     /// <param name="call">The call; it gets a token that is cancelled with <paramref name="cancellationToken"/>.</param>
