@@ -154,6 +154,20 @@ public sealed class TokenBudgetTests
     }
 
     [Fact]
+    public void RemainingTokensOfASlowResponse_CountTheRefillSinceTheRequest()
+    {
+        using var budget = Budget(perSecond: 100, burst: 1_000);
+        using var response = new HttpResponseMessage(HttpStatusCode.OK);
+        response.Headers.Add("x-ratelimit-remaining-tokens", "200"); // true when the request was admitted, 6 s ago
+
+        budget.ApplyRateLimitHeaders(response, TimeSpan.FromSeconds(6));
+        Assert.Equal(800, budget.AvailableTokens, precision: 6);     // 200 + 6 s × 100/s
+
+        budget.ApplyRateLimitHeaders(response, TimeSpan.FromSeconds(20));
+        Assert.Equal(800, budget.AvailableTokens, precision: 6);     // 2,200 would be more than it has: never raised
+    }
+
+    [Fact]
     public void ManyThreads_NeverTakeMoreThanTheBudgetHolds()
     {
         using var budget = new TokenBudget(new TokenBudgetOptions { TokensPerSecond = 0.001, Burst = 10_000, TimeProvider = _clock });

@@ -43,10 +43,12 @@ public static class HttpRun
             int retryAfterSeconds;
             double wait;
             double latency;
+            long remaining;
             lock (provider)
             {
                 admitted = provider.TryAdmit(Now(), cost, out retryAfterSeconds);
-                wait = admitted ? 0 : provider.WaitUntilAdmissible(Now(), cost);
+                wait = provider.WaitUntilAdmissible(Now(), cost);
+                remaining = provider.Remaining;
                 latency = admitted
                     ? scenario.MedianLatencySeconds * Math.Exp(scenario.LatencySigma * Simulation.Gaussian(random))
                     : 0.05 + (0.1 * random.NextDouble());
@@ -55,6 +57,8 @@ public static class HttpRun
             var response = context.Response;
             // Per real minute: the clock runs `scale` times faster, so the limit a client learns is `scale` times larger.
             response.Headers["x-ratelimit-limit-tokens"] = ((long)(scenario.LimitPerMinute * scale)).ToString(CultureInfo.InvariantCulture);
+            response.Headers["x-ratelimit-remaining-tokens"] = remaining.ToString(CultureInfo.InvariantCulture);
+            response.Headers["x-ratelimit-reset-tokens"] = ((long)Math.Ceiling(wait * 1000 / scale)).ToString(CultureInfo.InvariantCulture) + "ms";
             await Task.Delay(TimeSpan.FromSeconds(latency / scale)).ConfigureAwait(false);
             if (!admitted)
             {

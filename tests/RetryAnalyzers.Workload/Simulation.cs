@@ -324,6 +324,9 @@ internal sealed class ProviderModel
         return true;
     }
 
+    /// <summary>The tokens left now (for <c>x-ratelimit-remaining-tokens</c>); call after <see cref="WaitUntilAdmissible"/> has brought the state to <paramref name="now"/>.</summary>
+    public long Remaining => _s.Window == ProviderWindow.TokenBucket ? (long)Math.Max(0, _tokens) : Math.Max(0, _s.LimitPerMinute - _inWindow);
+
     /// <summary>0 when a request of <paramref name="cost"/> would be admitted now, else the seconds until it would.</summary>
     public double WaitUntilAdmissible(double now, long cost)
     {

@@ -18,7 +18,7 @@ namespace RetryAnalyzers.Runtime;
 /// admitted as soon as the budget is full and leaves it in debt (the balance goes negative and later requests wait
 /// for the refill). So no request waits longer than one full refill (<c>Burst / TokensPerSecond</c>) behind it, and it
 /// never fails with an exception. <b>Reconciliation.</b> After the call, <see cref="Reconcile"/> returns the unused part
-/// of the estimate (or charges what was used beyond it), and <see cref="ApplyRateLimitHeaders"/> lowers the balance and
+/// of the estimate (or charges what was used beyond it), and <see cref="ApplyRateLimitHeaders(HttpResponseMessage, TimeSpan)"/> lowers the balance and
 /// rate to what the provider reports (<c>x-ratelimit-*</c>, <c>anthropic-ratelimit-*</c>).
 /// </para>
 /// <para>
@@ -225,7 +225,16 @@ public sealed class TokenBudget : RateLimiter
     /// processes may share the key). The budget never raises itself above its configuration from headers.
     /// </summary>
     /// <param name="response">A provider response.</param>
-    public void ApplyRateLimitHeaders(HttpResponseMessage response)
+    public void ApplyRateLimitHeaders(HttpResponseMessage response) => ApplyRateLimitHeaders(response, TimeSpan.Zero);
+
+    /// <summary>
+    /// As <see cref="ApplyRateLimitHeaders(HttpResponseMessage)"/>, for a response whose headers describe the provider's
+    /// state <paramref name="age"/> ago (when the request was admitted, not when a long completion came back): the
+    /// provider has refilled since, so the reported remaining tokens count <c>age × TokensPerSecond</c> more.
+    /// </summary>
+    /// <param name="response">A provider response.</param>
+    /// <param name="age">The time since the request was sent.</param>
+    public void ApplyRateLimitHeaders(HttpResponseMessage response, TimeSpan age)
     {
         if (response is null)
         {
@@ -247,9 +256,10 @@ public sealed class TokenBudget : RateLimiter
                 _burst = Math.Max(1, Math.Min(_burst, (long)Math.Ceiling(_rate)));
             }
 
-            if (remainingTokens is { } remaining && remaining < _tokens)
+            var current = remainingTokens is { } remaining ? remaining + (Math.Max(0, age.TotalSeconds) * _rate) : double.MaxValue;
+            if (current < _tokens)
             {
-                _tokens = remaining;
+                _tokens = current;
             }
         }
     }

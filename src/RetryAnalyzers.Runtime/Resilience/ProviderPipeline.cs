@@ -252,8 +252,9 @@ public sealed class ProviderResilienceHandler : DelegatingHandler
         return await _pipeline.ExecuteAsync(
             async token =>
             {
+                var sent = _options.TimeProvider.GetTimestamp();
                 var response = await base.SendAsync(request, token).ConfigureAwait(false);
-                _options.Budget?.ApplyRateLimitHeaders(response);
+                _options.Budget?.ApplyRateLimitHeaders(response, _options.TimeProvider.GetElapsedTime(sent));
                 return response;
             },
             tokens,
