@@ -252,9 +252,10 @@ public sealed class ProviderResilienceHandler : DelegatingHandler
         return await _pipeline.ExecuteAsync(
             async token =>
             {
-                var sent = _options.TimeProvider.GetTimestamp();
+                var budget = _options.Budget;
+                var sent = budget is null ? 0 : _options.TimeProvider.GetTimestamp();
                 var response = await base.SendAsync(request, token).ConfigureAwait(false);
-                _options.Budget?.ApplyRateLimitHeaders(response, _options.TimeProvider.GetElapsedTime(sent));
+                budget?.ApplyRateLimitHeaders(response, _options.TimeProvider.GetElapsedTime(sent));
                 return response;
             },
             tokens,
