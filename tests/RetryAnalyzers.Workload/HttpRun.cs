@@ -126,11 +126,7 @@ public static class HttpRun
         }
 
         // A 5 % margin (the model uses 2 %): on a clock scaled 20×, 1 ms of scheduling jitter is 20 ms of provider time.
-        var limit = scenario.LimitPerMinute * 0.95;
-        var options = scenario.Window == ProviderWindow.TokenBucket
-            ? new TokenBudgetOptions { TokensPerSecond = limit / 60 * scale, Burst = (long)(limit / 60 * scenario.QuantumSeconds) }
-            : TokenBudgetOptions.ForRollingWindow((long)limit, TimeSpan.FromSeconds(60 / scale));
-        budget = new TokenBudget(options);
+        budget = new TokenBudget(scenario.BudgetOptions(margin: 0.95, scale));
         var random = new Random(seed);
         var handler = new ProviderResilienceHandler(
             new ProviderResilienceOptions

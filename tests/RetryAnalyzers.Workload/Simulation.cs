@@ -58,6 +58,18 @@ public sealed record Scenario(
 
     /// <summary>The logical calls of the workload.</summary>
     public int Calls => Agents * CallsPerAgent;
+
+    /// <summary>
+    /// The library's shared budget for this key: <paramref name="margin"/> of the limit, in the provider's own shape, on a
+    /// clock running <paramref name="scale"/> times faster than the model's.
+    /// </summary>
+    public TokenBudgetOptions BudgetOptions(double margin, double scale)
+    {
+        var limit = LimitPerMinute * margin;
+        return Window == ProviderWindow.TokenBucket
+            ? new TokenBudgetOptions { TokensPerSecond = limit / 60 * scale, Burst = (long)(limit / 60 * QuantumSeconds) }
+            : TokenBudgetOptions.ForRollingWindow((long)limit, TimeSpan.FromSeconds(60 / scale));
+    }
 }
 
 /// <summary>What one strategy did on one scenario and seed.</summary>
@@ -121,10 +133,7 @@ public static class Simulation
             if (strategy == Strategy.RuntimeLibrary)
             {
                 // Sized to the key's limit with a 2 % margin, in the provider's own shape.
-                var limit = scenario.LimitPerMinute * 0.98;
-                var options = scenario.Window == ProviderWindow.TokenBucket
-                    ? new TokenBudgetOptions { TokensPerSecond = limit / 60, Burst = (long)(limit / 60 * scenario.QuantumSeconds) }
-                    : TokenBudgetOptions.ForRollingWindow((long)limit, TimeSpan.FromMinutes(1));
+                var options = scenario.BudgetOptions(margin: 0.98, scale: 1);
                 options.TimeProvider = _clock;
                 _budget = new TokenBudget(options);
             }
