@@ -57,7 +57,7 @@ public sealed class RA0003SharedApiKeyCodeFix : EditorCodeFix
 
         var node = root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true);
         var operation = model.GetOperation(node, cancellationToken);
-        if (operation is null || KeySites.Find(operation, model.Compilation) is not { } site)
+        if (operation is null || KeySites.Find(operation, model.Compilation.GetTypeByMetadataName(KnownTypes.RuntimeSharedProviderBudget)) is not { } site)
         {
             yield break;
         }

@@ -67,19 +67,21 @@ internal static class KeySites
     private static readonly string[] RegistrationNamespaces = { "Microsoft.SemanticKernel", "OpenAI", "Anthropic", "AutoGen" };
 
     /// <summary>The key site of a creation, an invocation or an assignment, or null.</summary>
-    public static KeySite? Find(IOperation operation, Compilation compilation) => operation switch
+    /// <param name="operation">The operation.</param>
+    /// <param name="sharedBudget">The runtime's <c>SharedProviderBudget</c> type, resolved once per compilation (null when not referenced).</param>
+    public static KeySite? Find(IOperation operation, INamedTypeSymbol? sharedBudget) => operation switch
     {
-        IObjectCreationOperation creation => FromCreation(creation, compilation),
+        IObjectCreationOperation creation => FromCreation(creation, sharedBudget),
         IInvocationOperation invocation => FromInvocation(invocation),
         ISimpleAssignmentOperation assignment => FromAuthorization(assignment),
         _ => null,
     };
 
-    /// <summary>A <c>…Client</c> type of an LLM SDK namespace.</summary>
+    /// <summary>A <c>…Client</c> type of an LLM SDK namespace (OpenAI, Azure OpenAI, Anthropic).</summary>
     public static bool IsProviderClient(ITypeSymbol? type)
         => type is INamedTypeSymbol named && named.Name.EndsWith("Client", StringComparison.Ordinal) && InNamespace(named, ProviderNamespaces);
 
-    private static KeySite? FromCreation(IObjectCreationOperation creation, Compilation compilation)
+    private static KeySite? FromCreation(IObjectCreationOperation creation, INamedTypeSymbol? sharedBudget)
     {
         var type = creation.Type;
         if (IsCredential(type))
@@ -104,7 +106,7 @@ internal static class KeySites
             return null;
         }
 
-        var budgeted = UsesSharedBudget(creation, compilation);
+        var budgeted = UsesSharedBudget(creation, sharedBudget);
         foreach (var argument in creation.Arguments)
         {
             if (argument.Parameter is { } parameter && IsKeyParameter(parameter))
@@ -313,9 +315,8 @@ internal static class KeySites
         => type is not null && type.Name is "IConfiguration" or "IConfigurationRoot" or "IConfigurationSection" or "ConfigurationManager" or "ConfigurationRoot" or "ConfigurationSection";
 
     // Options that route the client's HTTP through the runtime's shared budget (RA0003's second fix).
-    private static bool UsesSharedBudget(IObjectCreationOperation creation, Compilation compilation)
+    private static bool UsesSharedBudget(IObjectCreationOperation creation, INamedTypeSymbol? shared)
     {
-        var shared = compilation.GetTypeByMetadataName(KnownTypes.RuntimeSharedProviderBudget);
         if (shared is null)
         {
             return false;

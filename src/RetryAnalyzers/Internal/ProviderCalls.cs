@@ -27,8 +27,6 @@ internal sealed class ProviderCalls
 {
     private const int MaxDepth = 3;
 
-    private static readonly string[] SdkNamespaces = { "OpenAI", "Azure.AI.OpenAI", "Anthropic" };
-
     // Provider-neutral LLM abstractions: every call through them is a call to some provider.
     private static readonly string[] AbstractionTypes =
     {
@@ -117,20 +115,7 @@ internal sealed class ProviderCalls
             return true;
         }
 
-        if (method.IsStatic || !type.Name.EndsWith("Client", StringComparison.Ordinal))
-        {
-            return false;
-        }
-
-        foreach (var sdk in SdkNamespaces)
-        {
-            if (ns == sdk || ns.StartsWith(sdk + ".", StringComparison.Ordinal))
-            {
-                return true;
-            }
-        }
-
-        return false;
+        return !method.IsStatic && KeySites.IsProviderClient(type);
     }
 
     private bool IsGate(IMethodSymbol method)

@@ -65,11 +65,12 @@ public sealed class RA0003SharedApiKeyAnalyzer : DiagnosticAnalyzer
                 return; // keys in the tests of the user's own code
             }
 
+            var sharedBudget = compilation.GetTypeByMetadataName(KnownTypes.RuntimeSharedProviderBudget);
             var sites = new ConcurrentBag<(KeySite Site, Location Location, INamedTypeSymbol Agent, bool PerItem)>();
             start.RegisterOperationAction(
                 operation =>
                 {
-                    if (KeySites.Find(operation.Operation, compilation) is { Budgeted: false } site &&
+                    if (KeySites.Find(operation.Operation, sharedBudget) is { Budgeted: false } site &&
                         operation.ContainingSymbol.ContainingType is { } agent &&
                         !IsTestClass(agent))
                     {
