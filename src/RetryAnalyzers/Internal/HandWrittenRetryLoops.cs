@@ -117,13 +117,7 @@ internal static class HandWrittenRetryLoops
 
                 // if (!response.IsSuccessStatusCode) { await Task.Delay(…); } — the failure branch of a status check only.
                 case IConditionalOperation conditional when conditional.Condition != child && IsStatusCheck(conditional.Condition, symbols):
-                    var failureBranch = MeansSuccess(conditional.Condition, symbols) switch
-                    {
-                        false => conditional.WhenTrue,
-                        true => conditional.WhenFalse,
-                        null => null,
-                    };
-                    return failureBranch == child && ExitsLoop(loop.Body, loop, excluded: child);
+                    return Branch(conditional, onSuccess: false) == child && ExitsLoop(loop.Body, loop, excluded: child);
 
                 // try { return await CallAsync(); } catch { }  await Task.Delay(…);
                 // if (response.IsSuccessStatusCode) return response;  await Task.Delay(…);
@@ -153,12 +147,7 @@ internal static class HandWrittenRetryLoops
         ITryOperation { Catches.Length: > 0 } tryStatement => ExitsLoop(tryStatement.Body, loop, excluded: null),
         // if (response.IsSuccessStatusCode) return response;  — leaves the loop on the success branch.
         IConditionalOperation conditional => IsStatusCheck(conditional.Condition, symbols) &&
-                                             (MeansSuccess(conditional.Condition, symbols) switch
-                                             {
-                                                 true => conditional.WhenTrue,
-                                                 false => conditional.WhenFalse,
-                                                 null => null,
-                                             }) is { } successBranch && ExitsLoop(successBranch, loop, null),
+                                             Branch(conditional, onSuccess: true) is { } successBranch && ExitsLoop(successBranch, loop, null),
         _ => false,
     };
 
@@ -203,21 +192,21 @@ internal static class HandWrittenRetryLoops
     /// Whether a status check is true on success (<c>IsSuccessStatusCode</c>, <c>StatusCode == OK</c>, <c>!= TooManyRequests</c>)
     /// or on failure (<c>== TooManyRequests</c>, <c>== 429</c>, <c>&gt;= 500</c>); null when it cannot tell.
     /// </summary>
-    private static bool? MeansSuccess(IOperation condition, RetrySymbols symbols)
+    private static bool? MeansSuccess(IOperation condition)
     {
         switch (condition.WithoutConversions())
         {
             case IUnaryOperation { OperatorKind: UnaryOperatorKind.Not } not:
-                return !MeansSuccess(not.Operand, symbols);
+                return !MeansSuccess(not.Operand);
             case IPropertyReferenceOperation { Property.Name: "IsSuccessStatusCode" }:
                 return true;
             case IBinaryOperation { OperatorKind: BinaryOperatorKind.ConditionalAnd or BinaryOperatorKind.ConditionalOr } logical:
-                var left = MeansSuccess(logical.LeftOperand, symbols);
-                var right = MeansSuccess(logical.RightOperand, symbols);
+                var left = MeansSuccess(logical.LeftOperand);
+                var right = MeansSuccess(logical.RightOperand);
                 return left is null ? right : right is null || right == left ? left : null;
             case IBinaryOperation binary:
-                var code = StatusCode(binary.RightOperand) ?? StatusCode(binary.LeftOperand);
                 var codeOnRight = StatusCode(binary.RightOperand) is not null;
+                var code = StatusCode(codeOnRight ? binary.RightOperand : binary.LeftOperand);
                 if (code is not { } value)
                 {
                     return null;
@@ -240,6 +229,10 @@ internal static class HandWrittenRetryLoops
                 return null;
         }
     }
+
+    /// <summary>The branch of a status check taken on success (or on failure); null when the check's polarity is unknown.</summary>
+    private static IOperation? Branch(IConditionalOperation conditional, bool onSuccess)
+        => MeansSuccess(conditional.Condition) is { } success ? (success == onSuccess ? conditional.WhenTrue : conditional.WhenFalse) : null;
 
     /// <summary>The number of an <c>HttpStatusCode</c> constant or an integer literal in the HTTP range.</summary>
     private static int? StatusCode(IOperation operation)
