@@ -1,8 +1,8 @@
-using System.Collections.Immutable;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.CodeAnalysis.Testing;
 using RetryAnalyzers.CodeFixes;
+using RetryAnalyzers.Tests.Verifiers;
 using Verify = RetryAnalyzers.Tests.Verifiers.CSharpVerifier<RetryAnalyzers.Rules.RA0003SharedApiKeyAnalyzer, RetryAnalyzers.CodeFixes.RA0003SharedApiKeyCodeFix>;
 
 namespace RetryAnalyzers.Tests.Rules;
@@ -163,7 +163,7 @@ public sealed class RA0003SharedApiKeyTests
     public async Task KeysInTheTestsOfTheUsersOwnCode_NoDiagnostic()
     {
         var test = new Verify.Test();
-        test.ReferenceAssemblies = test.ReferenceAssemblies.AddPackages(ImmutableArray.Create(new PackageIdentity("xunit.extensibility.core", "2.9.3")));
+        test.ReferenceAssemblies = TestReferences.WithXunit;
         test.TestState.Sources.Add(("/0/AgentTests.cs", Usings + """
             public class ResearchAgentTests
             {
@@ -413,7 +413,7 @@ public sealed class RA0003SharedApiKeyTests
     public async Task TheSameConfigurationKeyInTwoAgents_ReportsDiagnostic()
     {
         var test = new Verify.Test();
-        test.ReferenceAssemblies = test.ReferenceAssemblies.AddPackages(ImmutableArray.Create(new PackageIdentity("Microsoft.Extensions.Configuration.Abstractions", "8.0.0")));
+        test.ReferenceAssemblies = TestReferences.WithConfiguration;
         test.TestState.Sources.Add(("/0/A.cs", Usings + """
             using Microsoft.Extensions.Configuration;
             class ResearchAgent { ResearchAgent(IConfiguration configuration) => _ = {|RA0003:new ChatClient("gpt-4o-mini", configuration["OpenAI:ApiKey"]!)|}; }
@@ -447,7 +447,7 @@ public sealed class RA0003SharedApiKeyTests
     public async Task AzureKeyCredentialsOnOneKey_ReportDiagnostic()
     {
         var test = new Verify.Test();
-        test.ReferenceAssemblies = test.ReferenceAssemblies.AddPackages(ImmutableArray.Create(new PackageIdentity("Azure.Core", "1.44.1")));
+        test.ReferenceAssemblies = TestReferences.WithAzureCore;
         test.TestState.Sources.Add(("/0/A.cs", Usings + """
             class ResearchAgent { readonly Azure.AzureKeyCredential _credential = {|RA0003:new Azure.AzureKeyCredential(Environment.GetEnvironmentVariable("AZURE_OPENAI_API_KEY")!)|}; }
             class WriterAgent { readonly Azure.AzureKeyCredential _credential = {|RA0003:new(Environment.GetEnvironmentVariable("AZURE_OPENAI_API_KEY")!)|}; }
@@ -459,7 +459,7 @@ public sealed class RA0003SharedApiKeyTests
     // A site is reported because another agent shares its key: once one agent is fixed, the last one on the key is no
     // longer "shared" and keeps its code. Fix All fixes every site of the group at once.
 
-    private static Task VerifyFix(string equivalenceKey, (string Path, string Source)[] before, (string Path, string Source)[] afterOne, (string Path, string Source)[] afterAll, params string[] packages)
+    private static Task VerifyFix(string equivalenceKey, (string Path, string Source)[] before, (string Path, string Source)[] afterOne, (string Path, string Source)[] afterAll, ReferenceAssemblies? references = null)
     {
         var test = new Verify.Test
         {
@@ -468,9 +468,9 @@ public sealed class RA0003SharedApiKeyTests
             // alone (and then unshared): the project and solution scopes are the ones that fix the whole group.
             CodeFixTestBehaviors = CodeFixTestBehaviors.SkipLocalDiagnosticCheck | (before.Length > 1 ? CodeFixTestBehaviors.SkipFixAllInDocumentCheck : 0),
         };
-        if (packages.Length > 0)
+        if (references is not null)
         {
-            test.ReferenceAssemblies = test.ReferenceAssemblies.AddPackages(ImmutableArray.CreateRange(System.Linq.Enumerable.Select(packages, p => new PackageIdentity(p.Split('@')[0], p.Split('@')[1]))));
+            test.ReferenceAssemblies = references;
         }
 
         foreach (var (path, source) in before)
@@ -654,5 +654,5 @@ public sealed class RA0003SharedApiKeyTests
                 WriterAgent(IConfiguration settings) => _ = new ChatClient("gpt-4o", AgentKeys.Resolve("WriterAgent", "OpenAI:ApiKey", name => settings[name]).Value!);
             }
             """)],
-        "Microsoft.Extensions.Configuration.Abstractions@8.0.0");
+        TestReferences.WithConfiguration);
 }

@@ -1,5 +1,6 @@
 using System.Threading;
 using System.Threading.Tasks;
+using RetryAnalyzers.Tests.Verifiers;
 using Verify = RetryAnalyzers.Tests.Verifiers.CSharpVerifier<RetryAnalyzers.Rules.RA0004UnboundedFanOutAnalyzer, RetryAnalyzers.CodeFixes.RA0004UnboundedFanOutCodeFix>;
 
 namespace RetryAnalyzers.Tests.Rules;
@@ -201,7 +202,7 @@ public sealed class RA0004UnboundedFanOutTests
                 }
                 """,
         };
-        test.ReferenceAssemblies = test.ReferenceAssemblies.AddPackages([new Microsoft.CodeAnalysis.Testing.PackageIdentity("Microsoft.Extensions.AI.Abstractions", "10.5.1")]);
+        test.ReferenceAssemblies = TestReferences.WithExtensionsAI;
         await test.RunAsync(CancellationToken.None);
     }
 

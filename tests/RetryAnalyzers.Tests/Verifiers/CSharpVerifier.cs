@@ -68,5 +68,17 @@ internal static class CSharpVerifier<TAnalyzer, TCodeFix>
             TestState.AdditionalReferences.Add(TestReferences.Runtime);
             CodeActionEquivalenceKey = null;
         }
+
+        /// <summary>Resolves every reference set first (one at a time), and refuses a set not declared in <see cref="TestReferences"/>.</summary>
+        protected override async Task RunImplAsync(CancellationToken cancellationToken)
+        {
+            if (!TestReferences.IsKnown(ReferenceAssemblies))
+            {
+                throw new System.InvalidOperationException("Use a reference set declared in TestReferences, so it is resolved before use.");
+            }
+
+            await TestReferences.EnsureResolvedAsync().ConfigureAwait(false);
+            await base.RunImplAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 }
