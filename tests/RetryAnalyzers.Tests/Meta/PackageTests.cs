@@ -45,6 +45,6 @@ public sealed class PackageTests
         }
 
         var targets = RepositoryFiles.Read(PackageFolder, "build", "RetryAnalyzers.targets");
-        Assert.Contains($"presets/RetryAnalyzers.{mode}.globalconfig\" Condition=\"'$(RetryAnalyzersMode)' == '{mode}'\"", targets);
+        Assert.Contains($"<EditorConfigFiles Include=\"$(MSBuildThisFileDirectory)presets/RetryAnalyzers.{mode}.globalconfig\" Condition=\"'$(RetryAnalyzersMode)' == '{mode}'\"", targets);
     }
 }
