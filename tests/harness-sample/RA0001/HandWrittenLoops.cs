@@ -72,7 +72,7 @@ public sealed class HandWrittenLoops
         while (++attempt < 5);
     }
 
-    // Quiet: polling, a periodic worker, a growing delay.
+    // Quiet for RA0001: polling, a periodic worker, a growing delay (that one is RA0002's: it has no jitter).
     public async Task<string> Poll(CancellationToken cancellationToken)
     {
         while (true)
@@ -112,7 +112,7 @@ public sealed class HandWrittenLoops
             }
             catch (HttpRequestException)
             {
-                await Task.Delay(100 * (1 << attempt));
+                await Task.Delay(100 * (1 << attempt)); // RA0002
             }
         }
 

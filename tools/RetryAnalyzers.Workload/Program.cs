@@ -6,7 +6,7 @@ using System.Linq;
 using System.Threading.Tasks;
 using RetryAnalyzers.Workload;
 
-// dotnet run -c Release --project tests/RetryAnalyzers.Workload [-- real [scale]] [--seeds N] [--out DIR]
+// dotnet run -c Release --project tools/RetryAnalyzers.Workload [-- real [scale]] [--seeds N] [--out DIR]
 var real = args.Contains("real");
 var seeds = Option("--seeds", real ? 1 : 20);
 var scale = real && args.SkipWhile(a => a != "real").Skip(1).FirstOrDefault() is { } s && double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) ? parsed : 20.0;
