@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Collections.Immutable;
 using System.IO;
 using System.Linq;
 using System.Reflection;
@@ -65,10 +66,16 @@ public sealed class DocumentationTests
     }
 
     internal static IReadOnlyList<DiagnosticDescriptor> AllDescriptors()
-        => typeof(RuleIds).Assembly.GetTypes()
-            .Where(t => !t.IsAbstract && typeof(DiagnosticAnalyzer).IsAssignableFrom(t) && t.GetCustomAttribute<DiagnosticAnalyzerAttribute>() is not null)
-            .SelectMany(t => ((DiagnosticAnalyzer)System.Activator.CreateInstance(t)!).SupportedDiagnostics)
+        => AllAnalyzers()
+            .SelectMany(analyzer => analyzer.SupportedDiagnostics)
             .GroupBy(d => d.Id)
             .Select(g => g.First())
             .ToList();
+
+    /// <summary>One instance of every analyzer the package ships (every <c>[DiagnosticAnalyzer]</c> type of RetryAnalyzers.dll).</summary>
+    internal static ImmutableArray<DiagnosticAnalyzer> AllAnalyzers()
+        => typeof(RuleIds).Assembly.GetTypes()
+            .Where(t => !t.IsAbstract && typeof(DiagnosticAnalyzer).IsAssignableFrom(t) && t.GetCustomAttribute<DiagnosticAnalyzerAttribute>() is not null)
+            .Select(t => (DiagnosticAnalyzer)System.Activator.CreateInstance(t)!)
+            .ToImmutableArray();
 }

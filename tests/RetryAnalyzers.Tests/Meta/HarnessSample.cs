@@ -99,10 +99,7 @@ internal sealed class HarnessSample
     /// <summary>Runs every analyzer of the RetryAnalyzers assembly; returns all it reported (AD0001 included).</summary>
     public async Task<ImmutableArray<Diagnostic>> AnalyzeAsync(List<Exception> exceptions, CancellationToken cancellationToken)
     {
-        var analyzers = typeof(RuleIds).Assembly.GetTypes()
-            .Where(t => !t.IsAbstract && typeof(DiagnosticAnalyzer).IsAssignableFrom(t) && t.GetCustomAttribute<DiagnosticAnalyzerAttribute>() is not null)
-            .Select(t => (DiagnosticAnalyzer)Activator.CreateInstance(t)!)
-            .ToImmutableArray();
+        var analyzers = DocumentationTests.AllAnalyzers();
         var options = new CompilationWithAnalyzersOptions(
             new AnalyzerOptions(ImmutableArray<AdditionalText>.Empty, ConfigOptions),
             (exception, _, _) =>
