@@ -1,6 +1,7 @@
 using System;
 using System.Globalization;
 using System.Text;
+using RetryAnalyzers.Runtime.Internal;
 
 namespace RetryAnalyzers.Runtime;
 
@@ -54,15 +55,8 @@ public static class AgentKeys
     /// <returns>For example <c>OPENAI_API_KEY_RESEARCH_AGENT</c>.</returns>
     public static string VariableName(string prefix, string agent)
     {
-        if (string.IsNullOrWhiteSpace(prefix))
-        {
-            throw new ArgumentException("prefix must name the shared key's variable, e.g. OPENAI_API_KEY.", nameof(prefix));
-        }
-
-        if (string.IsNullOrWhiteSpace(agent))
-        {
-            throw new ArgumentException("agent must be the agent's name, e.g. ResearchAgent.", nameof(agent));
-        }
+        Guard.Argument(!string.IsNullOrWhiteSpace(prefix), nameof(prefix), "prefix must name the shared key's variable, e.g. OPENAI_API_KEY.");
+        Guard.Argument(!string.IsNullOrWhiteSpace(agent), nameof(agent), "agent must be the agent's name, e.g. ResearchAgent.");
 
         return prefix + "_" + UpperSnake(agent);
     }
@@ -85,10 +79,7 @@ public static class AgentKeys
     /// <exception cref="InvalidOperationException">No key for the agent, and no shared key with a shared budget.</exception>
     public static AgentKey Resolve(string agent, string prefix, Func<string, string?> lookup, TokenBudget? sharedBudget = null)
     {
-        if (lookup is null)
-        {
-            throw new ArgumentNullException(nameof(lookup));
-        }
+        Guard.NotNull(lookup, nameof(lookup));
 
         var own = VariableName(prefix, agent);
         if (lookup(own) is { Length: > 0 } key)

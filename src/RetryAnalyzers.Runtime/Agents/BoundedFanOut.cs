@@ -1,10 +1,10 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
 using System.Linq;
 using System.Runtime.ExceptionServices;
 using System.Threading;
 using System.Threading.Tasks;
+using RetryAnalyzers.Runtime.Internal;
 
 namespace RetryAnalyzers.Runtime;
 
@@ -18,7 +18,7 @@ namespace RetryAnalyzers.Runtime;
 public static class BoundedFanOut
 {
     /// <summary>The concurrency the code fixes use when none is configured: small, because each call may be large.</summary>
-    public const int DefaultMaxConcurrency = 4;
+    public const int DefaultMaxConcurrency = RuntimeDefaults.FanOutMaxConcurrency;
 
     /// <summary>Calls <paramref name="selector"/> for every item, at most <paramref name="maxConcurrency"/> at a time.</summary>
     /// <typeparam name="TSource">The items.</typeparam>
@@ -34,20 +34,9 @@ public static class BoundedFanOut
         int maxConcurrency = DefaultMaxConcurrency,
         CancellationToken cancellationToken = default)
     {
-        if (source is null)
-        {
-            throw new ArgumentNullException(nameof(source));
-        }
-
-        if (selector is null)
-        {
-            throw new ArgumentNullException(nameof(selector));
-        }
-
-        if (maxConcurrency < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(maxConcurrency), maxConcurrency, string.Format(CultureInfo.InvariantCulture, "maxConcurrency must be at least 1; it was {0}.", maxConcurrency));
-        }
+        Guard.NotNull(source, nameof(source));
+        Guard.NotNull(selector, nameof(selector));
+        Guard.Positive(maxConcurrency, nameof(maxConcurrency));
 
         var items = source as IList<TSource> ?? source.ToList();
         var results = new TResult[items.Count];
@@ -121,10 +110,7 @@ public static class BoundedFanOut
         int maxConcurrency = DefaultMaxConcurrency,
         CancellationToken cancellationToken = default)
     {
-        if (body is null)
-        {
-            throw new ArgumentNullException(nameof(body));
-        }
+        Guard.NotNull(body, nameof(body));
 
         return SelectAsync<TSource, bool>(
             source,

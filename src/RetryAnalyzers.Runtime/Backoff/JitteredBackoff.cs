@@ -19,10 +19,10 @@ namespace RetryAnalyzers.Runtime;
 public static class JitteredBackoff
 {
     /// <summary>The median first delay used when none is given: 1 s.</summary>
-    public static readonly TimeSpan DefaultBaseDelay = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan DefaultBaseDelay = RuntimeDefaults.BaseDelay;
 
     /// <summary>The cap used when none is given: 30 s.</summary>
-    public static readonly TimeSpan DefaultMaxDelay = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan DefaultMaxDelay = RuntimeDefaults.MaxDelay;
 
     /// <summary>The cap used when none is given: <see cref="DefaultMaxDelay"/>, or the base delay if that is longer.</summary>
     internal static TimeSpan DefaultCapFor(TimeSpan baseDelay) => baseDelay > DefaultMaxDelay ? baseDelay : DefaultMaxDelay;

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Net.Http;
+using RetryAnalyzers.Runtime.Internal;
 
 namespace RetryAnalyzers.Runtime;
 
@@ -47,10 +48,7 @@ public sealed partial class TokenBudget
     /// <param name="age">The time since the request was sent.</param>
     public void ApplyRateLimitHeaders(HttpResponseMessage response, TimeSpan age)
     {
-        if (response is null)
-        {
-            throw new ArgumentNullException(nameof(response));
-        }
+        Guard.NotNull(response, nameof(response));
 
         var (limitPerMinute, remainingTokens) = RateLimitHeaders.ReadTokenLimits(response);
         if (limitPerMinute is null && remainingTokens is null)

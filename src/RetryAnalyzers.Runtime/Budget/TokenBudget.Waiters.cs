@@ -16,7 +16,12 @@ public sealed partial class TokenBudget
     /// <exception cref="OperationCanceledException">The wait was cancelled.</exception>
     /// <exception cref="InvalidOperationException">More than <see cref="TokenBudgetOptions.QueueLimit"/> callers already wait.</exception>
     public ValueTask AcquireTokensAsync(long tokens, CancellationToken cancellationToken = default)
+        => AcquireTokensAsync(tokens, cancellationToken, out _);
+
+    /// <summary>As the public overload; <paramref name="queued"/> tells whether the caller had to wait in the queue.</summary>
+    internal ValueTask AcquireTokensAsync(long tokens, CancellationToken cancellationToken, out bool queued)
     {
+        queued = false;
         CheckTokens(tokens);
         cancellationToken.ThrowIfCancellationRequested();
         Waiter waiter;
@@ -37,7 +42,7 @@ public sealed partial class TokenBudget
 
             waiter = new Waiter(this, tokens, cancellationToken);
             waiter.Node = _queue.AddLast(waiter);
-            Interlocked.Add(ref _tokensWaitedFor, tokens);
+            queued = true;
             ScheduleTimer();
         }
 
@@ -75,6 +80,7 @@ public sealed partial class TokenBudget
             _queue.RemoveFirst();
             first.Value.Node = null;
             _successfulLeases++;
+            Interlocked.Add(ref _tokensWaitedFor, first.Value.Tokens); // counted once, when the wait ends in admission
             (ready ??= new List<Waiter>()).Add(first.Value);
         }
 
@@ -137,7 +143,6 @@ public sealed partial class TokenBudget
             _queue.Remove(waiter.Node);
             waiter.Node = null;
             _failedLeases++;
-            Interlocked.Add(ref _tokensWaitedFor, -waiter.Tokens);
             Refill();
             ready = Drain(); // the head may have left: who is next may fit now
         }

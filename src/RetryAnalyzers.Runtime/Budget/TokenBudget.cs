@@ -4,6 +4,7 @@ using System.Net.Http;
 using System.Threading;
 using System.Threading.RateLimiting;
 using System.Threading.Tasks;
+using RetryAnalyzers.Runtime.Internal;
 
 namespace RetryAnalyzers.Runtime;
 
@@ -54,12 +55,7 @@ public sealed partial class TokenBudget : RateLimiter
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it.</exception>
     public TokenBudget(TokenBudgetOptions options)
     {
-        if (options is null)
-        {
-            throw new ArgumentNullException(nameof(options));
-        }
-
-        options.Validate();
+        options = Guard.NotNull(options, nameof(options)).ValidatedCopy();
         _timeProvider = options.TimeProvider;
         _systemClock = ReferenceEquals(_timeProvider, TimeProvider.System);
         _timestampToMilliseconds = 1000.0 / _timeProvider.TimestampFrequency;
@@ -121,7 +117,10 @@ public sealed partial class TokenBudget : RateLimiter
         }
     }
 
-    /// <summary>The tokens of the requests that had to wait for the budget: a process that waits a lot is at its limit.</summary>
+    /// <summary>
+    /// The tokens of the requests that had to wait for the budget, counted when their wait ends and they are admitted
+    /// (a cancelled wait takes no tokens and is not counted): a process that waits a lot is at its limit.
+    /// </summary>
     public long TokensWaitedFor => Interlocked.Read(ref _tokensWaitedFor);
 
     /// <inheritdoc />
@@ -225,13 +224,7 @@ public sealed partial class TokenBudget : RateLimiter
         }
     }
 
-    private static void CheckTokens(long tokens)
-    {
-        if (tokens < 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(tokens), tokens, "tokens must not be negative.");
-        }
-    }
+    private static void CheckTokens(long tokens) => Guard.NotNegative(tokens, nameof(tokens));
 
     // Under the lock. Nobody may overtake a waiter (FIFO); an oversized request only needs a full budget.
     private bool TryTake(long tokens)

@@ -2,6 +2,7 @@ using System;
 using System.Globalization;
 using System.Linq;
 using System.Net.Http;
+using RetryAnalyzers.Runtime.Internal;
 
 namespace RetryAnalyzers.Runtime;
 
@@ -25,10 +26,7 @@ public static class RateLimitHeaders
     /// <returns>The wait, or null.</returns>
     public static TimeSpan? GetRetryAfter(HttpResponseMessage response, DateTimeOffset now)
     {
-        if (response is null)
-        {
-            throw new ArgumentNullException(nameof(response));
-        }
+        Guard.NotNull(response, nameof(response));
 
         foreach (var name in new[] { "retry-after-ms", "x-ms-retry-after-ms" })
         {
@@ -74,10 +72,7 @@ public static class RateLimitHeaders
     /// <returns>What the headers say.</returns>
     public static RateLimitSnapshot Read(HttpResponseMessage response, DateTimeOffset now)
     {
-        if (response is null)
-        {
-            throw new ArgumentNullException(nameof(response));
-        }
+        Guard.NotNull(response, nameof(response));
 
         var (limit, remaining) = ReadTokenLimits(response);
         return new RateLimitSnapshot(

@@ -3,6 +3,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using Polly;
 using Polly.Retry;
+using RetryAnalyzers.Runtime.Internal;
 
 namespace RetryAnalyzers.Runtime;
 
@@ -26,50 +27,24 @@ public sealed class ProviderPipeline<TResult>
         Func<Outcome<TResult>, bool> isRateLimited,
         Func<Outcome<TResult>, DateTimeOffset, TimeSpan?> retryAfter)
     {
-        if (options is null)
-        {
-            throw new ArgumentNullException(nameof(options));
-        }
-
-        options.Validate();
-        _options = options;
+        _options = Guard.NotNull(options, nameof(options)).ValidatedCopy();
         _isRateLimited = isRateLimited;
-        var jitter = new JitteredBackoffOptions
+        var builder = new ResiliencePipelineBuilder<TResult> { TimeProvider = _options.TimeProvider };
+        if (_options.MaxRetryAttempts > 0)
         {
-            BaseDelay = options.BaseDelay,
-            MaxDelay = options.MaxDelay,
-            Randomizer = options.Randomizer,
-        };
-        var random = options.Randomizer ?? Internal.RandomUtil.NextDouble;
-        var builder = new ResiliencePipelineBuilder<TResult> { TimeProvider = options.TimeProvider };
-        if (options.MaxRetryAttempts > 0)
-        {
-            builder.AddRetry(new RetryStrategyOptions<TResult>
-            {
-                MaxRetryAttempts = options.MaxRetryAttempts,
-                ShouldHandle = args => new ValueTask<bool>(
-                    !args.Context.CancellationToken.IsCancellationRequested &&
-                    isTransient(args.Outcome) &&
-                    !(retryAfter(args.Outcome, options.TimeProvider.GetUtcNow()) > options.MaxRetryAfter) &&
-                    args.AttemptNumber < options.MaxRetryAttempts &&
-                    options.RetryBudget.TryRetry()),
-                DelayGenerator = args => new ValueTask<TimeSpan?>(
-                    RetryWait(args.AttemptNumber, retryAfter(args.Outcome, options.TimeProvider.GetUtcNow()), jitter, random)),
-                OnRetry = _ =>
-                {
-                    options.Metrics.RecordRetry();
-                    return default;
-                },
-            });
+            builder.AddRetry(RetryOptions(_options, isTransient, retryAfter));
         }
 
-        if (options.CircuitBreaker is { } breaker)
+        if (_options.CircuitBreaker is { } breaker)
         {
-            builder.AddCircuitBreaker(breaker.ToPollyOptions(isTransient, options.Metrics.RecordBreakerOpened));
+            builder.AddCircuitBreaker(breaker.ToPollyOptions(isTransient, _options.Metrics.RecordBreakerOpened));
         }
 
         _pipeline = builder.Build();
     }
+
+    /// <summary>The validated copy of the options this pipeline runs with: changes to the caller's options change nothing.</summary>
+    internal ProviderResilienceOptions Options => _options;
 
     /// <summary>
     /// The wait before retry <paramref name="attempt"/> (0-based): at least the provider's Retry-After, spread by up to one
@@ -81,6 +56,34 @@ public sealed class ProviderPipeline<TResult>
             ? after + TimeSpan.FromTicks((long)(random() * Math.Min(jitter.BaseDelay.Ticks, Math.Max(after.Ticks / 2, TimeSpan.TicksPerMillisecond))))
             : JitteredBackoff.GetDelay(attempt, jitter);
 
+    // Polly retry options over the pipeline's own (copied) options: transient, not cancelled, a Retry-After we are
+    // willing to wait, and a credit in the retry budget.
+    private static RetryStrategyOptions<TResult> RetryOptions(
+        ProviderResilienceOptions options,
+        Func<Outcome<TResult>, bool> isTransient,
+        Func<Outcome<TResult>, DateTimeOffset, TimeSpan?> retryAfter)
+    {
+        var jitter = new JitteredBackoffOptions { BaseDelay = options.BaseDelay, MaxDelay = options.MaxDelay, Randomizer = options.Randomizer };
+        var random = options.Randomizer ?? RandomUtil.NextDouble;
+        return new RetryStrategyOptions<TResult>
+        {
+            MaxRetryAttempts = options.MaxRetryAttempts,
+            ShouldHandle = args => new ValueTask<bool>(
+                !args.Context.CancellationToken.IsCancellationRequested &&
+                isTransient(args.Outcome) &&
+                !(retryAfter(args.Outcome, options.TimeProvider.GetUtcNow()) > options.MaxRetryAfter) &&
+                args.AttemptNumber < options.MaxRetryAttempts &&
+                options.RetryBudget.TryRetry()),
+            DelayGenerator = args => new ValueTask<TimeSpan?>(
+                RetryWait(args.AttemptNumber, retryAfter(args.Outcome, options.TimeProvider.GetUtcNow()), jitter, random)),
+            OnRetry = _ =>
+            {
+                options.Metrics.RecordRetry();
+                return default;
+            },
+        };
+    }
+
     /// <summary>Runs one logical call.</summary>
     /// <param name="call">The call; it gets a token that is cancelled with <paramref name="cancellationToken"/>.</param>
     /// <param name="estimatedTokens">Its cost in tokens (prompt estimate + max output), drawn from the budget by every attempt; 0 without a budget.</param>
@@ -88,15 +91,8 @@ public sealed class ProviderPipeline<TResult>
     /// <returns>The call's result.</returns>
     public async ValueTask<TResult> ExecuteAsync(Func<CancellationToken, ValueTask<TResult>> call, long estimatedTokens, CancellationToken cancellationToken = default)
     {
-        if (call is null)
-        {
-            throw new ArgumentNullException(nameof(call));
-        }
-
-        if (estimatedTokens < 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(estimatedTokens), estimatedTokens, "estimatedTokens must not be negative.");
-        }
+        Guard.NotNull(call, nameof(call));
+        Guard.NotNegative(estimatedTokens, nameof(estimatedTokens));
 
         _options.Metrics.RecordCall();
         _options.RetryBudget.RecordCall();
@@ -111,13 +107,11 @@ public sealed class ProviderPipeline<TResult>
         var budget = _options.Budget;
         if (budget is not null && tokens > 0)
         {
-            var acquire = budget.AcquireTokensAsync(tokens, cancellationToken);
-            if (!acquire.IsCompleted)
+            await budget.AcquireTokensAsync(tokens, cancellationToken, out var queued).ConfigureAwait(false);
+            if (queued)
             {
-                _options.Metrics.RecordTokensWaited(tokens);
+                _options.Metrics.RecordTokensWaited(tokens); // once, after the wait was admitted: as the budget counts it
             }
-
-            await acquire.ConfigureAwait(false);
         }
 
         Outcome<TResult> outcome;

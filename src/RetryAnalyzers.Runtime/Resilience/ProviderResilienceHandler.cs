@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http;
 using System.Threading;
 using System.Threading.Tasks;
+using RetryAnalyzers.Runtime.Internal;
 
 namespace RetryAnalyzers.Runtime;
 
@@ -17,11 +18,10 @@ namespace RetryAnalyzers.Runtime;
 public sealed class ProviderResilienceHandler : DelegatingHandler
 {
     /// <summary>The output tokens assumed per request when the estimator has nothing better (the request's max tokens are not read).</summary>
-    public const long DefaultOutputTokens = 1024;
+    public const long DefaultOutputTokens = RuntimeDefaults.OutputTokens;
 
     private readonly ProviderPipeline<HttpResponseMessage> _pipeline;
     private readonly Func<HttpRequestMessage, long> _estimateTokens;
-    private readonly ProviderResilienceOptions _options;
 
     /// <summary>A handler with the given options; the inner handler is set by <c>HttpClientFactory</c> or by you.</summary>
     /// <param name="options">Budget, retry, breaker and metrics settings; validated here.</param>
@@ -29,10 +29,9 @@ public sealed class ProviderResilienceHandler : DelegatingHandler
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it.</exception>
     public ProviderResilienceHandler(ProviderResilienceOptions options, Func<HttpRequestMessage, long>? estimateTokens = null)
     {
-        _options = options ?? throw new ArgumentNullException(nameof(options));
         _estimateTokens = estimateTokens ?? EstimateTokens;
         _pipeline = new ProviderPipeline<HttpResponseMessage>(
-            options,
+            Guard.NotNull(options, nameof(options)),
             outcome => outcome.Exception is { } e ? ProviderPipeline.IsTransientException(e) : IsTransientResponse(outcome.Result),
             outcome => outcome.Result?.StatusCode == (HttpStatusCode)429,
             static (outcome, now) => outcome.Result is { } response ? RateLimitHeaders.GetRetryAfter(response, now) : null);
@@ -47,10 +46,7 @@ public sealed class ProviderResilienceHandler : DelegatingHandler
     /// <inheritdoc />
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        if (request is null)
-        {
-            throw new ArgumentNullException(nameof(request));
-        }
+        Guard.NotNull(request, nameof(request));
 
         if (request.Content is { } content)
         {
@@ -58,14 +54,15 @@ public sealed class ProviderResilienceHandler : DelegatingHandler
             await content.LoadIntoBufferAsync().ConfigureAwait(false);
         }
 
-        var tokens = _options.Budget is null ? 0 : _estimateTokens(request);
+        var options = _pipeline.Options; // the handler's own copy
+        var tokens = options.Budget is null ? 0 : _estimateTokens(request);
         return await _pipeline.ExecuteAsync(
             async token =>
             {
-                var budget = _options.Budget;
-                var sent = budget is null ? 0 : _options.TimeProvider.GetTimestamp();
+                var budget = options.Budget;
+                var sent = budget is null ? 0 : options.TimeProvider.GetTimestamp();
                 var response = await base.SendAsync(request, token).ConfigureAwait(false);
-                budget?.ApplyRateLimitHeaders(response, _options.TimeProvider.GetElapsedTime(sent));
+                budget?.ApplyRateLimitHeaders(response, options.TimeProvider.GetElapsedTime(sent));
                 return response;
             },
             tokens,
