@@ -1,6 +1,7 @@
-using System;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text;
+using System;
 using RetryAnalyzers.Runtime.Internal;
 
 namespace RetryAnalyzers.Runtime;
@@ -67,6 +68,7 @@ public static class AgentKeys
     /// <param name="sharedBudget">The budget all agents on the shared key draw from; without it there is no fallback.</param>
     /// <returns>The key.</returns>
     /// <exception cref="InvalidOperationException">No key for the agent, and no shared key with a shared budget.</exception>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads differ in a required parameter (the lookup); no call is ambiguous.")]
     public static AgentKey Resolve(string agent, string prefix = "OPENAI_API_KEY", TokenBudget? sharedBudget = null)
         => Resolve(agent, prefix, Environment.GetEnvironmentVariable, sharedBudget);
 
@@ -77,6 +79,7 @@ public static class AgentKeys
     /// <param name="sharedBudget">The budget all agents on the shared key draw from; without it there is no fallback.</param>
     /// <returns>The key.</returns>
     /// <exception cref="InvalidOperationException">No key for the agent, and no shared key with a shared budget.</exception>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads differ in a required parameter (the lookup); no call is ambiguous.")]
     public static AgentKey Resolve(string agent, string prefix, Func<string, string?> lookup, TokenBudget? sharedBudget = null)
     {
         Guard.NotNull(lookup, nameof(lookup));

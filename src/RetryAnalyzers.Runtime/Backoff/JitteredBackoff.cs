@@ -1,7 +1,8 @@
-using System;
 using System.Collections.Generic;
-using System.Threading;
+using System.Diagnostics.CodeAnalysis;
 using System.Threading.Tasks;
+using System.Threading;
+using System;
 using RetryAnalyzers.Runtime.Internal;
 
 namespace RetryAnalyzers.Runtime;
@@ -86,6 +87,7 @@ public static class JitteredBackoff
     /// <param name="baseDelay">The median first delay.</param>
     /// <param name="cancellationToken">Cancels the wait; the task is then cancelled.</param>
     /// <returns>A task that completes after the delay.</returns>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads differ in a required parameter (TimeSpan or options); no call is ambiguous.")]
     public static Task DelayAsync(int attempt, TimeSpan baseDelay, CancellationToken cancellationToken = default)
         => DelayAsync(attempt, new JitteredBackoffOptions { BaseDelay = baseDelay, MaxDelay = DefaultCapFor(baseDelay) }, cancellationToken);
 
@@ -94,6 +96,7 @@ public static class JitteredBackoff
     /// <param name="options">Base delay, cap, randomizer and clock.</param>
     /// <param name="cancellationToken">Cancels the wait; the task is then cancelled.</param>
     /// <returns>A task that completes after the delay.</returns>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads differ in a required parameter (TimeSpan or options); no call is ambiguous.")]
     public static Task DelayAsync(int attempt, JitteredBackoffOptions options, CancellationToken cancellationToken = default)
         => Wait(GetDelay(attempt, options), options.TimeProvider, cancellationToken);
 

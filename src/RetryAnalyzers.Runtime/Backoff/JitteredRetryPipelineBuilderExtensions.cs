@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Polly;
 using Polly.Retry;
 using RetryAnalyzers.Runtime.Internal;
@@ -12,6 +13,7 @@ public static class JitteredRetryPipelineBuilderExtensions
     /// <param name="options">The options (copied: later changes to them change nothing); null uses the defaults.</param>
     /// <returns>The builder.</returns>
     /// <exception cref="System.ArgumentException">The options turn jitter or growth off (the message names the option), or Polly rejects them.</exception>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads extend different builder types; no call is ambiguous.")]
     public static ResiliencePipelineBuilder AddJitteredRetry(this ResiliencePipelineBuilder builder, JitteredRetryStrategyOptions? options = null)
     {
         Guard.NotNull(builder, nameof(builder));
@@ -25,6 +27,7 @@ public static class JitteredRetryPipelineBuilderExtensions
     /// <param name="options">The options (copied: later changes to them change nothing); null uses the defaults.</param>
     /// <returns>The builder.</returns>
     /// <exception cref="System.ArgumentException">The options turn jitter or growth off (the message names the option), or Polly rejects them.</exception>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads extend different builder types; no call is ambiguous.")]
     public static ResiliencePipelineBuilder<TResult> AddJitteredRetry<TResult>(this ResiliencePipelineBuilder<TResult> builder, JitteredRetryStrategyOptions<TResult>? options = null)
     {
         Guard.NotNull(builder, nameof(builder));
