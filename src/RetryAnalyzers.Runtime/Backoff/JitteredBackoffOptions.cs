@@ -29,12 +29,4 @@ public sealed class JitteredBackoffOptions
         Guard.Delay(MaxDelay, nameof(MaxDelay), nameof(MaxDelay), allowZero: false);
         Guard.NotShorter(MaxDelay, BaseDelay, nameof(MaxDelay), nameof(MaxDelay));
     }
-
-    /// <summary>A validated copy, so later changes to these options change nothing in what was built from them.</summary>
-    internal JitteredBackoffOptions ValidatedCopy()
-    {
-        var copy = (JitteredBackoffOptions)MemberwiseClone();
-        copy.Validate();
-        return copy;
-    }
 }

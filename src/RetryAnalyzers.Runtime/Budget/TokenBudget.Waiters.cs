@@ -27,10 +27,8 @@ public sealed partial class TokenBudget
         Waiter waiter;
         lock (_lock)
         {
-            ThrowIfDisposed();
-            if (TryTake(tokens))
+            if (TryTakeLease(tokens))
             {
-                _successfulLeases++;
                 return default;
             }
 

@@ -130,16 +130,7 @@ public static class RateLimitHeaders
                 i++;
             }
 
-            double? scale = value.Substring(unitStart, i - unitStart) switch
-            {
-                "h" => 3600,
-                "m" => 60,
-                "s" => 1,
-                "ms" => 0.001,
-                "us" or "µs" => 0.000001,
-                "ns" => 0.000000001,
-                _ => null,
-            };
+            var scale = UnitSeconds(value.Substring(unitStart, i - unitStart));
             if (scale is null)
             {
                 return false;
@@ -150,6 +141,18 @@ public static class RateLimitHeaders
 
         return TrySeconds(total, out duration);
     }
+
+    // Seconds per unit of a Go duration.
+    private static double? UnitSeconds(string unit) => unit switch
+    {
+        "h" => 3600,
+        "m" => 60,
+        "s" => 1,
+        "ms" => 0.001,
+        "us" or "µs" => 0.000001,
+        "ns" => 0.000000001,
+        _ => null,
+    };
 
     private static bool TrySeconds(double seconds, out TimeSpan duration)
     {

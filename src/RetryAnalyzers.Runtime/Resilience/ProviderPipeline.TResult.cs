@@ -102,7 +102,7 @@ public sealed class ProviderPipeline<TResult>
             cancellationToken).ConfigureAwait(false);
     }
 
-    internal async ValueTask<TResult> AttemptAsync(Func<CancellationToken, ValueTask<TResult>> call, long tokens, CancellationToken cancellationToken)
+    private async ValueTask<TResult> AttemptAsync(Func<CancellationToken, ValueTask<TResult>> call, long tokens, CancellationToken cancellationToken)
     {
         var budget = _options.Budget;
         if (budget is not null && tokens > 0)
