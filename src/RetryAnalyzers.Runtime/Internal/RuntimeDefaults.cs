@@ -37,6 +37,9 @@ internal static class RuntimeDefaults
     // Metrics (RetryMetrics): the retry ratio above which retries feed the throttling.
     public const double CascadeThreshold = 0.1;
 
+    // Per-agent keys (AgentKeys): the shared key's variable.
+    public const string KeyPrefix = "OPENAI_API_KEY";
+
     // Bounded fan-out (BoundedFanOut).
     public const int FanOutMaxConcurrency = 4;
 
