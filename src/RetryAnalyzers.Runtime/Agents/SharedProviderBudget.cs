@@ -35,7 +35,7 @@ public static class SharedProviderBudget
     public static HttpClient HttpClient => Current.Client;
 
     /// <summary>Sets the shared budget before first use.</summary>
-    /// <param name="budget">Options of the shared budget; validated here.</param>
+    /// <param name="budget">Options of the shared budget; validated and copied here.</param>
     /// <param name="resilience">Retry and breaker options for the shared client, or null for the defaults; copied, with the shared budget as its <c>Budget</c> (the object you pass is not changed).</param>
     /// <exception cref="InvalidOperationException">The shared budget is already in use.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it.</exception>

@@ -15,7 +15,7 @@ public static class ProviderPipeline
     /// status 429). Cancellation by the caller is never retried.
     /// </summary>
     /// <typeparam name="TResult">The call's result.</typeparam>
-    /// <param name="options">Budget, retry, breaker and metrics settings; validated here.</param>
+    /// <param name="options">Budget, retry, breaker and metrics settings; validated and copied here (later changes to the object change nothing).</param>
     /// <param name="isTransient">More exceptions to retry, or null.</param>
     /// <param name="retryAfter">The wait an exception asks for (an SDK exception carrying the response's Retry-After), or null.</param>
     /// <returns>The pipeline.</returns>

@@ -24,7 +24,7 @@ public sealed class ProviderResilienceHandler : DelegatingHandler
     private readonly Func<HttpRequestMessage, long> _estimateTokens;
 
     /// <summary>A handler with the given options; the inner handler is set by <c>HttpClientFactory</c> or by you.</summary>
-    /// <param name="options">Budget, retry, breaker and metrics settings; validated here.</param>
+    /// <param name="options">Budget, retry, breaker and metrics settings; validated and copied here (later changes to the object change nothing).</param>
     /// <param name="estimateTokens">A request's cost in tokens; default <see cref="EstimateTokens"/>.</param>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it.</exception>
     public ProviderResilienceHandler(ProviderResilienceOptions options, Func<HttpRequestMessage, long>? estimateTokens = null)
