@@ -244,6 +244,14 @@ public sealed class TokenBudgetTests
     }
 
     [Fact]
+    public void ANullClock_ThrowsAtConstruction_NamingTheOption()
+    {
+        var error = Assert.Throws<ArgumentNullException>(() => new TokenBudget(new TokenBudgetOptions { TokensPerSecond = 10, TimeProvider = null! }));
+        Assert.Equal("TimeProvider", error.ParamName);
+        Assert.Contains("TokenBudgetOptions.TimeProvider", error.Message);
+    }
+
+    [Fact]
     public async Task AFullQueue_FailsTheLease_AndThrowsFromAcquireAsync()
     {
         using var budget = new TokenBudget(new TokenBudgetOptions { TokensPerSecond = 1, Burst = 1, InitialTokens = 0, QueueLimit = 1, TimeProvider = _clock });

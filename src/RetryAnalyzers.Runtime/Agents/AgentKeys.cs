@@ -1,6 +1,8 @@
-using System;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text;
+using System;
+using RetryAnalyzers.Runtime.Internal;
 
 namespace RetryAnalyzers.Runtime;
 
@@ -54,15 +56,8 @@ public static class AgentKeys
     /// <returns>For example <c>OPENAI_API_KEY_RESEARCH_AGENT</c>.</returns>
     public static string VariableName(string prefix, string agent)
     {
-        if (string.IsNullOrWhiteSpace(prefix))
-        {
-            throw new ArgumentException("prefix must name the shared key's variable, e.g. OPENAI_API_KEY.", nameof(prefix));
-        }
-
-        if (string.IsNullOrWhiteSpace(agent))
-        {
-            throw new ArgumentException("agent must be the agent's name, e.g. ResearchAgent.", nameof(agent));
-        }
+        Guard.Argument(!string.IsNullOrWhiteSpace(prefix), nameof(prefix), "prefix must name the shared key's variable, e.g. OPENAI_API_KEY.");
+        Guard.Argument(!string.IsNullOrWhiteSpace(agent), nameof(agent), "agent must be the agent's name, e.g. ResearchAgent.");
 
         return prefix + "_" + UpperSnake(agent);
     }
@@ -73,7 +68,8 @@ public static class AgentKeys
     /// <param name="sharedBudget">The budget all agents on the shared key draw from; without it there is no fallback.</param>
     /// <returns>The key.</returns>
     /// <exception cref="InvalidOperationException">No key for the agent, and no shared key with a shared budget.</exception>
-    public static AgentKey Resolve(string agent, string prefix = "OPENAI_API_KEY", TokenBudget? sharedBudget = null)
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads differ in a required parameter (the lookup); no call is ambiguous.")]
+    public static AgentKey Resolve(string agent, string prefix = RuntimeDefaults.KeyPrefix, TokenBudget? sharedBudget = null)
         => Resolve(agent, prefix, Environment.GetEnvironmentVariable, sharedBudget);
 
     /// <summary>Resolves <paramref name="agent"/>'s key through <paramref name="lookup"/> (environment, configuration, a vault).</summary>
@@ -83,12 +79,10 @@ public static class AgentKeys
     /// <param name="sharedBudget">The budget all agents on the shared key draw from; without it there is no fallback.</param>
     /// <returns>The key.</returns>
     /// <exception cref="InvalidOperationException">No key for the agent, and no shared key with a shared budget.</exception>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads differ in a required parameter (the lookup); no call is ambiguous.")]
     public static AgentKey Resolve(string agent, string prefix, Func<string, string?> lookup, TokenBudget? sharedBudget = null)
     {
-        if (lookup is null)
-        {
-            throw new ArgumentNullException(nameof(lookup));
-        }
+        Guard.NotNull(lookup, nameof(lookup));
 
         var own = VariableName(prefix, agent);
         if (lookup(own) is { Length: > 0 } key)

@@ -1,10 +1,10 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
 using System.Linq;
 using System.Runtime.ExceptionServices;
 using System.Threading;
 using System.Threading.Tasks;
+using RetryAnalyzers.Runtime.Internal;
 
 namespace RetryAnalyzers.Runtime;
 
@@ -18,7 +18,7 @@ namespace RetryAnalyzers.Runtime;
 public static class BoundedFanOut
 {
     /// <summary>The concurrency the code fixes use when none is configured: small, because each call may be large.</summary>
-    public const int DefaultMaxConcurrency = 4;
+    public const int DefaultMaxConcurrency = RuntimeDefaults.FanOutMaxConcurrency;
 
     /// <summary>Calls <paramref name="selector"/> for every item, at most <paramref name="maxConcurrency"/> at a time.</summary>
     /// <typeparam name="TSource">The items.</typeparam>
@@ -34,78 +34,22 @@ public static class BoundedFanOut
         int maxConcurrency = DefaultMaxConcurrency,
         CancellationToken cancellationToken = default)
     {
-        if (source is null)
-        {
-            throw new ArgumentNullException(nameof(source));
-        }
-
-        if (selector is null)
-        {
-            throw new ArgumentNullException(nameof(selector));
-        }
-
-        if (maxConcurrency < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(maxConcurrency), maxConcurrency, string.Format(CultureInfo.InvariantCulture, "maxConcurrency must be at least 1; it was {0}.", maxConcurrency));
-        }
+        Guard.NotNull(source, nameof(source));
+        Guard.NotNull(selector, nameof(selector));
+        Guard.Positive(maxConcurrency, nameof(maxConcurrency));
 
         var items = source as IList<TSource> ?? source.ToList();
-        var results = new TResult[items.Count];
-        var next = -1;
-        var errors = new List<Exception>();
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-
-        async Task WorkAsync()
-        {
-            while (!stop.IsCancellationRequested)
-            {
-                var index = Interlocked.Increment(ref next);
-                if (index >= items.Count)
-                {
-                    return;
-                }
-
-                try
-                {
-                    results[index] = await selector(items[index], stop.Token).ConfigureAwait(false);
-                }
-                catch (Exception e)
-                {
-                    if (e is OperationCanceledException && stop.IsCancellationRequested)
-                    {
-                        return; // stopped by an earlier failure or by the caller
-                    }
-
-                    lock (errors)
-                    {
-                        errors.Add(e);
-                    }
-
-                    stop.Cancel();
-                    return;
-                }
-            }
-        }
-
+        using var run = new FanOut<TSource, TResult>(items, selector, cancellationToken);
         var workers = new Task[Math.Min(maxConcurrency, items.Count)];
         for (var i = 0; i < workers.Length; i++)
         {
-            workers[i] = Task.Run(WorkAsync, CancellationToken.None);
+            workers[i] = Task.Run(run.WorkAsync, CancellationToken.None);
         }
 
         await Task.WhenAll(workers).ConfigureAwait(false);
-        if (errors.Count == 1)
-        {
-            ExceptionDispatchInfo.Capture(errors[0]).Throw();
-        }
-
-        if (errors.Count > 1)
-        {
-            throw new AggregateException(errors);
-        }
-
+        run.ThrowFailures();
         cancellationToken.ThrowIfCancellationRequested();
-        return results;
+        return run.Results;
     }
 
     /// <summary>Calls <paramref name="body"/> for every item, at most <paramref name="maxConcurrency"/> at a time.</summary>
@@ -121,10 +65,7 @@ public static class BoundedFanOut
         int maxConcurrency = DefaultMaxConcurrency,
         CancellationToken cancellationToken = default)
     {
-        if (body is null)
-        {
-            throw new ArgumentNullException(nameof(body));
-        }
+        Guard.NotNull(body, nameof(body));
 
         return SelectAsync<TSource, bool>(
             source,
@@ -135,5 +76,73 @@ public static class BoundedFanOut
             },
             maxConcurrency,
             cancellationToken);
+    }
+
+    // One fan-out: the workers take the next item until none is left or one failed (which stops the others).
+    private sealed class FanOut<TSource, TResult> : IDisposable
+    {
+        private readonly IList<TSource> _items;
+        private readonly Func<TSource, CancellationToken, Task<TResult>> _selector;
+        private readonly CancellationTokenSource _stop;
+        private readonly List<Exception> _failures = new();
+        private int _next = -1;
+
+        public FanOut(IList<TSource> items, Func<TSource, CancellationToken, Task<TResult>> selector, CancellationToken cancellationToken)
+        {
+            _items = items;
+            _selector = selector;
+            _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            Results = new TResult[items.Count];
+        }
+
+        public TResult[] Results { get; }
+
+        public async Task WorkAsync()
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                var index = Interlocked.Increment(ref _next);
+                if (index >= _items.Count)
+                {
+                    return;
+                }
+
+                try
+                {
+                    Results[index] = await _selector(_items[index], _stop.Token).ConfigureAwait(false);
+                }
+                catch (Exception e)
+                {
+                    if (e is OperationCanceledException && _stop.IsCancellationRequested)
+                    {
+                        return; // stopped by an earlier failure or by the caller
+                    }
+
+                    lock (_failures)
+                    {
+                        _failures.Add(e);
+                    }
+
+                    _stop.Cancel();
+                    return;
+                }
+            }
+        }
+
+        // The one failure as it was thrown; several as an AggregateException of them.
+        public void ThrowFailures()
+        {
+            if (_failures.Count == 1)
+            {
+                ExceptionDispatchInfo.Capture(_failures[0]).Throw();
+            }
+
+            if (_failures.Count > 1)
+            {
+                throw new AggregateException(_failures);
+            }
+        }
+
+        public void Dispose() => _stop.Dispose();
     }
 }

@@ -2,6 +2,7 @@ using System;
 using System.Globalization;
 using System.Net.Http;
 using System.Threading;
+using RetryAnalyzers.Runtime.Internal;
 
 namespace RetryAnalyzers.Runtime;
 
@@ -22,7 +23,7 @@ public static class SharedProviderBudget
     public const string TokensPerMinuteVariable = "RETRYANALYZERS_TOKENS_PER_MINUTE";
 
     /// <summary>The limit assumed when nothing is configured: 30,000 tokens per minute (a low tier; raise it to your key's).</summary>
-    public const long DefaultTokensPerMinute = 30_000;
+    public const long DefaultTokensPerMinute = RuntimeDefaults.SharedTokensPerMinute;
 
     private static readonly object Lock = new();
     private static Shared? _shared;
@@ -34,16 +35,13 @@ public static class SharedProviderBudget
     public static HttpClient HttpClient => Current.Client;
 
     /// <summary>Sets the shared budget before first use.</summary>
-    /// <param name="budget">Options of the shared budget; validated here.</param>
-    /// <param name="resilience">Retry and breaker options for the shared client, or null for the defaults; its <c>Budget</c> is replaced by the shared one.</param>
+    /// <param name="budget">Options of the shared budget; validated and copied here.</param>
+    /// <param name="resilience">Retry and breaker options for the shared client, or null for the defaults; copied, with the shared budget as its <c>Budget</c> (the object you pass is not changed).</param>
     /// <exception cref="InvalidOperationException">The shared budget is already in use.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it.</exception>
     public static void Configure(TokenBudgetOptions budget, ProviderResilienceOptions? resilience = null)
     {
-        if (budget is null)
-        {
-            throw new ArgumentNullException(nameof(budget));
-        }
+        Guard.NotNull(budget, nameof(budget));
 
         var created = Create(budget, resilience);
         lock (Lock)
@@ -89,16 +87,16 @@ public static class SharedProviderBudget
             : throw new InvalidOperationException(string.Format(CultureInfo.InvariantCulture, "{0} must be a whole number of tokens per minute greater than 0; it was '{1}'.", TokensPerMinuteVariable, text));
     }
 
-    private static Shared Create(TokenBudgetOptions options, ProviderResilienceOptions? resilience)
+    internal static Shared Create(TokenBudgetOptions options, ProviderResilienceOptions? resilience)
     {
+        var pipeline = resilience?.ValidatedCopy() ?? new ProviderResilienceOptions(); // a copy: the caller's options are never changed
         var budget = new TokenBudget(options);
-        var pipeline = resilience ?? new ProviderResilienceOptions();
         pipeline.Budget = budget;
         var client = new HttpClient(new ProviderResilienceHandler(pipeline) { InnerHandler = new HttpClientHandler() }, disposeHandler: true);
         return new Shared(budget, client);
     }
 
-    private sealed class Shared
+    internal sealed class Shared
     {
         public Shared(TokenBudget budget, HttpClient client)
         {

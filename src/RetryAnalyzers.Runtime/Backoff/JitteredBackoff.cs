@@ -1,7 +1,8 @@
-using System;
 using System.Collections.Generic;
-using System.Threading;
+using System.Diagnostics.CodeAnalysis;
 using System.Threading.Tasks;
+using System.Threading;
+using System;
 using RetryAnalyzers.Runtime.Internal;
 
 namespace RetryAnalyzers.Runtime;
@@ -19,10 +20,10 @@ namespace RetryAnalyzers.Runtime;
 public static class JitteredBackoff
 {
     /// <summary>The median first delay used when none is given: 1 s.</summary>
-    public static readonly TimeSpan DefaultBaseDelay = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan DefaultBaseDelay = RuntimeDefaults.BaseDelay;
 
     /// <summary>The cap used when none is given: 30 s.</summary>
-    public static readonly TimeSpan DefaultMaxDelay = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan DefaultMaxDelay = RuntimeDefaults.MaxDelay;
 
     /// <summary>The cap used when none is given: <see cref="DefaultMaxDelay"/>, or the base delay if that is longer.</summary>
     internal static TimeSpan DefaultCapFor(TimeSpan baseDelay) => baseDelay > DefaultMaxDelay ? baseDelay : DefaultMaxDelay;
@@ -86,6 +87,7 @@ public static class JitteredBackoff
     /// <param name="baseDelay">The median first delay.</param>
     /// <param name="cancellationToken">Cancels the wait; the task is then cancelled.</param>
     /// <returns>A task that completes after the delay.</returns>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads differ in a required parameter (TimeSpan or options); no call is ambiguous.")]
     public static Task DelayAsync(int attempt, TimeSpan baseDelay, CancellationToken cancellationToken = default)
         => DelayAsync(attempt, new JitteredBackoffOptions { BaseDelay = baseDelay, MaxDelay = DefaultCapFor(baseDelay) }, cancellationToken);
 
@@ -94,6 +96,7 @@ public static class JitteredBackoff
     /// <param name="options">Base delay, cap, randomizer and clock.</param>
     /// <param name="cancellationToken">Cancels the wait; the task is then cancelled.</param>
     /// <returns>A task that completes after the delay.</returns>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads differ in a required parameter (TimeSpan or options); no call is ambiguous.")]
     public static Task DelayAsync(int attempt, JitteredBackoffOptions options, CancellationToken cancellationToken = default)
         => Wait(GetDelay(attempt, options), options.TimeProvider, cancellationToken);
 

@@ -1,5 +1,4 @@
 using System;
-using System.Globalization;
 using RetryAnalyzers.Runtime.Internal;
 
 namespace RetryAnalyzers.Runtime;
@@ -11,10 +10,10 @@ namespace RetryAnalyzers.Runtime;
 public sealed class JitteredBackoffOptions
 {
     /// <summary>The median first delay; later delays grow about twofold per attempt. Default 1 s; more than zero, at most one day.</summary>
-    public TimeSpan BaseDelay { get; set; } = JitteredBackoff.DefaultBaseDelay;
+    public TimeSpan BaseDelay { get; set; } = RuntimeDefaults.BaseDelay;
 
     /// <summary>No delay is longer than this. Default 30 s (<see cref="JitteredBackoff.DefaultMaxDelay"/>); at least <see cref="BaseDelay"/>, at most one day.</summary>
-    public TimeSpan MaxDelay { get; set; } = JitteredBackoff.DefaultMaxDelay;
+    public TimeSpan MaxDelay { get; set; } = RuntimeDefaults.MaxDelay;
 
     /// <summary>The source of uniform randomness in [0, 1). Null (the default) uses a thread-safe shared generator. Set it to make delays reproducible in tests.</summary>
     public Func<double>? Randomizer { get; set; }
@@ -26,14 +25,8 @@ public sealed class JitteredBackoffOptions
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
     public void Validate()
     {
-        Guard.Delay(BaseDelay, nameof(BaseDelay), allowZero: false);
-        Guard.Delay(MaxDelay, nameof(MaxDelay), allowZero: false);
-        if (MaxDelay < BaseDelay)
-        {
-            throw new ArgumentOutOfRangeException(
-                nameof(MaxDelay),
-                MaxDelay,
-                string.Format(CultureInfo.InvariantCulture, "MaxDelay must be at least BaseDelay ({0}); it was {1}.", BaseDelay, MaxDelay));
-        }
+        Guard.Delay(BaseDelay, nameof(BaseDelay), nameof(BaseDelay), allowZero: false);
+        Guard.Delay(MaxDelay, nameof(MaxDelay), nameof(MaxDelay), allowZero: false);
+        Guard.NotShorter(MaxDelay, BaseDelay, nameof(MaxDelay), nameof(MaxDelay));
     }
 }

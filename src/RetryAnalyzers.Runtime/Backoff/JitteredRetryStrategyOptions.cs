@@ -1,6 +1,7 @@
 using System;
 using Polly;
 using Polly.Retry;
+using RetryAnalyzers.Runtime.Internal;
 
 namespace RetryAnalyzers.Runtime;
 
@@ -29,26 +30,38 @@ internal static class JitteredRetryDefaults
     {
         options.BackoffType = DelayBackoffType.Exponential;
         options.UseJitter = true;
-        options.Delay = JitteredBackoff.DefaultBaseDelay;
-        options.MaxDelay = JitteredBackoff.DefaultMaxDelay;
-        options.Name = "JitteredRetry";
+        options.Delay = RuntimeDefaults.BaseDelay;
+        options.MaxDelay = RuntimeDefaults.MaxDelay;
+        options.MaxRetryAttempts = RuntimeDefaults.MaxRetryAttempts;
+        options.Name = RuntimeDefaults.JitteredRetryName;
     }
 
-    public static void EnsureJittered<TResult>(RetryStrategyOptions<TResult> options)
+    /// <summary>Copies <paramref name="options"/> into <paramref name="copy"/> and checks the copy is jittered: the pipeline keeps the copy.</summary>
+    public static TCopy CheckedCopy<TResult, TCopy>(RetryStrategyOptions<TResult> options, TCopy copy)
+        where TCopy : RetryStrategyOptions<TResult>
+    {
+        copy.ShouldHandle = options.ShouldHandle;
+        copy.MaxRetryAttempts = options.MaxRetryAttempts;
+        copy.BackoffType = options.BackoffType;
+        copy.UseJitter = options.UseJitter;
+        copy.Delay = options.Delay;
+        copy.MaxDelay = options.MaxDelay;
+        copy.DelayGenerator = options.DelayGenerator;
+        copy.OnRetry = options.OnRetry;
+        copy.Randomizer = options.Randomizer;
+        copy.Name = options.Name;
+        EnsureJittered(copy);
+        return copy;
+    }
+
+    private static void EnsureJittered<TResult>(RetryStrategyOptions<TResult> options)
     {
         if (options.DelayGenerator is not null)
         {
             return; // the generator owns the delay (for example Retry-After)
         }
 
-        if (options.BackoffType == DelayBackoffType.Constant)
-        {
-            throw new ArgumentException("BackoffType is Constant: every retry would wait the same time. Use Exponential (the default of these options).", nameof(options.BackoffType));
-        }
-
-        if (!options.UseJitter)
-        {
-            throw new ArgumentException("UseJitter is false: callers that failed together would retry together. Keep UseJitter = true.", nameof(options.UseJitter));
-        }
+        Guard.Argument(options.BackoffType != DelayBackoffType.Constant, nameof(options.BackoffType), "BackoffType is Constant: every retry would wait the same time. Use Exponential (the default of these options).");
+        Guard.Argument(options.UseJitter, nameof(options.UseJitter), "UseJitter is false: callers that failed together would retry together. Keep UseJitter = true.");
     }
 }

@@ -1,10 +1,10 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
 using System.Net.Http;
 using System.Threading;
 using System.Threading.RateLimiting;
 using System.Threading.Tasks;
+using RetryAnalyzers.Runtime.Internal;
 
 namespace RetryAnalyzers.Runtime;
 
@@ -27,7 +27,7 @@ namespace RetryAnalyzers.Runtime;
 /// token cost of each execution instead. Thread-safe.
 /// </para>
 /// </summary>
-public sealed class TokenBudget : RateLimiter
+public sealed partial class TokenBudget : RateLimiter
 {
     private static readonly RateLimitLease Acquired = new Lease(true, null);
     private static readonly RateLimitLease NotAcquired = new Lease(false, null);
@@ -55,12 +55,7 @@ public sealed class TokenBudget : RateLimiter
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it.</exception>
     public TokenBudget(TokenBudgetOptions options)
     {
-        if (options is null)
-        {
-            throw new ArgumentNullException(nameof(options));
-        }
-
-        options.Validate();
+        options = Guard.NotNull(options, nameof(options)).ValidatedCopy();
         _timeProvider = options.TimeProvider;
         _systemClock = ReferenceEquals(_timeProvider, TimeProvider.System);
         _timestampToMilliseconds = 1000.0 / _timeProvider.TimestampFrequency;
@@ -122,7 +117,10 @@ public sealed class TokenBudget : RateLimiter
         }
     }
 
-    /// <summary>The tokens of the requests that had to wait for the budget: a process that waits a lot is at its limit.</summary>
+    /// <summary>
+    /// The tokens of the requests that had to wait for the budget, counted when their wait ends and they are admitted
+    /// (a cancelled wait takes no tokens and is not counted): a process that waits a lot is at its limit.
+    /// </summary>
     public long TokensWaitedFor => Interlocked.Read(ref _tokensWaitedFor);
 
     /// <inheritdoc />
@@ -145,10 +143,8 @@ public sealed class TokenBudget : RateLimiter
         CheckTokens(tokens);
         lock (_lock)
         {
-            ThrowIfDisposed();
-            if (TryTake(tokens))
+            if (TryTakeLease(tokens))
             {
-                _successfulLeases++;
                 return true;
             }
 
@@ -157,112 +153,6 @@ public sealed class TokenBudget : RateLimiter
         }
     }
 
-    /// <summary>Waits until <paramref name="tokens"/> are available (first in, first out), then takes them.</summary>
-    /// <param name="tokens">The cost of the call in tokens (0 or more); more than <see cref="Burst"/> is admitted when the budget is full.</param>
-    /// <param name="cancellationToken">Cancels the wait; the tokens are then not taken.</param>
-    /// <returns>A task that completes when the tokens are taken.</returns>
-    /// <exception cref="OperationCanceledException">The wait was cancelled.</exception>
-    /// <exception cref="InvalidOperationException">More than <see cref="TokenBudgetOptions.QueueLimit"/> callers already wait.</exception>
-    public ValueTask AcquireTokensAsync(long tokens, CancellationToken cancellationToken = default)
-    {
-        CheckTokens(tokens);
-        cancellationToken.ThrowIfCancellationRequested();
-        Waiter waiter;
-        lock (_lock)
-        {
-            ThrowIfDisposed();
-            if (TryTake(tokens))
-            {
-                _successfulLeases++;
-                return default;
-            }
-
-            if (_queue.Count >= _queueLimit)
-            {
-                _failedLeases++;
-                throw new InvalidOperationException(string.Format(CultureInfo.InvariantCulture, "The token budget's queue is full (TokenBudgetOptions.QueueLimit = {0}).", _queueLimit));
-            }
-
-            waiter = new Waiter(this, tokens, cancellationToken);
-            waiter.Node = _queue.AddLast(waiter);
-            Interlocked.Add(ref _tokensWaitedFor, tokens);
-            ScheduleTimer();
-        }
-
-        if (cancellationToken.CanBeCanceled)
-        {
-            waiter.Registration = cancellationToken.Register(static state => ((Waiter)state!).Cancel(), waiter);
-        }
-
-        return new ValueTask(waiter.Completion.Task);
-    }
-
-    /// <summary>
-    /// Settles a call's cost once its real usage is known: the unused part of the estimate goes back to the budget,
-    /// usage beyond the estimate is taken from it (possibly into debt).
-    /// </summary>
-    /// <param name="estimatedTokens">What was acquired before the call.</param>
-    /// <param name="actualTokens">What the provider counted (prompt + completion tokens).</param>
-    public void Reconcile(long estimatedTokens, long actualTokens)
-    {
-        CheckTokens(estimatedTokens);
-        CheckTokens(actualTokens);
-        List<Waiter>? ready;
-        lock (_lock)
-        {
-            Refill();
-            _tokens = Math.Min(_burst, _tokens + (estimatedTokens - actualTokens));
-            ready = Drain();
-        }
-
-        Complete(ready);
-    }
-
-    /// <summary>
-    /// Learns from a provider response: <c>x-ratelimit-limit-tokens</c> (per minute) lowers the rate when it is below the
-    /// configured one, and <c>x-ratelimit-remaining-tokens</c> / <c>anthropic-ratelimit-tokens-remaining</c> /
-    /// <c>anthropic-ratelimit-input-tokens-remaining</c> lower the balance to what the provider says is left (other
-    /// processes may share the key). The budget never raises itself above its configuration from headers.
-    /// </summary>
-    /// <param name="response">A provider response.</param>
-    public void ApplyRateLimitHeaders(HttpResponseMessage response) => ApplyRateLimitHeaders(response, TimeSpan.Zero);
-
-    /// <summary>
-    /// As <see cref="ApplyRateLimitHeaders(HttpResponseMessage)"/>, for a response whose headers describe the provider's
-    /// state <paramref name="age"/> ago (when the request was admitted, not when a long completion came back): the
-    /// provider has refilled since, so the reported remaining tokens count <c>age × TokensPerSecond</c> more.
-    /// </summary>
-    /// <param name="response">A provider response.</param>
-    /// <param name="age">The time since the request was sent.</param>
-    public void ApplyRateLimitHeaders(HttpResponseMessage response, TimeSpan age)
-    {
-        if (response is null)
-        {
-            throw new ArgumentNullException(nameof(response));
-        }
-
-        var (limitPerMinute, remainingTokens) = RateLimitHeaders.ReadTokenLimits(response);
-        if (limitPerMinute is null && remainingTokens is null)
-        {
-            return;
-        }
-
-        lock (_lock)
-        {
-            Refill();
-            if (limitPerMinute is { } limit && limit > 0 && limit / 60.0 < _rate)
-            {
-                _rate = Math.Min(_configuredRate, limit / 60.0);
-                _burst = Math.Max(1, Math.Min(_burst, (long)Math.Ceiling(_rate)));
-            }
-
-            var current = remainingTokens is { } remaining ? remaining + (Math.Max(0, age.TotalSeconds) * _rate) : double.MaxValue;
-            if (current < _tokens)
-            {
-                _tokens = current;
-            }
-        }
-    }
 
     /// <inheritdoc />
     public override RateLimiterStatistics? GetStatistics()
@@ -332,26 +222,19 @@ public sealed class TokenBudget : RateLimiter
         }
     }
 
-    private static void CheckTokens(long tokens)
-    {
-        if (tokens < 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(tokens), tokens, "tokens must not be negative.");
-        }
-    }
+    private static void CheckTokens(long tokens) => Guard.NotNegative(tokens, nameof(tokens));
 
-    private static void Complete(List<Waiter>? ready)
+    // Under the lock: the fast path of both acquires, counted as a successful lease when it takes the tokens.
+    private bool TryTakeLease(long tokens)
     {
-        if (ready is null)
+        ThrowIfDisposed();
+        if (!TryTake(tokens))
         {
-            return;
+            return false;
         }
 
-        foreach (var waiter in ready)
-        {
-            waiter.Registration.Dispose();
-            waiter.Completion.TrySetResult(true);
-        }
+        _successfulLeases++;
+        return true;
     }
 
     // Under the lock. Nobody may overtake a waiter (FIFO); an oversized request only needs a full budget.
@@ -389,143 +272,11 @@ public sealed class TokenBudget : RateLimiter
         }
     }
 
-    // Under the lock: the waiters at the head that fit now, in order; re-arms the timer for the next one.
-    private List<Waiter>? Drain()
-    {
-        List<Waiter>? ready = null;
-        while (_queue.First is { } first && _tokens >= Math.Min(first.Value.Tokens, _burst))
-        {
-            _tokens -= first.Value.Tokens;
-            _queue.RemoveFirst();
-            first.Value.Node = null;
-            _successfulLeases++;
-            (ready ??= new List<Waiter>()).Add(first.Value);
-        }
-
-        if (_queue.Count == 0)
-        {
-            _idleSinceMilliseconds = (long)NowMilliseconds();
-        }
-
-        ScheduleTimer();
-        return ready;
-    }
-
-    private void ScheduleTimer()
-    {
-        if (_queue.First is not { } first)
-        {
-            _timer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-            return;
-        }
-
-        var missing = Math.Min(first.Value.Tokens, _burst) - _tokens;
-        var due = TimeSpan.FromMilliseconds(Math.Max(1, Math.Ceiling(missing * 1000.0 / _rate)));
-        if (_timer is null)
-        {
-            _timer = _timeProvider.CreateTimer(static state => ((TokenBudget)state!).OnTimer(), this, due, Timeout.InfiniteTimeSpan);
-        }
-        else
-        {
-            _timer.Change(due, Timeout.InfiniteTimeSpan);
-        }
-    }
-
-    private void OnTimer()
-    {
-        List<Waiter>? ready;
-        lock (_lock)
-        {
-            if (_disposed)
-            {
-                return;
-            }
-
-            Refill();
-            ready = Drain();
-        }
-
-        Complete(ready);
-    }
-
-    private void Cancel(Waiter waiter)
-    {
-        List<Waiter>? ready;
-        lock (_lock)
-        {
-            if (waiter.Node is null)
-            {
-                return; // already admitted
-            }
-
-            _queue.Remove(waiter.Node);
-            waiter.Node = null;
-            _failedLeases++;
-            Interlocked.Add(ref _tokensWaitedFor, -waiter.Tokens);
-            Refill();
-            ready = Drain(); // the head may have left: who is next may fit now
-        }
-
-        waiter.Completion.TrySetCanceled(waiter.CancellationToken);
-        Complete(ready);
-    }
-
     private void ThrowIfDisposed()
     {
         if (_disposed)
         {
             throw new ObjectDisposedException(nameof(TokenBudget));
-        }
-    }
-
-    private sealed class Waiter
-    {
-        private readonly TokenBudget _budget;
-
-        public Waiter(TokenBudget budget, long tokens, CancellationToken cancellationToken)
-        {
-            _budget = budget;
-            Tokens = tokens;
-            CancellationToken = cancellationToken;
-        }
-
-        public long Tokens { get; }
-
-        public CancellationToken CancellationToken { get; }
-
-        public TaskCompletionSource<bool> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public LinkedListNode<Waiter>? Node { get; set; }
-
-        public CancellationTokenRegistration Registration { get; set; }
-
-        public void Cancel() => _budget.Cancel(this);
-    }
-
-    private sealed class Lease : RateLimitLease
-    {
-        private readonly TimeSpan? _retryAfter;
-
-        public Lease(bool acquired, TimeSpan? retryAfter)
-        {
-            IsAcquired = acquired;
-            _retryAfter = retryAfter;
-        }
-
-        public override bool IsAcquired { get; }
-
-        public override IEnumerable<string> MetadataNames => _retryAfter is null ? Array.Empty<string>() : new[] { MetadataName.RetryAfter.Name };
-
-        public override bool TryGetMetadata(string metadataName, out object? metadata)
-        {
-            if (_retryAfter is { } retryAfter && metadataName == MetadataName.RetryAfter.Name)
-            {
-                metadata = retryAfter;
-                return true;
-            }
-
-            metadata = null;
-            return false;
         }
     }
 }

@@ -1,5 +1,6 @@
 using System;
 using System.Globalization;
+using RetryAnalyzers.Runtime.Internal;
 
 namespace RetryAnalyzers.Runtime;
 
@@ -9,6 +10,8 @@ namespace RetryAnalyzers.Runtime;
 /// </summary>
 public sealed class TokenBudgetOptions
 {
+    private const string Owner = nameof(TokenBudgetOptions) + ".";
+
     /// <summary>Tokens added to the budget per second (the provider's tokens-per-minute limit / 60). Required, greater than 0.</summary>
     public double TokensPerSecond { get; set; }
 
@@ -18,16 +21,16 @@ public sealed class TokenBudgetOptions
     /// A request that costs more than the burst is admitted when the budget is full and leaves it in debt (see
     /// <see cref="TokenBudget"/>), never rejected.
     /// </summary>
-    public long Burst { get; set; }
+    public long Burst { get; set; } = RuntimeDefaults.BudgetBurst;
 
     /// <summary>
     /// The tokens the budget holds when created, from 0 to the burst; -1 (the default) means full. Start lower when other
     /// processes have just used the same key.
     /// </summary>
-    public long InitialTokens { get; set; } = -1;
+    public long InitialTokens { get; set; } = RuntimeDefaults.BudgetInitialTokens;
 
     /// <summary>The most callers that may wait at once; one more fails its acquire with a failed lease or an exception. Default: no limit.</summary>
-    public int QueueLimit { get; set; } = int.MaxValue;
+    public int QueueLimit { get; set; } = RuntimeDefaults.BudgetQueueLimit;
 
     /// <summary>The clock. Default <see cref="TimeProvider.System"/>; tests pass a fake one.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
@@ -49,15 +52,8 @@ public sealed class TokenBudgetOptions
     /// <returns>The options.</returns>
     public static TokenBudgetOptions ForRollingWindow(long limit, TimeSpan window)
     {
-        if (limit <= 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(limit), limit, "limit must be greater than 0.");
-        }
-
-        if (window <= TimeSpan.Zero)
-        {
-            throw new ArgumentOutOfRangeException(nameof(window), window, "window must be greater than 0.");
-        }
+        Guard.Positive(limit, nameof(limit));
+        Guard.Range(window > TimeSpan.Zero, nameof(window), nameof(window), window, "must be greater than 0");
 
         var burstSeconds = Math.Min(1.0, window.TotalSeconds / 10);
         var rate = limit / (window.TotalSeconds + burstSeconds);
@@ -66,34 +62,22 @@ public sealed class TokenBudgetOptions
 
     internal long EffectiveBurst => Burst == 0 ? (long)Math.Max(1, Math.Ceiling(TokensPerSecond)) : Burst;
 
-    internal void Validate()
+    /// <summary>A validated copy: the budget keeps it, so later changes to these options change nothing.</summary>
+    internal TokenBudgetOptions ValidatedCopy()
     {
-        if (!(TokensPerSecond > 0) || double.IsInfinity(TokensPerSecond))
-        {
-            throw Invalid(nameof(TokensPerSecond), TokensPerSecond, "must be a finite number greater than 0");
-        }
-
-        if (Burst < 0)
-        {
-            throw Invalid(nameof(Burst), Burst, "must be 0 (one second of TokensPerSecond) or greater");
-        }
-
-        if (InitialTokens < -1 || InitialTokens > EffectiveBurst)
-        {
-            throw Invalid(nameof(InitialTokens), InitialTokens, "must be -1 (full) or from 0 to the burst (" + EffectiveBurst.ToString(CultureInfo.InvariantCulture) + ")");
-        }
-
-        if (QueueLimit < 0)
-        {
-            throw Invalid(nameof(QueueLimit), QueueLimit, "must not be negative");
-        }
-
-        if (TimeProvider is null)
-        {
-            throw new ArgumentNullException(nameof(TimeProvider), "TokenBudgetOptions.TimeProvider must not be null.");
-        }
+        var copy = (TokenBudgetOptions)MemberwiseClone();
+        copy.Validate();
+        return copy;
     }
 
-    private static ArgumentOutOfRangeException Invalid(string option, object value, string rule)
-        => Internal.Guard.Invalid(option, "TokenBudgetOptions", option, value, rule);
+    internal void Validate()
+    {
+        Check(TokensPerSecond > 0 && !double.IsInfinity(TokensPerSecond), nameof(TokensPerSecond), TokensPerSecond, "must be a finite number greater than 0");
+        Check(Burst >= 0, nameof(Burst), Burst, "must be 0 (one second of TokensPerSecond) or greater");
+        Check(InitialTokens >= -1 && InitialTokens <= EffectiveBurst, nameof(InitialTokens), InitialTokens, "must be -1 (full) or from 0 to the burst (" + EffectiveBurst.ToString(CultureInfo.InvariantCulture) + ")");
+        Check(QueueLimit >= 0, nameof(QueueLimit), QueueLimit, "must not be negative");
+        Guard.OptionNotNull(TimeProvider, nameof(TimeProvider), Owner + nameof(TimeProvider));
+    }
+
+    private static void Check(bool valid, string option, object value, string rule) => Guard.Range(valid, option, Owner + option, value, rule);
 }

@@ -1,6 +1,7 @@
 using System;
 using System.Threading.Tasks;
 using Polly;
+using RetryAnalyzers.Runtime.Internal;
 
 namespace RetryAnalyzers.Runtime;
 
@@ -22,22 +23,15 @@ public static class TokenBudgetPipelineBuilderExtensions
     public static TBuilder AddTokenBudget<TBuilder>(this TBuilder builder, TokenBudget budget)
         where TBuilder : ResiliencePipelineBuilderBase
     {
-        if (builder is null)
-        {
-            throw new ArgumentNullException(nameof(builder));
-        }
-
-        if (budget is null)
-        {
-            throw new ArgumentNullException(nameof(budget));
-        }
+        Guard.NotNull(builder, nameof(builder));
+        Guard.NotNull(budget, nameof(budget));
 
         return builder.AddStrategy(_ => new TokenBudgetStrategy(budget), new TokenBudgetStrategyOptions());
     }
 
     private sealed class TokenBudgetStrategyOptions : ResilienceStrategyOptions
     {
-        public TokenBudgetStrategyOptions() => Name = "TokenBudget";
+        public TokenBudgetStrategyOptions() => Name = RuntimeDefaults.TokenBudgetName;
     }
 
     private sealed class TokenBudgetStrategy : ResilienceStrategy

@@ -2,6 +2,7 @@ using System;
 using System.Globalization;
 using System.Linq;
 using System.Net.Http;
+using RetryAnalyzers.Runtime.Internal;
 
 namespace RetryAnalyzers.Runtime;
 
@@ -25,10 +26,7 @@ public static class RateLimitHeaders
     /// <returns>The wait, or null.</returns>
     public static TimeSpan? GetRetryAfter(HttpResponseMessage response, DateTimeOffset now)
     {
-        if (response is null)
-        {
-            throw new ArgumentNullException(nameof(response));
-        }
+        Guard.NotNull(response, nameof(response));
 
         foreach (var name in new[] { "retry-after-ms", "x-ms-retry-after-ms" })
         {
@@ -74,10 +72,7 @@ public static class RateLimitHeaders
     /// <returns>What the headers say.</returns>
     public static RateLimitSnapshot Read(HttpResponseMessage response, DateTimeOffset now)
     {
-        if (response is null)
-        {
-            throw new ArgumentNullException(nameof(response));
-        }
+        Guard.NotNull(response, nameof(response));
 
         var (limit, remaining) = ReadTokenLimits(response);
         return new RateLimitSnapshot(
@@ -135,16 +130,7 @@ public static class RateLimitHeaders
                 i++;
             }
 
-            double? scale = value.Substring(unitStart, i - unitStart) switch
-            {
-                "h" => 3600,
-                "m" => 60,
-                "s" => 1,
-                "ms" => 0.001,
-                "us" or "µs" => 0.000001,
-                "ns" => 0.000000001,
-                _ => null,
-            };
+            var scale = UnitSeconds(value.Substring(unitStart, i - unitStart));
             if (scale is null)
             {
                 return false;
@@ -155,6 +141,18 @@ public static class RateLimitHeaders
 
         return TrySeconds(total, out duration);
     }
+
+    // Seconds per unit of a Go duration.
+    private static double? UnitSeconds(string unit) => unit switch
+    {
+        "h" => 3600,
+        "m" => 60,
+        "s" => 1,
+        "ms" => 0.001,
+        "us" or "µs" => 0.000001,
+        "ns" => 0.000000001,
+        _ => null,
+    };
 
     private static bool TrySeconds(double seconds, out TimeSpan duration)
     {

@@ -3,35 +3,65 @@ using System.Globalization;
 
 namespace RetryAnalyzers.Runtime.Internal;
 
+/// <summary>
+/// The one way the runtime checks its options and arguments. An invalid value throws when it is configured, with the
+/// parameter name the caller knows and a message that names the option: "<c>Name rule; it was value.</c>".
+/// Messages show option values only, never a key.
+/// </summary>
 internal static class Guard
 {
-    /// <summary>Upper bound of every delay option, as in Polly (one day).</summary>
-    public static readonly TimeSpan MaxDelayOption = TimeSpan.FromDays(1);
-
     public static T NotNull<T>(T? value, string name)
         where T : class
         => value ?? throw new ArgumentNullException(name);
 
-    public static void Delay(TimeSpan value, string name, bool allowZero)
+    /// <summary>An option that must be set: <see cref="ArgumentNullException"/> "<paramref name="name"/> must not be null."</summary>
+    public static T OptionNotNull<T>(T? value, string paramName, string name)
+        where T : class
+        => value ?? throw new ArgumentNullException(paramName, name + " must not be null.");
+
+    /// <summary>Throws an <see cref="ArgumentOutOfRangeException"/> naming <paramref name="name"/> unless <paramref name="valid"/>.</summary>
+    public static void Range(bool valid, string paramName, string name, object value, string rule)
     {
-        if (value < TimeSpan.Zero || (!allowZero && value == TimeSpan.Zero) || value > MaxDelayOption)
+        if (!valid)
         {
-            throw new ArgumentOutOfRangeException(
-                name,
-                value,
-                string.Format(CultureInfo.InvariantCulture, "{0} must be {1} 00:00:00 and at most 1.00:00:00; it was {2}.", name, allowZero ? "at least" : "greater than", value));
+            throw new ArgumentOutOfRangeException(paramName, value, string.Format(CultureInfo.InvariantCulture, "{0} {1}; it was {2}.", name, rule, value));
         }
     }
 
-    /// <summary>An <see cref="ArgumentOutOfRangeException"/> whose message names the option: "Owner.Option rule; it was value."</summary>
-    public static ArgumentOutOfRangeException Invalid(string paramName, string owner, string option, object value, string rule)
-        => new(paramName, value, string.Format(CultureInfo.InvariantCulture, "{0}.{1} {2}; it was {3}.", owner, option, rule, value));
-
-    public static void NotNegative(int value, string name)
+    /// <summary>Throws an <see cref="ArgumentException"/> with <paramref name="message"/> unless <paramref name="valid"/>.</summary>
+    public static void Argument(bool valid, string paramName, string message)
     {
-        if (value < 0)
+        if (!valid)
         {
-            throw new ArgumentOutOfRangeException(name, value, string.Format(CultureInfo.InvariantCulture, "{0} must not be negative; it was {1}.", name, value));
+            throw new ArgumentException(message, paramName);
         }
     }
+
+    public static void NotNegative(long value, string name)
+        => Range(value >= 0, name, name, value, "must not be negative");
+
+    public static void Positive(long value, string name)
+        => Range(value > 0, name, name, value, "must be greater than 0");
+
+    /// <summary>A delay option: from zero (or more than zero) to <see cref="RuntimeDefaults.MaxDelayOption"/>, as in Polly.</summary>
+    public static void Delay(TimeSpan value, string paramName, string name, bool allowZero)
+        => Range(
+            value >= TimeSpan.Zero && (allowZero || value != TimeSpan.Zero) && value <= RuntimeDefaults.MaxDelayOption,
+            paramName,
+            name,
+            value,
+            (allowZero ? "must be at least " : "must be greater than ") + TimeSpan.Zero.ToString("c", CultureInfo.InvariantCulture) + " and at most " + RuntimeDefaults.MaxDelayOption.ToString("c", CultureInfo.InvariantCulture));
+
+    /// <summary>A duration option from <paramref name="min"/> to <paramref name="max"/>.</summary>
+    public static void Duration(TimeSpan value, TimeSpan min, TimeSpan max, string paramName, string name)
+        => Range(
+            value >= min && value <= max,
+            paramName,
+            name,
+            value,
+            "must be from " + min.ToString("c", CultureInfo.InvariantCulture) + " to " + max.ToString("c", CultureInfo.InvariantCulture));
+
+    /// <summary>A cap that must not be shorter than its base: "<paramref name="name"/> must not be shorter than BaseDelay (…)".</summary>
+    public static void NotShorter(TimeSpan value, TimeSpan baseDelay, string paramName, string name)
+        => Range(value >= baseDelay, paramName, name, value, "must not be shorter than BaseDelay (" + baseDelay.ToString("c", CultureInfo.InvariantCulture) + ")");
 }

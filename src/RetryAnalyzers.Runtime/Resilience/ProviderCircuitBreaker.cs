@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Threading.Tasks;
 using Polly;
 using Polly.CircuitBreaker;
+using RetryAnalyzers.Runtime.Internal;
 
 namespace RetryAnalyzers.Runtime;
 
@@ -13,17 +14,19 @@ namespace RetryAnalyzers.Runtime;
 /// </summary>
 public sealed class ProviderCircuitBreaker
 {
+    private const string Owner = nameof(ProviderCircuitBreaker) + ".";
+
     /// <summary>The share of failed calls in <see cref="SamplingDuration"/> that opens the breaker, in (0, 1]. Default 0.5.</summary>
-    public double FailureRatio { get; set; } = 0.5;
+    public double FailureRatio { get; set; } = RuntimeDefaults.BreakerFailureRatio;
 
     /// <summary>The fewest calls in <see cref="SamplingDuration"/> before the breaker may open, at least 2. Default 3.</summary>
-    public int MinimumThroughput { get; set; } = 3;
+    public int MinimumThroughput { get; set; } = RuntimeDefaults.BreakerMinimumThroughput;
 
     /// <summary>The window the ratio is measured over, at least 0.5 s. Default 30 s.</summary>
-    public TimeSpan SamplingDuration { get; set; } = TimeSpan.FromSeconds(30);
+    public TimeSpan SamplingDuration { get; set; } = RuntimeDefaults.BreakerSamplingDuration;
 
     /// <summary>How long the breaker stays open before one probe call is let through (half-open), at least 0.5 s. Default 5 s.</summary>
-    public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(5);
+    public TimeSpan BreakDuration { get; set; } = RuntimeDefaults.BreakerBreakDuration;
 
     /// <summary>Polly breaker options with these settings, failing on <paramref name="isFailure"/>.</summary>
     /// <typeparam name="TResult">The result type of the pipeline.</typeparam>
@@ -32,11 +35,7 @@ public sealed class ProviderCircuitBreaker
     /// <returns>The options.</returns>
     public CircuitBreakerStrategyOptions<TResult> ToPollyOptions<TResult>(Func<Outcome<TResult>, bool> isFailure, Action? onOpened = null)
     {
-        if (isFailure is null)
-        {
-            throw new ArgumentNullException(nameof(isFailure));
-        }
-
+        Guard.NotNull(isFailure, nameof(isFailure));
         Validate();
         return new CircuitBreakerStrategyOptions<TResult>
         {
@@ -53,29 +52,15 @@ public sealed class ProviderCircuitBreaker
         };
     }
 
+    internal ProviderCircuitBreaker Copy() => (ProviderCircuitBreaker)MemberwiseClone();
+
     internal void Validate()
     {
-        if (!(FailureRatio > 0 && FailureRatio <= 1))
-        {
-            throw Invalid(nameof(FailureRatio), FailureRatio, "must be greater than 0 and at most 1");
-        }
-
-        if (MinimumThroughput < 2)
-        {
-            throw Invalid(nameof(MinimumThroughput), MinimumThroughput, "must be at least 2");
-        }
-
-        if (SamplingDuration < TimeSpan.FromMilliseconds(500) || SamplingDuration > TimeSpan.FromDays(1))
-        {
-            throw Invalid(nameof(SamplingDuration), SamplingDuration, "must be from 00:00:00.5 to 1.00:00:00");
-        }
-
-        if (BreakDuration < TimeSpan.FromMilliseconds(500) || BreakDuration > TimeSpan.FromDays(1))
-        {
-            throw Invalid(nameof(BreakDuration), BreakDuration, "must be from 00:00:00.5 to 1.00:00:00");
-        }
+        Check(FailureRatio > 0 && FailureRatio <= 1, nameof(FailureRatio), FailureRatio, "must be greater than 0 and at most 1");
+        Check(MinimumThroughput >= RuntimeDefaults.BreakerMinimumThroughputLimit, nameof(MinimumThroughput), MinimumThroughput, "must be at least " + RuntimeDefaults.BreakerMinimumThroughputLimit.ToString(CultureInfo.InvariantCulture));
+        Guard.Duration(SamplingDuration, RuntimeDefaults.BreakerMinimumDuration, RuntimeDefaults.MaxDelayOption, Owner + nameof(SamplingDuration), Owner + nameof(SamplingDuration));
+        Guard.Duration(BreakDuration, RuntimeDefaults.BreakerMinimumDuration, RuntimeDefaults.MaxDelayOption, Owner + nameof(BreakDuration), Owner + nameof(BreakDuration));
     }
 
-    private static ArgumentOutOfRangeException Invalid(string option, object value, string rule)
-        => Internal.Guard.Invalid("ProviderCircuitBreaker." + option, "ProviderCircuitBreaker", option, value, rule);
+    private static void Check(bool valid, string option, object value, string rule) => Guard.Range(valid, Owner + option, Owner + option, value, rule);
 }

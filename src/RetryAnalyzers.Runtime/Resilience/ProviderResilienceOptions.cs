@@ -1,5 +1,6 @@
 using System;
 using System.Globalization;
+using RetryAnalyzers.Runtime.Internal;
 
 namespace RetryAnalyzers.Runtime;
 
@@ -10,6 +11,8 @@ namespace RetryAnalyzers.Runtime;
 /// </summary>
 public sealed class ProviderResilienceOptions
 {
+    private const string Owner = nameof(ProviderResilienceOptions) + ".";
+
     /// <summary>The shared token budget every attempt draws from before it is sent, or null for none.</summary>
     public TokenBudget? Budget { get; set; }
 
@@ -20,19 +23,19 @@ public sealed class ProviderResilienceOptions
     public RetryMetrics Metrics { get; set; } = new();
 
     /// <summary>Retries after the first attempt. Default 3.</summary>
-    public int MaxRetryAttempts { get; set; } = 3;
+    public int MaxRetryAttempts { get; set; } = RuntimeDefaults.MaxRetryAttempts;
 
     /// <summary>The median first delay of the jittered backoff. Default 1 s.</summary>
-    public TimeSpan BaseDelay { get; set; } = JitteredBackoff.DefaultBaseDelay;
+    public TimeSpan BaseDelay { get; set; } = RuntimeDefaults.BaseDelay;
 
     /// <summary>The cap of the jittered backoff. Default 30 s.</summary>
-    public TimeSpan MaxDelay { get; set; } = JitteredBackoff.DefaultMaxDelay;
+    public TimeSpan MaxDelay { get; set; } = RuntimeDefaults.MaxDelay;
 
     /// <summary>
     /// The longest Retry-After the pipeline waits for. A longer one (the provider's window will not reopen soon) ends the
     /// retries and hands the throttled outcome to the caller. Default 60 s.
     /// </summary>
-    public TimeSpan MaxRetryAfter { get; set; } = TimeSpan.FromSeconds(60);
+    public TimeSpan MaxRetryAfter { get; set; } = RuntimeDefaults.MaxRetryAfter;
 
     /// <summary>
     /// The circuit breaker. Default: opens when at least 3 calls in 30 s were made and half of them failed (so three
@@ -46,38 +49,31 @@ public sealed class ProviderResilienceOptions
     /// <summary>Randomness of the jitter, in [0, 1); null for a thread-safe default.</summary>
     public Func<double>? Randomizer { get; set; }
 
-    internal void Validate()
+    /// <summary>
+    /// A validated copy (with its own copy of <see cref="CircuitBreaker"/>): a pipeline keeps it, so later changes to these
+    /// options change nothing. The shared objects (<see cref="Budget"/>, <see cref="RetryBudget"/>, <see cref="Metrics"/>)
+    /// are shared, not copied.
+    /// </summary>
+    internal ProviderResilienceOptions ValidatedCopy()
     {
-        if (MaxRetryAttempts < 0 || MaxRetryAttempts > 100)
-        {
-            throw Invalid(nameof(MaxRetryAttempts), MaxRetryAttempts, "must be from 0 to 100");
-        }
-
-        Internal.Guard.Delay(BaseDelay, "ProviderResilienceOptions." + nameof(BaseDelay), allowZero: false);
-        Internal.Guard.Delay(MaxDelay, "ProviderResilienceOptions." + nameof(MaxDelay), allowZero: false);
-        Internal.Guard.Delay(MaxRetryAfter, "ProviderResilienceOptions." + nameof(MaxRetryAfter), allowZero: true);
-        if (MaxDelay < BaseDelay)
-        {
-            throw Invalid(nameof(MaxDelay), MaxDelay, "must not be shorter than BaseDelay (" + BaseDelay.ToString("c", CultureInfo.InvariantCulture) + ")");
-        }
-
-        CircuitBreaker?.Validate();
-        if (RetryBudget is null)
-        {
-            throw new ArgumentNullException(nameof(RetryBudget), "ProviderResilienceOptions.RetryBudget must not be null.");
-        }
-
-        if (Metrics is null)
-        {
-            throw new ArgumentNullException(nameof(Metrics), "ProviderResilienceOptions.Metrics must not be null.");
-        }
-
-        if (TimeProvider is null)
-        {
-            throw new ArgumentNullException(nameof(TimeProvider), "ProviderResilienceOptions.TimeProvider must not be null.");
-        }
+        var copy = (ProviderResilienceOptions)MemberwiseClone();
+        copy.CircuitBreaker = CircuitBreaker?.Copy();
+        copy.Validate();
+        return copy;
     }
 
-    private static ArgumentOutOfRangeException Invalid(string option, object value, string rule)
-        => Internal.Guard.Invalid("ProviderResilienceOptions." + option, "ProviderResilienceOptions", option, value, rule);
+    internal void Validate()
+    {
+        Check(MaxRetryAttempts >= 0 && MaxRetryAttempts <= RuntimeDefaults.MaxRetryAttemptsLimit, nameof(MaxRetryAttempts), MaxRetryAttempts, "must be from 0 to " + RuntimeDefaults.MaxRetryAttemptsLimit.ToString(CultureInfo.InvariantCulture));
+        Guard.Delay(BaseDelay, Owner + nameof(BaseDelay), Owner + nameof(BaseDelay), allowZero: false);
+        Guard.Delay(MaxDelay, Owner + nameof(MaxDelay), Owner + nameof(MaxDelay), allowZero: false);
+        Guard.Delay(MaxRetryAfter, Owner + nameof(MaxRetryAfter), Owner + nameof(MaxRetryAfter), allowZero: true);
+        Guard.NotShorter(MaxDelay, BaseDelay, Owner + nameof(MaxDelay), Owner + nameof(MaxDelay));
+        CircuitBreaker?.Validate();
+        Guard.OptionNotNull(RetryBudget, nameof(RetryBudget), Owner + nameof(RetryBudget));
+        Guard.OptionNotNull(Metrics, nameof(Metrics), Owner + nameof(Metrics));
+        Guard.OptionNotNull(TimeProvider, nameof(TimeProvider), Owner + nameof(TimeProvider));
+    }
+
+    private static void Check(bool valid, string option, object value, string rule) => Guard.Range(valid, Owner + option, Owner + option, value, rule);
 }

@@ -1,6 +1,6 @@
 using System;
-using System.Globalization;
 using System.Threading;
+using RetryAnalyzers.Runtime.Internal;
 
 namespace RetryAnalyzers.Runtime;
 
@@ -14,10 +14,10 @@ namespace RetryAnalyzers.Runtime;
 public sealed class RetryBudget
 {
     /// <summary>The default fraction: retries stay at or below 10 % of calls, the point above which retries become a cascade.</summary>
-    public const double DefaultRetryRatio = 0.1;
+    public const double DefaultRetryRatio = RuntimeDefaults.RetryRatio;
 
     /// <summary>The default cap and starting balance of retry credits.</summary>
-    public const double DefaultMaxCredits = 10;
+    public const double DefaultMaxCredits = RuntimeDefaults.RetryMaxCredits;
 
     private readonly object _lock = new();
     private double _credits;
@@ -37,15 +37,8 @@ public sealed class RetryBudget
     /// <exception cref="ArgumentOutOfRangeException">An argument is out of range; the message names it.</exception>
     public RetryBudget(double retryRatio, double maxCredits)
     {
-        if (!(retryRatio > 0 && retryRatio <= 1))
-        {
-            throw new ArgumentOutOfRangeException(nameof(retryRatio), retryRatio, string.Format(CultureInfo.InvariantCulture, "retryRatio must be greater than 0 and at most 1; it was {0}.", retryRatio));
-        }
-
-        if (!(maxCredits >= 1) || double.IsInfinity(maxCredits))
-        {
-            throw new ArgumentOutOfRangeException(nameof(maxCredits), maxCredits, string.Format(CultureInfo.InvariantCulture, "maxCredits must be a finite number of at least 1; it was {0}.", maxCredits));
-        }
+        Guard.Range(retryRatio > 0 && retryRatio <= 1, nameof(retryRatio), nameof(retryRatio), retryRatio, "must be greater than 0 and at most 1");
+        Guard.Range(maxCredits >= 1 && !double.IsInfinity(maxCredits), nameof(maxCredits), nameof(maxCredits), maxCredits, "must be a finite number of at least 1");
 
         RetryRatio = retryRatio;
         MaxCredits = maxCredits;

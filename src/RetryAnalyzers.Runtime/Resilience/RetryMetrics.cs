@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Diagnostics.Metrics;
 using System.Threading;
+using RetryAnalyzers.Runtime.Internal;
 
 namespace RetryAnalyzers.Runtime;
 
@@ -16,7 +17,7 @@ public sealed class RetryMetrics
     public const string MeterName = "RetryAnalyzers.Runtime";
 
     /// <summary>The retry ratio above which retries amplify a rate-limit event into a cascade.</summary>
-    public const double CascadeThreshold = 0.1;
+    public const double CascadeThreshold = RuntimeDefaults.CascadeThreshold;
 
     private static readonly Meter SharedMeter = new(MeterName);
     private static readonly Counter<long> CallsCounter = SharedMeter.CreateCounter<long>("retryanalyzers.calls", "{call}", "Logical calls to a provider (first attempts).");

@@ -1,0 +1,75 @@
+using System;
+using System.Collections.Generic;
+using System.Net.Http;
+using RetryAnalyzers.Runtime.Internal;
+
+namespace RetryAnalyzers.Runtime;
+
+// Learning after the call: the real usage (Reconcile) and the provider's rate-limit headers.
+public sealed partial class TokenBudget
+{
+
+    /// <summary>
+    /// Settles a call's cost once its real usage is known: the unused part of the estimate goes back to the budget,
+    /// usage beyond the estimate is taken from it (possibly into debt).
+    /// </summary>
+    /// <param name="estimatedTokens">What was acquired before the call.</param>
+    /// <param name="actualTokens">What the provider counted (prompt + completion tokens).</param>
+    public void Reconcile(long estimatedTokens, long actualTokens)
+    {
+        CheckTokens(estimatedTokens);
+        CheckTokens(actualTokens);
+        List<Waiter>? ready;
+        lock (_lock)
+        {
+            Refill();
+            _tokens = Math.Min(_burst, _tokens + (estimatedTokens - actualTokens));
+            ready = Drain();
+        }
+
+        Complete(ready);
+    }
+
+    /// <summary>
+    /// Learns from a provider response: <c>x-ratelimit-limit-tokens</c> (per minute) lowers the rate when it is below the
+    /// configured one, and <c>x-ratelimit-remaining-tokens</c> / <c>anthropic-ratelimit-tokens-remaining</c> /
+    /// <c>anthropic-ratelimit-input-tokens-remaining</c> lower the balance to what the provider says is left (other
+    /// processes may share the key). The budget never raises itself above its configuration from headers.
+    /// </summary>
+    /// <param name="response">A provider response.</param>
+    public void ApplyRateLimitHeaders(HttpResponseMessage response) => ApplyRateLimitHeaders(response, TimeSpan.Zero);
+
+    /// <summary>
+    /// As <see cref="ApplyRateLimitHeaders(HttpResponseMessage)"/>, for a response whose headers describe the provider's
+    /// state <paramref name="age"/> ago (when the request was admitted, not when a long completion came back): the
+    /// provider has refilled since, so the reported remaining tokens count <c>age × TokensPerSecond</c> more.
+    /// </summary>
+    /// <param name="response">A provider response.</param>
+    /// <param name="age">The time since the request was sent.</param>
+    public void ApplyRateLimitHeaders(HttpResponseMessage response, TimeSpan age)
+    {
+        Guard.NotNull(response, nameof(response));
+
+        var (limitPerMinute, remainingTokens) = RateLimitHeaders.ReadTokenLimits(response);
+        if (limitPerMinute is null && remainingTokens is null)
+        {
+            return;
+        }
+
+        lock (_lock)
+        {
+            Refill();
+            if (limitPerMinute is { } limit && limit > 0 && limit / 60.0 < _rate)
+            {
+                _rate = Math.Min(_configuredRate, limit / 60.0);
+                _burst = Math.Max(1, Math.Min(_burst, (long)Math.Ceiling(_rate)));
+            }
+
+            var current = remainingTokens is { } remaining ? remaining + (Math.Max(0, age.TotalSeconds) * _rate) : double.MaxValue;
+            if (current < _tokens)
+            {
+                _tokens = current;
+            }
+        }
+    }
+}

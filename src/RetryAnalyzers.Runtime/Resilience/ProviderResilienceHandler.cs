@@ -1,0 +1,74 @@
+using System;
+using System.Net;
+using System.Net.Http;
+using System.Threading;
+using System.Threading.Tasks;
+using RetryAnalyzers.Runtime.Internal;
+
+namespace RetryAnalyzers.Runtime;
+
+/// <summary>
+/// A <see cref="DelegatingHandler"/> that runs every HTTP call through <see cref="ProviderPipeline{TResult}"/>: shared token
+/// budget → jittered retry honouring Retry-After (<c>retry-after-ms</c>, <c>x-ms-retry-after-ms</c>, <c>Retry-After</c>)
+/// within the retry budget → circuit breaker. Responses 408, 429 and 5xx and network errors are retried; the budget
+/// learns from <c>x-ratelimit-*</c> headers. Use it with <c>services.AddHttpClient(…).AddHttpMessageHandler(…)</c>, or
+/// give SDKs that accept an <see cref="HttpClient"/> (OpenAI's <c>HttpClientPipelineTransport</c>) an
+/// <c>HttpClient</c> built on it — and turn the SDK's own retries off, or every retry layer multiplies the other.
+/// </summary>
+public sealed class ProviderResilienceHandler : DelegatingHandler
+{
+    /// <summary>The output tokens assumed per request when the estimator has nothing better (the request's max tokens are not read).</summary>
+    public const long DefaultOutputTokens = RuntimeDefaults.OutputTokens;
+
+    private readonly ProviderPipeline<HttpResponseMessage> _pipeline;
+    private readonly Func<HttpRequestMessage, long> _estimateTokens;
+
+    /// <summary>A handler with the given options; the inner handler is set by <c>HttpClientFactory</c> or by you.</summary>
+    /// <param name="options">Budget, retry, breaker and metrics settings; validated and copied here (later changes to the object change nothing).</param>
+    /// <param name="estimateTokens">A request's cost in tokens; default <see cref="EstimateTokens"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it.</exception>
+    public ProviderResilienceHandler(ProviderResilienceOptions options, Func<HttpRequestMessage, long>? estimateTokens = null)
+    {
+        _estimateTokens = estimateTokens ?? EstimateTokens;
+        _pipeline = new ProviderPipeline<HttpResponseMessage>(
+            Guard.NotNull(options, nameof(options)),
+            outcome => outcome.Exception is { } e ? ProviderPipeline.IsTransientException(e) : IsTransientResponse(outcome.Result),
+            outcome => outcome.Result?.StatusCode == (HttpStatusCode)429,
+            static (outcome, now) => outcome.Result is { } response ? RateLimitHeaders.GetRetryAfter(response, now) : null);
+    }
+
+    /// <summary>The default cost of a request: its body length / 4 (about one token per 4 bytes of JSON) + <see cref="DefaultOutputTokens"/>.</summary>
+    /// <param name="request">The request.</param>
+    /// <returns>Tokens.</returns>
+    public static long EstimateTokens(HttpRequestMessage request)
+        => ((request?.Content?.Headers.ContentLength ?? 0) / 4) + DefaultOutputTokens;
+
+    /// <inheritdoc />
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        Guard.NotNull(request, nameof(request));
+
+        if (request.Content is { } content)
+        {
+            // The body is sent again on retry: buffer it once (a no-op for string and byte content).
+            await content.LoadIntoBufferAsync().ConfigureAwait(false);
+        }
+
+        var options = _pipeline.Options; // the handler's own copy
+        var tokens = options.Budget is null ? 0 : _estimateTokens(request);
+        return await _pipeline.ExecuteAsync(
+            async token =>
+            {
+                var budget = options.Budget;
+                var sent = budget is null ? 0 : options.TimeProvider.GetTimestamp();
+                var response = await base.SendAsync(request, token).ConfigureAwait(false);
+                budget?.ApplyRateLimitHeaders(response, options.TimeProvider.GetElapsedTime(sent));
+                return response;
+            },
+            tokens,
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    private static bool IsTransientResponse(HttpResponseMessage? response)
+        => response is not null && ProviderPipeline.IsTransientStatus((int)response.StatusCode);
+}
