@@ -41,11 +41,6 @@ internal static class KnownTypes
 
     // Keys (RA0003)
     public const string ApiKeyCredential = "System.ClientModel.ApiKeyCredential";
-    public const string AzureKeyCredential = "Azure.AzureKeyCredential";
-    public const string Environment = "System.Environment";
-    public const string HttpHeaders = "System.Net.Http.Headers.HttpHeaders";
-    public const string HttpRequestHeaders = "System.Net.Http.Headers.HttpRequestHeaders";
-    public const string AuthenticationHeaderValue = "System.Net.Http.Headers.AuthenticationHeaderValue";
     public const string OpenAIClientOptions = "OpenAI.OpenAIClientOptions";
     public const string HttpClientPipelineTransport = "System.ClientModel.Primitives.HttpClientPipelineTransport";
 

@@ -104,7 +104,7 @@ public sealed class RA0004UnboundedFanOutAnalyzer : DiagnosticAnalyzer
         if (tasks is ILocalReferenceOperation local)
         {
             // var tasks = items.Select(…).ToList();  or  var tasks = new List<Task>(); foreach (…) tasks.Add(…);
-            var initializer = DelayClassifier.FindInitializer(local.Local, local);
+            var initializer = LocalInitializers.Find(local.Local, local);
             if (initializer is not null && Projection(Unmaterialized(initializer, enumerable), enumerable) is { } projected)
             {
                 return projected;
@@ -186,7 +186,7 @@ public sealed class RA0004UnboundedFanOutAnalyzer : DiagnosticAnalyzer
         var creation = options as IObjectCreationOperation;
         if (options is ILocalReferenceOperation local)
         {
-            creation = DelayClassifier.FindInitializer(local.Local, local)?.WithoutConversions() as IObjectCreationOperation;
+            creation = LocalInitializers.Find(local.Local, local)?.WithoutConversions() as IObjectCreationOperation;
             foreach (var operation in local.Root().Descendants())
             {
                 if (operation is ISimpleAssignmentOperation { Target: IPropertyReferenceOperation { Property.Name: "MaxDegreeOfParallelism", Instance: ILocalReferenceOperation owner } } later &&

@@ -46,4 +46,19 @@ public sealed class KnownTypesTests
         var found = assemblies.Select(a => a.GetType(metadataName, throwOnError: false)).FirstOrDefault(t => t is not null);
         Assert.True(found is not null, $"{metadataName} is not a type of any referenced assembly");
     }
+
+    /// <summary>No name is kept that no analyzer or fix looks up (a dead name hides a rule that silently stopped matching).</summary>
+    [Fact]
+    public void EveryName_IsUsedBySourceCode()
+    {
+        var sources = string.Join("\n", new[] { "RetryAnalyzers", "RetryAnalyzers.CodeFixes" }
+            .SelectMany(project => System.IO.Directory.GetFiles(System.IO.Path.Combine(RepositoryFiles.Root, "src", project), "*.cs", System.IO.SearchOption.AllDirectories))
+            .Where(file => !file.Contains(System.IO.Path.DirectorySeparatorChar + "obj" + System.IO.Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            .Select(System.IO.File.ReadAllText));
+        var unused = typeof(KnownTypes).GetFields(BindingFlags.Public | BindingFlags.Static)
+            .Where(f => f.IsLiteral && !sources.Contains("KnownTypes." + f.Name, StringComparison.Ordinal))
+            .Select(f => f.Name)
+            .ToList();
+        Assert.Empty(unused);
+    }
 }

@@ -12,9 +12,9 @@ namespace RetryAnalyzers.Internal;
 /// </summary>
 internal static class PollyV8RetryOptions
 {
-    private const double PollyDefaultDelayMilliseconds = 2_000; // RetryConstants.DefaultBaseDelay
+    internal const double PollyDefaultDelayMilliseconds = 2_000; // RetryConstants.DefaultBaseDelay
 
-    private enum Backoff
+    internal enum Backoff
     {
         Constant = 0, // DelayBackoffType.Constant
         Linear = 1,
@@ -107,7 +107,7 @@ internal static class PollyV8RetryOptions
     {
         if (assignment.Target is not IPropertyReferenceOperation { Property.Name: "BackoffType" or "UseJitter", Instance: ILocalReferenceOperation local } ||
             !symbols.IsRetryStrategyOptions(local.Type, out _) ||
-            DelayClassifier.FindInitializer(local.Local, assignment)?.WithoutConversions() is not IObjectCreationOperation creation)
+            LocalInitializers.Find(local.Local, assignment)?.WithoutConversions() is not IObjectCreationOperation creation)
         {
             return null;
         }

@@ -5,145 +5,6 @@ using Microsoft.CodeAnalysis.Operations;
 
 namespace RetryAnalyzers.Internal;
 
-/// <summary>How a retry's wait behaves from one attempt to the next.</summary>
-internal enum DelayKind
-{
-    /// <summary>Cannot tell (a call into user code, a value read from the outcome, …). Never reported.</summary>
-    Unknown,
-
-    /// <summary>The same wait for every attempt.</summary>
-    Constant,
-
-    /// <summary>A wait that grows with the attempt (exponential, linear, doubling) and has no randomness.</summary>
-    Growing,
-
-    /// <summary>A wait with randomness in it.</summary>
-    Jittered,
-}
-
-/// <summary>The class of a delay expression and, where it is a compile-time value, that value.</summary>
-/// <param name="Kind">The class.</param>
-/// <param name="Value">For a TimeSpan expression its milliseconds, for a number the number itself; null when not known.</param>
-internal readonly record struct DelayClass(DelayKind Kind, double? Value)
-{
-    public static readonly DelayClass Unknown = new(DelayKind.Unknown, null);
-    public static readonly DelayClass ConstantUnknownValue = new(DelayKind.Constant, null);
-
-    /// <summary>Randomness wins over everything, then anything unknown, then growth.</summary>
-    public DelayClass CombineWith(DelayClass other)
-    {
-        if (Kind == DelayKind.Jittered || other.Kind == DelayKind.Jittered)
-        {
-            return new DelayClass(DelayKind.Jittered, null);
-        }
-
-        if (Kind == DelayKind.Unknown || other.Kind == DelayKind.Unknown)
-        {
-            return Unknown;
-        }
-
-        return Kind == DelayKind.Growing || other.Kind == DelayKind.Growing
-            ? new DelayClass(DelayKind.Growing, null)
-            : ConstantUnknownValue;
-    }
-}
-
-/// <summary>
-/// The part of the code in which one retry attempt follows another: a retry loop, or the body of a Polly v7
-/// sleep-duration provider. Symbols written inside it, and the attempt symbol itself, change between attempts.
-/// </summary>
-internal sealed class AttemptScope
-{
-    private readonly Dictionary<ISymbol, bool> _written;
-
-    public AttemptScope(IOperation region, ISymbol? attemptSymbol, ISymbol? containingLambda)
-    {
-        Region = region;
-        AttemptSymbol = attemptSymbol;
-        ContainingLambda = containingLambda;
-        _written = new Dictionary<ISymbol, bool>(SymbolEqualityComparer.Default);
-        foreach (var operation in region.DescendantsAndSelf())
-        {
-            switch (operation)
-            {
-                case ISimpleAssignmentOperation assignment:
-                    Record(assignment.Target, SelfGrowing(assignment));
-                    break;
-                case ICompoundAssignmentOperation compound:
-                    Record(compound.Target, compound.OperatorKind is BinaryOperatorKind.Multiply or BinaryOperatorKind.Add or BinaryOperatorKind.LeftShift);
-                    break;
-                case IIncrementOrDecrementOperation increment:
-                    Record(increment.Target, increment.Kind == OperationKind.Increment);
-                    break;
-                case IArgumentOperation { Parameter.RefKind: RefKind.Ref or RefKind.Out } argument:
-                    Record(argument.Value, growing: false);
-                    break;
-            }
-        }
-    }
-
-    public IOperation Region { get; }
-
-    /// <summary>The loop counter or the provider's attempt parameter, when there is one.</summary>
-    public ISymbol? AttemptSymbol { get; }
-
-    /// <summary>The sleep-duration lambda whose other parameters (outcome, context) differ per call.</summary>
-    public ISymbol? ContainingLambda { get; }
-
-    /// <summary>Null when the symbol is not written between attempts; otherwise whether it is written so as to grow.</summary>
-    public bool? WrittenBetweenAttempts(ISymbol symbol) => _written.TryGetValue(symbol, out var growing) ? growing : null;
-
-    private void Record(IOperation target, bool growing)
-    {
-        var symbol = ReferencedSymbol(target);
-        if (symbol is not null)
-        {
-            _written[symbol] = growing || (_written.TryGetValue(symbol, out var before) && before);
-        }
-    }
-
-    // x = x * 2, x = x + x, x = x << 1, x = Math.Min(x * 2, max), x = TimeSpan.FromTicks(x.Ticks * 2)
-    private static bool SelfGrowing(ISimpleAssignmentOperation assignment)
-    {
-        var target = ReferencedSymbol(assignment.Target);
-        if (target is null)
-        {
-            return false;
-        }
-
-        var value = assignment.Value.WithoutConversions();
-        while (value is IInvocationOperation { TargetMethod: { Name: "Min" or "FromTicks" or "FromMilliseconds", IsStatic: true } } wrapper && wrapper.Arguments.Length >= 1)
-        {
-            value = wrapper.Arguments[0].Value.WithoutConversions();
-        }
-
-        return value is IBinaryOperation { OperatorKind: BinaryOperatorKind.Multiply or BinaryOperatorKind.Add or BinaryOperatorKind.LeftShift } binary &&
-               (ReadsSymbol(binary.LeftOperand, target) || ReadsSymbol(binary.RightOperand, target));
-    }
-
-    // x, or x.Ticks / x.TotalMilliseconds
-    private static bool ReadsSymbol(IOperation operand, ISymbol target)
-    {
-        var value = operand.WithoutConversions();
-        if (value is IPropertyReferenceOperation { Instance: { } instance } property && property.Property.ContainingType.SpecialType == SpecialType.None &&
-            property.Property.ContainingType.Name == "TimeSpan")
-        {
-            value = instance.WithoutConversions();
-        }
-
-        return SymbolEqualityComparer.Default.Equals(ReferencedSymbol(value), target);
-    }
-
-    public static ISymbol? ReferencedSymbol(IOperation operation) => operation switch
-    {
-        ILocalReferenceOperation local => local.Local,
-        IParameterReferenceOperation parameter => parameter.Parameter,
-        IFieldReferenceOperation field => field.Field,
-        IPropertyReferenceOperation property => property.Property,
-        _ => null,
-    };
-}
-
 /// <summary>Classifies a delay expression as constant, growing, jittered or unknown. No guessing: anything it cannot follow is unknown.</summary>
 internal static class DelayClassifier
 {
@@ -266,7 +127,7 @@ internal static class DelayClassifier
         switch (array.WithoutConversions())
         {
             case ILocalReferenceOperation local:
-                value = FindInitializer(local.Local, array);
+                value = LocalInitializers.Find(local.Local, array);
                 break;
             case IFieldReferenceOperation { Field: { IsReadOnly: true } field } when array.SemanticModel is { } model:
                 foreach (var reference in field.DeclaringSyntaxReferences)
@@ -380,7 +241,7 @@ internal static class DelayClassifier
         if (symbol is ILocalSymbol local)
         {
             // Read the local's initializer, wherever it is declared (inside the loop or before it).
-            var initializer = FindInitializer(local, reference);
+            var initializer = LocalInitializers.Find(local, reference);
             return initializer is null ? DelayClass.Unknown : Classify(initializer, scope, symbols, depth + 1);
         }
 
@@ -388,18 +249,6 @@ internal static class DelayClassifier
         return DelayClass.ConstantUnknownValue;
     }
 
-    public static IOperation? FindInitializer(ILocalSymbol local, IOperation reference)
-    {
-        foreach (var operation in reference.Root().Descendants())
-        {
-            if (operation is IVariableDeclaratorOperation declarator && SymbolEqualityComparer.Default.Equals(declarator.Symbol, local))
-            {
-                return declarator.Initializer?.Value ?? (declarator.Parent as IVariableDeclarationOperation)?.Initializer?.Value;
-            }
-        }
-
-        return null;
-    }
 
     private static DelayClass CombineAll(System.Collections.Immutable.ImmutableArray<IArgumentOperation> arguments, AttemptScope scope, RetrySymbols symbols, int depth)
     {

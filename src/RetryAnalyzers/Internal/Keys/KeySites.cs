@@ -6,64 +6,11 @@ using Microsoft.CodeAnalysis.Operations;
 
 namespace RetryAnalyzers.Internal;
 
-/// <summary>Where a key comes from.</summary>
-internal enum KeySourceKind
-{
-    /// <summary><c>Environment.GetEnvironmentVariable("NAME")</c>.</summary>
-    Environment,
-
-    /// <summary><c>configuration["Section:Key"]</c>.</summary>
-    Configuration,
-
-    /// <summary>A field or property whose origin is not visible.</summary>
-    Member,
-
-    /// <summary>A hard-coded string.</summary>
-    Literal,
-}
-
-/// <summary>The source of a key: two sites with equal <see cref="Id"/> hand the same key to their clients.</summary>
-internal readonly record struct KeySource(KeySourceKind Kind, string Id, string Name)
-{
-    /// <summary>How the message names it (never the key itself).</summary>
-    public string Display => Kind switch
-    {
-        KeySourceKind.Environment => "the key in environment variable " + Name,
-        KeySourceKind.Configuration => "the key at configuration '" + Name + "'",
-        KeySourceKind.Member => "the key in '" + Name + "'",
-        _ => "one hard-coded key",
-    };
-}
-
-/// <summary>How a site takes its key; the analyzer → code fix contract.</summary>
-internal enum KeySiteShape
-{
-    /// <summary><c>new ChatClient(model, key)</c>, <c>new AnthropicClient { ApiKey = key }</c>: the squiggle is on the creation.</summary>
-    ClientCreation,
-
-    /// <summary><c>new ApiKeyCredential(key)</c> / <c>new AzureKeyCredential(key)</c> not given directly to a client.</summary>
-    Credential,
-
-    /// <summary><c>headers.Add("x-api-key", key)</c>, <c>Authorization = new AuthenticationHeaderValue("Bearer", key)</c>.</summary>
-    Header,
-
-    /// <summary>A registration with an <c>apiKey</c> parameter (Semantic Kernel <c>AddOpenAIChatCompletion(model, apiKey)</c>).</summary>
-    Registration,
-}
-
-/// <summary>One place a key is handed to a provider client.</summary>
-/// <param name="Shape">How.</param>
-/// <param name="Key">The expression given as the key at the site (what a fix replaces).</param>
-/// <param name="Source">Where the key comes from.</param>
-/// <param name="Budgeted">The client's calls already go through the runtime's shared budget.</param>
-internal readonly record struct KeySite(KeySiteShape Shape, IOperation Key, KeySource Source, bool Budgeted);
-
 /// <summary>Finds key hand-offs to provider clients and resolves where their keys come from.</summary>
 internal static class KeySites
 {
     private const int MaxDepth = 6;
 
-    private static readonly string[] ProviderNamespaces = { "OpenAI", "Azure.AI.OpenAI", "Anthropic" };
     private static readonly string[] RegistrationNamespaces = { "Microsoft.SemanticKernel", "OpenAI", "Anthropic", "AutoGen" };
 
     /// <summary>The key site of a creation, an invocation or an assignment, or null.</summary>
@@ -78,8 +25,6 @@ internal static class KeySites
     };
 
     /// <summary>A <c>…Client</c> type of an LLM SDK namespace (OpenAI, Azure OpenAI, Anthropic).</summary>
-    public static bool IsProviderClient(ITypeSymbol? type)
-        => type is INamedTypeSymbol named && named.Name.EndsWith("Client", StringComparison.Ordinal) && InNamespace(named, ProviderNamespaces);
 
     private static KeySite? FromCreation(IObjectCreationOperation creation, INamedTypeSymbol? sharedBudget)
     {
@@ -93,7 +38,7 @@ internal static class KeySites
                 parent = parent.Parent;
             }
 
-            if (parent is IArgumentOperation { Parent: IObjectCreationOperation owner } && IsProviderClient(owner.Type))
+            if (parent is IArgumentOperation { Parent: IObjectCreationOperation owner } && ProviderClients.Is(owner.Type))
             {
                 return null;
             }
@@ -101,7 +46,7 @@ internal static class KeySites
             return creation.Arguments.Length >= 1 ? Site(KeySiteShape.Credential, creation.Arguments[0].Value, budgeted: false) : null;
         }
 
-        if (!IsProviderClient(type))
+        if (!ProviderClients.Is(type))
         {
             return null;
         }
@@ -148,7 +93,7 @@ internal static class KeySites
 
         // builder.AddOpenAIChatCompletion(modelId, apiKey): a registration that builds a client. Not a helper that
         // builds one request (CreatePost(request, endpoint, apiKey)).
-        if (method.Name.StartsWith("Add", StringComparison.Ordinal) && InNamespace(method.ContainingType, RegistrationNamespaces))
+        if (method.Name.StartsWith("Add", StringComparison.Ordinal) && ProviderClients.InNamespace(method.ContainingType, RegistrationNamespaces))
         {
             foreach (var argument in invocation.Arguments)
             {
@@ -229,7 +174,7 @@ internal static class KeySites
                 indexer.Arguments[0].Value.ConstantValue is { HasValue: true, Value: string path }:
                 return Configuration(ConfigurationPrefix(indexer.Instance!) + path);
             case ILocalReferenceOperation local:
-                return DelayClassifier.FindInitializer(local.Local, local) is { } initializer ? Resolve(initializer, depth + 1) : null;
+                return LocalInitializers.Find(local.Local, local) is { } initializer ? Resolve(initializer, depth + 1) : null;
             // Secrets.OpenAIKey, _apiKey, this.Key: a member of a type or of this object. A member of some other object
             // (AgentKeys.Resolve(…).Value, options.ApiKey) depends on that object: not a known source.
             case IFieldReferenceOperation { Instance: null or IInstanceReferenceOperation } field:
@@ -309,7 +254,7 @@ internal static class KeySites
     private static bool IsCredential(ITypeSymbol? type)
         => type is { Name: "ApiKeyCredential", ContainingNamespace: var ns } && ns.ToDisplayString() == "System.ClientModel" ||
            type is { Name: "AzureKeyCredential", ContainingNamespace: var azure } && azure.ToDisplayString() == "Azure" ||
-           type is { Name: "APIAuthentication" } && InNamespace(type as INamedTypeSymbol, new[] { "Anthropic" });
+           type is { Name: "APIAuthentication" } && ProviderClients.InNamespace(type as INamedTypeSymbol, new[] { "Anthropic" });
 
     private static bool IsConfiguration(ITypeSymbol? type)
         => type is not null && type.Name is "IConfiguration" or "IConfigurationRoot" or "IConfigurationSection" or "ConfigurationManager" or "ConfigurationRoot" or "ConfigurationSection";
@@ -346,22 +291,4 @@ internal static class KeySites
         return false;
     }
 
-    private static bool InNamespace(INamedTypeSymbol? type, string[] roots)
-    {
-        var ns = type?.ContainingNamespace?.ToDisplayString();
-        if (ns is null)
-        {
-            return false;
-        }
-
-        foreach (var root in roots)
-        {
-            if (ns == root || ns.StartsWith(root + ".", StringComparison.Ordinal))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
 }

@@ -76,7 +76,7 @@ internal static class DelayEvaluator
                        index >= 0 && index < initializer.ElementValues.Length && index == Math.Floor(index)
                     ? Evaluate(initializer.ElementValues[(int)index], bindings, depth + 1)
                     : null;
-            case ILocalReferenceOperation local when DelayClassifier.FindInitializer(local.Local, operation) is { } localInitializer:
+            case ILocalReferenceOperation local when LocalInitializers.Find(local.Local, operation) is { } localInitializer:
                 return Evaluate(localInitializer, bindings, depth + 1);
             default:
                 return null;

@@ -115,7 +115,7 @@ internal sealed class ProviderCalls
             return true;
         }
 
-        return !method.IsStatic && KeySites.IsProviderClient(type);
+        return !method.IsStatic && ProviderClients.Is(type);
     }
 
     private bool IsGate(IMethodSymbol method)
