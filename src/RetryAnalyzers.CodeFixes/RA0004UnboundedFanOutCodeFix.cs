@@ -194,7 +194,7 @@ public sealed class RA0004UnboundedFanOutCodeFix : EditorCodeFix
             return null;
         }
 
-        return method.Parameters.FirstOrDefault(p => p.Type.ToDisplayString() == "System.Threading.CancellationToken")?.Name;
+        return method.Parameters.FirstOrDefault(p => KnownSymbols.Is(p.Type, model.Compilation, KnownTypes.CancellationToken))?.Name;
     }
 
     private static LiteralExpressionSyntax Literal(int value)

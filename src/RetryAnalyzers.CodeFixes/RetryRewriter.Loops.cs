@@ -193,7 +193,8 @@ internal static partial class RetryRewriter
     private static bool IsSelfUpdate(AssignmentExpressionSyntax assignment, ILocalSymbol local, SemanticModel model, CancellationToken cancellationToken)
         => SymbolEqualityComparer.Default.Equals(model.GetSymbolInfo(assignment.Left, cancellationToken).Symbol, local) &&
            assignment.Right.DescendantNodesAndSelf().OfType<InvocationExpressionSyntax>().All(call =>
-               model.GetSymbolInfo(call, cancellationToken).Symbol is IMethodSymbol { IsStatic: true, ContainingType.Name: "Math" or "TimeSpan" });
+               model.GetSymbolInfo(call, cancellationToken).Symbol is IMethodSymbol { IsStatic: true } method &&
+               (KnownSymbols.Is(method.ContainingType, model.Compilation, KnownTypes.Math) || KnownSymbols.Is(method.ContainingType, model.Compilation, KnownTypes.TimeSpan)));
 
     /// <summary><c>i</c> for <c>for (int i = 0; …; i++)</c>, <c>i - k</c> for a constant start k; null when there is no plain counter.</summary>
     private static ExpressionSyntax? AttemptExpression(ILoopOperation loop, out ILocalSymbol? counter, out int start)

@@ -80,8 +80,7 @@ internal sealed class AttemptScope
     private static bool ReadsSymbol(IOperation operand, ISymbol target)
     {
         var value = operand.WithoutConversions();
-        if (value is IPropertyReferenceOperation { Instance: { } instance } property && property.Property.ContainingType.SpecialType == SpecialType.None &&
-            property.Property.ContainingType.Name == "TimeSpan")
+        if (value is IPropertyReferenceOperation { Instance: { } instance } property && KnownSymbols.Is(property.Property.ContainingType, operand.SemanticModel?.Compilation, KnownTypes.TimeSpan))
         {
             value = instance.WithoutConversions();
         }

@@ -58,7 +58,7 @@ internal static class DelayEvaluator
                     : null;
             case IInvocationOperation invocation:
                 return Invocation(invocation, bindings, depth);
-            case IPropertyReferenceOperation { Instance: { } instance } property when property.Property.ContainingType.Name == "TimeSpan":
+            case IPropertyReferenceOperation { Instance: { } instance } property when KnownSymbols.Is(property.Property.ContainingType, operation.SemanticModel?.Compilation, KnownTypes.TimeSpan):
                 return Evaluate(instance, bindings, depth + 1) is { } ms
                     ? property.Property.Name switch
                     {
@@ -68,7 +68,7 @@ internal static class DelayEvaluator
                         _ => null,
                     }
                     : null;
-            case IFieldReferenceOperation { Field: { IsStatic: true, Name: "Zero" } field } when field.ContainingType.Name == "TimeSpan":
+            case IFieldReferenceOperation { Field: { IsStatic: true, Name: "Zero" } field } when KnownSymbols.Is(field.ContainingType, operation.SemanticModel?.Compilation, KnownTypes.TimeSpan):
                 return 0;
             case IArrayElementReferenceOperation { Indices.Length: 1 } element:
                 return Evaluate(element.Indices[0], bindings, depth + 1) is { } index &&
