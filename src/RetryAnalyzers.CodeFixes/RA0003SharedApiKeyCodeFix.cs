@@ -62,16 +62,19 @@ public sealed class RA0003SharedApiKeyCodeFix : EditorCodeFix
             yield break;
         }
 
+        // The shared budget first: it keeps the key the code reads today (a per-agent key needs a new variable set
+        // everywhere the code runs), and it is the one action every site of a group can take, so `dotnet format` and
+        // Fix All, which apply the first action, fix the whole group whatever order the diagnostics come in.
+        if (PlanSharedBudget(operation, site, model) is { } sharedBudget)
+        {
+            yield return sharedBudget;
+        }
+
         // A client per item of a loop is one agent: a per-agent key would still be one key for every item.
         var perItem = properties.TryGetValue(RA0003SharedApiKeyAnalyzer.PerItemKey, out var perItemText) && perItemText == "true";
         if (!perItem && PlanAgentKey(site, kind, sourceName, agent, model) is { } agentKey)
         {
             yield return agentKey;
-        }
-
-        if (PlanSharedBudget(operation, site, model) is { } sharedBudget)
-        {
-            yield return sharedBudget;
         }
     }
 
@@ -140,7 +143,7 @@ public sealed class RA0003SharedApiKeyCodeFix : EditorCodeFix
         var transport = compilation.GetTypeByMetadataName(KnownTypes.HttpClientPipelineTransport);
         var credential = compilation.GetTypeByMetadataName(KnownTypes.ApiKeyCredential);
         if (site.Shape != KeySiteShape.ClientCreation || shared is null || options is null || transport is null || credential is null ||
-            operation is not IObjectCreationOperation { Syntax: ObjectCreationExpressionSyntax { ArgumentList: { } argumentList } creation, Constructor: { } constructor } ||
+            operation is not IObjectCreationOperation { Syntax: BaseObjectCreationExpressionSyntax { ArgumentList: { } argumentList } creation, Constructor: { } constructor } ||
             constructor.Parameters.Any(p => p.Type.Name.EndsWith("Options", StringComparison.Ordinal)))
         {
             return null;

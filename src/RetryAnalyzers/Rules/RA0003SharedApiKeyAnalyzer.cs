@@ -83,7 +83,11 @@ public sealed class RA0003SharedApiKeyAnalyzer : DiagnosticAnalyzer
 
             start.RegisterCompilationEndAction(end =>
             {
-                foreach (var group in sites.GroupBy(s => s.Site.Source.Id))
+                // Reported in source order, so builds, SARIF and `dotnet format` see the same sequence every run.
+                var ordered = sites
+                    .OrderBy(s => s.Location.SourceTree?.FilePath, System.StringComparer.Ordinal)
+                    .ThenBy(s => s.Location.SourceSpan.Start);
+                foreach (var group in ordered.GroupBy(s => s.Site.Source.Id))
                 {
                     var agents = group.Select(s => s.Agent).Distinct<INamedTypeSymbol>(SymbolEqualityComparer.Default).OrderBy(a => a.Name, System.StringComparer.Ordinal).ToList();
                     foreach (var (site, location, agent, perItem) in group)

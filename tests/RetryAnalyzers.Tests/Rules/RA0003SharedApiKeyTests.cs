@@ -607,6 +607,41 @@ public sealed class RA0003SharedApiKeyTests
                 """),
         ]);
 
+    // Target-typed `new(model, key)` takes the shared budget too, so it is the first action on every site of a group
+    // (what `dotnet format` applies).
+    [Fact]
+    public Task SharedBudgetFix_TargetTypedCreation() => VerifyFix(
+        RA0003SharedApiKeyCodeFix.SharedBudgetEquivalenceKey,
+        [("/0/A.cs", """
+            using System;
+            using OpenAI.Chat;
+
+            class ResearchAgent { readonly ChatClient _chat = {|RA0003:new("gpt-4o-mini", Environment.GetEnvironmentVariable("OPENAI_API_KEY")!)|}; }
+            class WriterAgent { readonly ChatClient _chat = {|RA0003:new("gpt-4o", Environment.GetEnvironmentVariable("OPENAI_API_KEY")!)|}; }
+            """)],
+        [("/0/A.cs", """
+            using System;
+            using System.ClientModel;
+            using System.ClientModel.Primitives;
+            using OpenAI;
+            using OpenAI.Chat;
+            using RetryAnalyzers.Runtime;
+
+            class ResearchAgent { readonly ChatClient _chat = new("gpt-4o-mini", new ApiKeyCredential(Environment.GetEnvironmentVariable("OPENAI_API_KEY")!), new OpenAIClientOptions { Transport = new HttpClientPipelineTransport(SharedProviderBudget.HttpClient) }); }
+            class WriterAgent { readonly ChatClient _chat = new("gpt-4o", Environment.GetEnvironmentVariable("OPENAI_API_KEY")!); }
+            """)],
+        [("/0/A.cs", """
+            using System;
+            using System.ClientModel;
+            using System.ClientModel.Primitives;
+            using OpenAI;
+            using OpenAI.Chat;
+            using RetryAnalyzers.Runtime;
+
+            class ResearchAgent { readonly ChatClient _chat = new("gpt-4o-mini", new ApiKeyCredential(Environment.GetEnvironmentVariable("OPENAI_API_KEY")!), new OpenAIClientOptions { Transport = new HttpClientPipelineTransport(SharedProviderBudget.HttpClient) }); }
+            class WriterAgent { readonly ChatClient _chat = new("gpt-4o", new ApiKeyCredential(Environment.GetEnvironmentVariable("OPENAI_API_KEY")!), new OpenAIClientOptions { Transport = new HttpClientPipelineTransport(SharedProviderBudget.HttpClient) }); }
+            """)]);
+
     [Fact]
     public Task AgentKeyFix_ForAConfigurationKey_ReadsTheAgentsKeyFromTheSameConfiguration() => VerifyFix(
         RA0003SharedApiKeyCodeFix.AgentKeyEquivalenceKey,
