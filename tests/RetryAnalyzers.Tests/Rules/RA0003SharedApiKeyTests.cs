@@ -607,6 +607,18 @@ public sealed class RA0003SharedApiKeyTests
                 """),
         ]);
 
+    private const string TargetTypedResearchBudgeted = """
+            using System;
+            using System.ClientModel;
+            using System.ClientModel.Primitives;
+            using OpenAI;
+            using OpenAI.Chat;
+            using RetryAnalyzers.Runtime;
+
+            class ResearchAgent { readonly ChatClient _chat = new("gpt-4o-mini", new ApiKeyCredential(Environment.GetEnvironmentVariable("OPENAI_API_KEY")!), new OpenAIClientOptions { Transport = new HttpClientPipelineTransport(SharedProviderBudget.HttpClient) }); }
+
+            """;
+
     // Target-typed `new(model, key)` takes the shared budget too, so it is the first action on every site of a group
     // (what `dotnet format` applies).
     [Fact]
@@ -619,26 +631,10 @@ public sealed class RA0003SharedApiKeyTests
             class ResearchAgent { readonly ChatClient _chat = {|RA0003:new("gpt-4o-mini", Environment.GetEnvironmentVariable("OPENAI_API_KEY")!)|}; }
             class WriterAgent { readonly ChatClient _chat = {|RA0003:new("gpt-4o", Environment.GetEnvironmentVariable("OPENAI_API_KEY")!)|}; }
             """)],
-        [("/0/A.cs", """
-            using System;
-            using System.ClientModel;
-            using System.ClientModel.Primitives;
-            using OpenAI;
-            using OpenAI.Chat;
-            using RetryAnalyzers.Runtime;
-
-            class ResearchAgent { readonly ChatClient _chat = new("gpt-4o-mini", new ApiKeyCredential(Environment.GetEnvironmentVariable("OPENAI_API_KEY")!), new OpenAIClientOptions { Transport = new HttpClientPipelineTransport(SharedProviderBudget.HttpClient) }); }
+        [("/0/A.cs", TargetTypedResearchBudgeted + """
             class WriterAgent { readonly ChatClient _chat = new("gpt-4o", Environment.GetEnvironmentVariable("OPENAI_API_KEY")!); }
             """)],
-        [("/0/A.cs", """
-            using System;
-            using System.ClientModel;
-            using System.ClientModel.Primitives;
-            using OpenAI;
-            using OpenAI.Chat;
-            using RetryAnalyzers.Runtime;
-
-            class ResearchAgent { readonly ChatClient _chat = new("gpt-4o-mini", new ApiKeyCredential(Environment.GetEnvironmentVariable("OPENAI_API_KEY")!), new OpenAIClientOptions { Transport = new HttpClientPipelineTransport(SharedProviderBudget.HttpClient) }); }
+        [("/0/A.cs", TargetTypedResearchBudgeted + """
             class WriterAgent { readonly ChatClient _chat = new("gpt-4o", new ApiKeyCredential(Environment.GetEnvironmentVariable("OPENAI_API_KEY")!), new OpenAIClientOptions { Transport = new HttpClientPipelineTransport(SharedProviderBudget.HttpClient) }); }
             """)]);
 
