@@ -1,6 +1,5 @@
 using System.Collections.Generic;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Operations;
 
 namespace RetryAnalyzers.Internal;
@@ -37,7 +36,6 @@ internal sealed class AttemptScope
             }
         }
     }
-
 
     /// <summary>The loop counter or the provider's attempt parameter, when there is one.</summary>
     public ISymbol? AttemptSymbol { get; }
