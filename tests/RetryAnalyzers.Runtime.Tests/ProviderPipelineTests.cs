@@ -87,16 +87,18 @@ public sealed class ProviderPipelineTests
     }
 
     [Fact]
-    public async Task TheRetryBudget_StopsRetrying_AndHandsTheThrottledResponseToTheCaller()
+    public async Task TheRetryBudget_StopsRetrying_AndHandsTheFailedResponseToTheCaller()
     {
-        using var server = new LoopbackServer(HttpStatusCode.TooManyRequests);
-        var options = new ProviderResilienceOptions { RetryBudget = new RetryBudget(0.1, maxCredits: 1), CircuitBreaker = null, BaseDelay = TimeSpan.FromMilliseconds(1) };
+        using var server = new LoopbackServer(HttpStatusCode.ServiceUnavailable);
+        var metrics = new RetryMetrics();
+        var options = new ProviderResilienceOptions { RetryBudget = new RetryBudget(0.1, maxCredits: 1), Metrics = metrics, CircuitBreaker = null, BaseDelay = TimeSpan.FromMilliseconds(1) };
         using var client = new HttpClient(new ProviderResilienceHandler(options) { InnerHandler = new HttpClientHandler() });
 
         using var response = await client.GetAsync(server.Url);
 
-        Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode); // not swallowed, not an exception
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode); // not swallowed, not an exception
         Assert.Equal(2, server.Requests); // the first attempt and the one retry the budget had
+        Assert.Equal(1, metrics.RetryBudgetExhausted); // visible as an outcome
     }
 
     [Fact]
@@ -131,7 +133,7 @@ public sealed class ProviderPipelineTests
     }
 
     [Fact]
-    public async Task TheBreaker_OpensAfterAFewFailures_ThenLetsAProbeThrough()
+    public async Task TheBreaker_OpensAfterAFewFailures_ThenACallWaitsForTheProbe_InsteadOfFailing()
     {
         var clock = new FakeTimeProvider();
         var failures = 3;
@@ -149,19 +151,23 @@ public sealed class ProviderPipelineTests
             await Assert.ThrowsAsync<HttpRequestException>(() => pipeline.ExecuteAsync(Call, 0).AsTask());
         }
 
-        await Assert.ThrowsAsync<BrokenCircuitException>(() => pipeline.ExecuteAsync(Call, 0).AsTask());
-        Assert.Equal(3, calls); // open: the provider is not called
+        var waiting = pipeline.ExecuteAsync(Call, 0).AsTask();
+        clock.Advance(TimeSpan.FromSeconds(4.9));
+        Assert.False(waiting.IsCompleted); // open: the call waits, the provider is not called
+        Assert.Equal(3, calls);
 
-        clock.Advance(TimeSpan.FromSeconds(5));
-        Assert.Equal("ok", await pipeline.ExecuteAsync(Call, 0)); // half-open probe succeeds, closed again
+        clock.Advance(TimeSpan.FromSeconds(0.1));
+        Assert.Equal("ok", await waiting); // it went as the half-open probe, which closed the breaker
         Assert.Equal("ok", await pipeline.ExecuteAsync(Call, 0));
+        Assert.Equal(5, calls);
     }
 
     [Fact]
     public async Task FailuresReachTheCaller_AndNoKeyAppearsInAnyException()
     {
         using var server = new LoopbackServer(HttpStatusCode.ServiceUnavailable);
-        var options = new ProviderResilienceOptions { MaxRetryAttempts = 2, BaseDelay = TimeSpan.FromMilliseconds(1) };
+        // No waiting for recovery: once the breaker is open, a call fails at once.
+        var options = new ProviderResilienceOptions { MaxRetryAttempts = 2, BaseDelay = TimeSpan.FromMilliseconds(1), MaxWaitForRecovery = TimeSpan.Zero };
         using var client = new HttpClient(new ProviderResilienceHandler(options) { InnerHandler = new HttpClientHandler() });
         client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", SecretKey);
 

@@ -22,17 +22,26 @@ internal static class RuntimeDefaults
     public const int MaxRetryAttemptsLimit = 100;
     public static readonly TimeSpan MaxRetryAfter = TimeSpan.FromSeconds(60);
 
-    // Circuit breaker (ProviderCircuitBreaker): opens after 3 calls in 30 s when half failed, stays open 5 s.
+    /// <summary>One attempt's limit: an LLM answer can take a minute; a hung attempt is cut here and retried.</summary>
+    public static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(100);
+
+    /// <summary>How long a call waits for a throttling or failing provider (Retry-After, open breaker) before it gives up.</summary>
+    public static readonly TimeSpan MaxWaitForRecovery = TimeSpan.FromMinutes(10);
+
+    // Circuit breaker (ProviderCircuitBreaker): opens after 3 failed attempts in 30 s when half failed (throttles are not
+    // failures), stays open 5 s, then doubles the hold after each failed probe up to 30 s.
     public const double BreakerFailureRatio = 0.5;
     public const int BreakerMinimumThroughput = 3;
     public const int BreakerMinimumThroughputLimit = 2;
     public static readonly TimeSpan BreakerSamplingDuration = TimeSpan.FromSeconds(30);
     public static readonly TimeSpan BreakerBreakDuration = TimeSpan.FromSeconds(5);
     public static readonly TimeSpan BreakerMinimumDuration = TimeSpan.FromMilliseconds(500);
+    public static readonly TimeSpan BreakerMaxBreakDuration = TimeSpan.FromSeconds(30);
 
-    // Retry budget (RetryBudget): retries at most 10 % of calls, up to 10 banked.
+    // Retry budget (RetryBudget): retries at most 10 % of calls plus 1 a second, up to 20 banked (a fan-out's first wave).
     public const double RetryRatio = 0.1;
-    public const double RetryMaxCredits = 10;
+    public const double RetryMaxCredits = 20;
+    public const double RetryMinPerSecond = 1;
 
     // Metrics (RetryMetrics): the retry ratio above which retries feed the throttling.
     public const double CascadeThreshold = 0.1;

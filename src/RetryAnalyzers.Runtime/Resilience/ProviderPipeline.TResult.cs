@@ -3,23 +3,31 @@ using System.Threading;
 using System.Threading.Tasks;
 using Polly;
 using Polly.Retry;
+using Polly.Timeout;
 using RetryAnalyzers.Runtime.Internal;
 
 namespace RetryAnalyzers.Runtime;
 
 /// <summary>
 /// Runs provider calls through the shared <see cref="TokenBudget"/> (each attempt draws its tokens first), a jittered
-/// exponential retry that waits at least the provider's Retry-After and stays within the <see cref="RetryBudget"/>,
-/// and a circuit breaker that stops retrying into an outage. It runs the real call; nothing is simulated. A failure
-/// that is not retried reaches the caller unchanged (the exception, or the throttled result), and the caller's
-/// cancellation is never swallowed.
+/// exponential retry that waits at least the provider's Retry-After and stays within the <see cref="RetryBudget"/>, a
+/// per-attempt timeout, and a gate that is both the circuit breaker and the throttle: a 429 (or a 503 with
+/// Retry-After) holds every call for the provider's wait, failures open the breaker, and while the gate is held calls
+/// wait and one probe at a time goes (see <see cref="ProviderCircuitBreaker"/>). It runs the real call; nothing is
+/// simulated. A failure that is not retried reaches the caller unchanged (the exception, or the throttled result), and
+/// the caller's cancellation is never retried nor swallowed.
 /// </summary>
 /// <typeparam name="TResult">The call's result.</typeparam>
 public sealed class ProviderPipeline<TResult>
 {
+    private static readonly ResiliencePropertyKey<CallState> CallKey = new("RetryAnalyzers.Call");
+
     private readonly ProviderResilienceOptions _options;
+    private readonly Func<Outcome<TResult>, bool> _isTransient;
     private readonly Func<Outcome<TResult>, bool> _isRateLimited;
+    private readonly Func<Outcome<TResult>, DateTimeOffset, TimeSpan?> _retryAfter;
     private readonly ResiliencePipeline<TResult> _pipeline;
+    private readonly ProviderGate _gate;
 
     internal ProviderPipeline(
         ProviderResilienceOptions options,
@@ -28,16 +36,14 @@ public sealed class ProviderPipeline<TResult>
         Func<Outcome<TResult>, DateTimeOffset, TimeSpan?> retryAfter)
     {
         _options = Guard.NotNull(options, nameof(options)).ValidatedCopy();
+        _isTransient = isTransient;
         _isRateLimited = isRateLimited;
+        _retryAfter = retryAfter;
+        _gate = NewGate();
         var builder = new ResiliencePipelineBuilder<TResult> { TimeProvider = _options.TimeProvider };
         if (_options.MaxRetryAttempts > 0)
         {
-            builder.AddRetry(RetryOptions(_options, isTransient, retryAfter));
-        }
-
-        if (_options.CircuitBreaker is { } breaker)
-        {
-            builder.AddCircuitBreaker(breaker.ToPollyOptions(isTransient, _options.Metrics.RecordBreakerOpened));
+            builder.AddRetry(RetryOptions());
         }
 
         _pipeline = builder.Build();
@@ -56,26 +62,55 @@ public sealed class ProviderPipeline<TResult>
             ? after + TimeSpan.FromTicks((long)(random() * Math.Min(jitter.BaseDelay.Ticks, Math.Max(after.Ticks / 2, TimeSpan.TicksPerMillisecond))))
             : JitteredBackoff.GetDelay(attempt, jitter);
 
-    // Polly retry options over the pipeline's own (copied) options: transient, not cancelled, a Retry-After we are
-    // willing to wait, and a credit in the retry budget.
-    private static RetryStrategyOptions<TResult> RetryOptions(
-        ProviderResilienceOptions options,
-        Func<Outcome<TResult>, bool> isTransient,
-        Func<Outcome<TResult>, DateTimeOffset, TimeSpan?> retryAfter)
+    /// <summary>A gate (breaker and throttle) on this pipeline's options: one per provider endpoint.</summary>
+    internal ProviderGate NewGate() => new(_options);
+
+    /// <summary>Runs one logical call.</summary>
+    /// <param name="call">The call; it gets a token that is cancelled with <paramref name="cancellationToken"/> or when the attempt times out.</param>
+    /// <param name="estimatedTokens">Its cost in tokens (prompt estimate + max output), drawn from the budget by every attempt; 0 without a budget.</param>
+    /// <param name="cancellationToken">Cancels the call, the waits and the retries.</param>
+    /// <returns>The call's result.</returns>
+    public ValueTask<TResult> ExecuteAsync(Func<CancellationToken, ValueTask<TResult>> call, long estimatedTokens, CancellationToken cancellationToken = default)
+        => ExecuteAsync(call, estimatedTokens, _gate, cancellationToken);
+
+    /// <summary>Runs one logical call behind the given gate (the handler keeps one per host).</summary>
+    internal async ValueTask<TResult> ExecuteAsync(Func<CancellationToken, ValueTask<TResult>> call, long estimatedTokens, ProviderGate gate, CancellationToken cancellationToken)
     {
+        Guard.NotNull(call, nameof(call));
+        Guard.NotNegative(estimatedTokens, nameof(estimatedTokens));
+
+        _options.Metrics.RecordCall();
+        _options.RetryBudget.RecordCall();
+        var state = new CallState(gate, TimeProviderTasks.Now(_options.TimeProvider) + _options.MaxWaitForRecovery);
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        try
+        {
+            context.Properties.Set(CallKey, state);
+            return await _pipeline.ExecuteAsync(
+                static async (context, state) => await state.Self.AttemptAsync(state.Call, state.Tokens, state.State, context.CancellationToken).ConfigureAwait(false),
+                context,
+                (Self: this, Call: call, Tokens: estimatedTokens, State: state)).ConfigureAwait(false);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    // Polly retry options over the pipeline's own (copied) options. Retried: a transient outcome, not cancelled, with a
+    // Retry-After we are willing to wait. A throttle is retried for as long as the call may wait for recovery (the gate
+    // paces it); a failure at most MaxRetryAttempts times, and only with a retry-budget credit unless the gate is held
+    // (then the retry waits there and sends nothing until the probe answers).
+    private RetryStrategyOptions<TResult> RetryOptions()
+    {
+        var options = _options;
         var jitter = new JitteredBackoffOptions { BaseDelay = options.BaseDelay, MaxDelay = options.MaxDelay, Randomizer = options.Randomizer };
         var random = options.Randomizer ?? RandomUtil.NextDouble;
         return new RetryStrategyOptions<TResult>
         {
-            MaxRetryAttempts = options.MaxRetryAttempts,
-            ShouldHandle = args => new ValueTask<bool>(
-                !args.Context.CancellationToken.IsCancellationRequested &&
-                isTransient(args.Outcome) &&
-                !(retryAfter(args.Outcome, options.TimeProvider.GetUtcNow()) > options.MaxRetryAfter) &&
-                args.AttemptNumber < options.MaxRetryAttempts &&
-                options.RetryBudget.TryRetry()),
-            DelayGenerator = args => new ValueTask<TimeSpan?>(
-                RetryWait(args.AttemptNumber, retryAfter(args.Outcome, options.TimeProvider.GetUtcNow()), jitter, random)),
+            MaxRetryAttempts = int.MaxValue,
+            ShouldHandle = args => new ValueTask<bool>(ShouldRetry(args.Outcome, args.Context)),
+            DelayGenerator = args => new ValueTask<TimeSpan?>(RetryWait(args.AttemptNumber, RetryAfter(args.Outcome), jitter, random)),
             OnRetry = _ =>
             {
                 options.Metrics.RecordRetry();
@@ -84,28 +119,75 @@ public sealed class ProviderPipeline<TResult>
         };
     }
 
-    /// <summary>Runs one logical call.</summary>
-    /// <param name="call">The call; it gets a token that is cancelled with <paramref name="cancellationToken"/>.</param>
-    /// <param name="estimatedTokens">Its cost in tokens (prompt estimate + max output), drawn from the budget by every attempt; 0 without a budget.</param>
-    /// <param name="cancellationToken">Cancels the call, the waits and the retries.</param>
-    /// <returns>The call's result.</returns>
-    public async ValueTask<TResult> ExecuteAsync(Func<CancellationToken, ValueTask<TResult>> call, long estimatedTokens, CancellationToken cancellationToken = default)
+    private bool ShouldRetry(Outcome<TResult> outcome, ResilienceContext context)
     {
-        Guard.NotNull(call, nameof(call));
-        Guard.NotNegative(estimatedTokens, nameof(estimatedTokens));
+        if (context.CancellationToken.IsCancellationRequested || !_isTransient(outcome) || RetryAfter(outcome) > _options.MaxRetryAfter)
+        {
+            return false;
+        }
 
-        _options.Metrics.RecordCall();
-        _options.RetryBudget.RecordCall();
-        return await _pipeline.ExecuteAsync(
-            static async (state, token) => await state.Self.AttemptAsync(state.Call, state.Tokens, token).ConfigureAwait(false),
-            (Self: this, Call: call, Tokens: estimatedTokens),
-            cancellationToken).ConfigureAwait(false);
+        var call = context.Properties.GetValue(CallKey, null!);
+        if (call.Gate.HeldPast(call.GiveUpAt))
+        {
+            return false; // the provider will not be back within this call's allowance: hand the caller what it answered
+        }
+
+        if (call.Last == AttemptResult.Throttled)
+        {
+            return true;
+        }
+
+        if (call.Failures > _options.MaxRetryAttempts)
+        {
+            return false;
+        }
+
+        if (call.Gate.IsHeld || _options.RetryBudget.TryRetry())
+        {
+            return true;
+        }
+
+        _options.Metrics.RecordRetryBudgetExhausted();
+        return false;
     }
 
-    private async ValueTask<TResult> AttemptAsync(Func<CancellationToken, ValueTask<TResult>> call, long tokens, CancellationToken cancellationToken)
+    // The provider's wait for this outcome; a negative one (from a delegate) counts as none.
+    private TimeSpan? RetryAfter(Outcome<TResult> outcome)
+        => _retryAfter(outcome, _options.TimeProvider.GetUtcNow()) is { } wait && wait >= TimeSpan.Zero ? wait : null;
+
+    private async ValueTask<TResult> AttemptAsync(Func<CancellationToken, ValueTask<TResult>> call, long tokens, CallState state, CancellationToken cancellationToken)
     {
-        var budget = _options.Budget;
-        if (budget is not null && tokens > 0)
+        var probe = await state.Gate.EnterAsync(state.GiveUpAt, cancellationToken).ConfigureAwait(false);
+        var result = AttemptResult.Abandoned;
+        TimeSpan? retryAfter = null;
+        try
+        {
+            await AcquireAsync(tokens, cancellationToken).ConfigureAwait(false);
+            var outcome = await SendAsync(call, cancellationToken).ConfigureAwait(false);
+            retryAfter = RetryAfter(outcome);
+            result = Judge(outcome, retryAfter, cancellationToken);
+            if (result == AttemptResult.Throttled)
+            {
+                Throttled(outcome, tokens);
+            }
+
+            outcome.ThrowIfException();
+            return outcome.Result!;
+        }
+        finally
+        {
+            state.Gate.Report(result, probe, retryAfter);
+            state.Last = result;
+            if (result == AttemptResult.Failed)
+            {
+                state.Failures++;
+            }
+        }
+    }
+
+    private async ValueTask AcquireAsync(long tokens, CancellationToken cancellationToken)
+    {
+        if (_options.Budget is { } budget && tokens > 0)
         {
             await budget.AcquireTokensAsync(tokens, cancellationToken, out var queued).ConfigureAwait(false);
             if (queued)
@@ -113,33 +195,70 @@ public sealed class ProviderPipeline<TResult>
                 _options.Metrics.RecordTokensWaited(tokens); // once, after the wait was admitted: as the budget counts it
             }
         }
+    }
 
-        Outcome<TResult> outcome;
+    // One attempt of the call, cut at AttemptTimeout (a TimeoutRejectedException, which is retried); the caller's own
+    // cancellation stays an OperationCanceledException.
+    private async ValueTask<Outcome<TResult>> SendAsync(Func<CancellationToken, ValueTask<TResult>> call, CancellationToken cancellationToken)
+    {
+        var timeout = _options.AttemptTimeout;
+        using var timer = timeout == Timeout.InfiniteTimeSpan ? null : TimeProviderTasks.CancelAfter(_options.TimeProvider, timeout);
+        using var linked = timer is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
         try
         {
-            outcome = Outcome.FromResult(await call(cancellationToken).ConfigureAwait(false));
+            return Outcome.FromResult(await call(linked?.Token ?? cancellationToken).ConfigureAwait(false));
         }
-        catch (Exception e) when (_isRateLimited(Outcome.FromException<TResult>(e)))
+        catch (OperationCanceledException e) when (timer is { IsCancellationRequested: true } && !cancellationToken.IsCancellationRequested)
         {
-            Throttled(budget, tokens);
-            throw;
+            return Outcome.FromException<TResult>(new TimeoutRejectedException(
+                string.Format(System.Globalization.CultureInfo.InvariantCulture, "The attempt did not finish within ProviderResilienceOptions.AttemptTimeout ({0:0.###} s); it is retried.", timeout.TotalSeconds),
+                timeout,
+                e));
+        }
+        catch (Exception e)
+        {
+            return Outcome.FromException<TResult>(e);
+        }
+    }
+
+    private AttemptResult Judge(Outcome<TResult> outcome, TimeSpan? retryAfter, CancellationToken cancellationToken)
+    {
+        if (outcome.Exception is OperationCanceledException && cancellationToken.IsCancellationRequested)
+        {
+            return AttemptResult.Abandoned;
         }
 
-        if (_isRateLimited(outcome))
+        if (_isRateLimited(outcome) || (retryAfter is not null && _isTransient(outcome)))
         {
-            Throttled(budget, tokens);
+            return AttemptResult.Throttled;
         }
 
-        return outcome.Result!;
+        return _isTransient(outcome) ? AttemptResult.Failed : AttemptResult.Answered;
     }
 
     // A throttled attempt was not processed: its tokens go back to the budget.
-    private void Throttled(TokenBudget? budget, long tokens)
+    private void Throttled(Outcome<TResult> outcome, long tokens)
     {
-        _options.Metrics.RecordRateLimited();
-        if (budget is not null && tokens > 0)
+        if (_isRateLimited(outcome))
+        {
+            _options.Metrics.RecordRateLimited();
+        }
+
+        if (_options.Budget is { } budget && tokens > 0)
         {
             budget.Reconcile(tokens, 0);
         }
+    }
+
+    /// <summary>What the retry needs to know of one logical call: its gate, when it gives up waiting, and its attempts so far.</summary>
+    private sealed class CallState(ProviderGate gate, TimeSpan giveUpAt)
+    {
+        public ProviderGate Gate { get; } = gate;
+
+        public TimeSpan GiveUpAt { get; } = giveUpAt;
+
+        public AttemptResult Last { get; set; }
+
+        public int Failures { get; set; }
     }
 }

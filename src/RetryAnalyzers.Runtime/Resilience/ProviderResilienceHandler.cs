@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http;
 using System.Threading;
@@ -10,8 +11,10 @@ namespace RetryAnalyzers.Runtime;
 /// <summary>
 /// A <see cref="DelegatingHandler"/> that runs every HTTP call through <see cref="ProviderPipeline{TResult}"/>: shared token
 /// budget → jittered retry honouring Retry-After (<c>retry-after-ms</c>, <c>x-ms-retry-after-ms</c>, <c>Retry-After</c>)
-/// within the retry budget → circuit breaker. Responses 408, 429 and 5xx and network errors are retried; the budget
-/// learns from <c>x-ratelimit-*</c> headers. Use it with <c>services.AddHttpClient(…).AddHttpMessageHandler(…)</c>, or
+/// within the retry budget → per-attempt timeout → circuit breaker, one per host (URI authority), so a refused
+/// connection to one host never holds calls to another. Responses 408, 429 and 5xx, network errors and attempt
+/// timeouts are retried; a 429 (or 503 with Retry-After) holds calls to that host for the provider's wait, and while
+/// the breaker is open calls wait for its probe instead of failing. The budget learns from <c>x-ratelimit-*</c> headers. Use it with <c>services.AddHttpClient(…).AddHttpMessageHandler(…)</c>, or
 /// give SDKs that accept an <see cref="HttpClient"/> (OpenAI's <c>HttpClientPipelineTransport</c>) an
 /// <c>HttpClient</c> built on it — and turn the SDK's own retries off, or every retry layer multiplies the other.
 /// </summary>
@@ -22,6 +25,7 @@ public sealed class ProviderResilienceHandler : DelegatingHandler
 
     private readonly ProviderPipeline<HttpResponseMessage> _pipeline;
     private readonly Func<HttpRequestMessage, long> _estimateTokens;
+    private readonly ConcurrentDictionary<string, ProviderGate> _gates = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>A handler with the given options; the inner handler is set by <c>HttpClientFactory</c> or by you.</summary>
     /// <param name="options">Budget, retry, breaker and metrics settings; validated and copied here (later changes to the object change nothing).</param>
@@ -56,6 +60,7 @@ public sealed class ProviderResilienceHandler : DelegatingHandler
 
         var options = _pipeline.Options; // the handler's own copy
         var tokens = options.Budget is null ? 0 : _estimateTokens(request);
+        var gate = _gates.GetOrAdd(request.RequestUri?.Authority ?? string.Empty, _ => _pipeline.NewGate()); // one breaker per host
         return await _pipeline.ExecuteAsync(
             async token =>
             {
@@ -66,6 +71,7 @@ public sealed class ProviderResilienceHandler : DelegatingHandler
                 return response;
             },
             tokens,
+            gate,
             cancellationToken).ConfigureAwait(false);
     }
 

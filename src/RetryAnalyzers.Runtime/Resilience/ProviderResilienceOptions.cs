@@ -16,7 +16,7 @@ public sealed class ProviderResilienceOptions
     /// <summary>The shared token budget every attempt draws from before it is sent, or null for none.</summary>
     public TokenBudget? Budget { get; set; }
 
-    /// <summary>The retry budget shared by the agents (default: a new one of 10 % of calls; share one across handlers of a process).</summary>
+    /// <summary>The retry budget shared by the agents (default: a new one of 10 % of calls plus 1 a second, 20 banked; share one across handlers of a process).</summary>
     public RetryBudget RetryBudget { get; set; } = new();
 
     /// <summary>Metrics (calls, retries, 429s, breaker openings, retry ratio). Default: a new, untagged instance.</summary>
@@ -38,8 +38,25 @@ public sealed class ProviderResilienceOptions
     public TimeSpan MaxRetryAfter { get; set; } = RuntimeDefaults.MaxRetryAfter;
 
     /// <summary>
-    /// The circuit breaker. Default: opens when at least 3 calls in 30 s were made and half of them failed (so three
-    /// failures in a row open it even on a small job), stays open 5 s, then lets one probe through. Null disables it.
+    /// How long one attempt may take before it is cut and retried (a hung connection, a stuck stream's headers). The
+    /// caller's cancellation is never retried. Default 100 s (an LLM answer can take a minute); <see cref="System.Threading.Timeout.InfiniteTimeSpan"/>
+    /// disables it. An <see cref="System.Net.Http.HttpClient"/> cuts the whole call, retries included, at its own
+    /// <c>Timeout</c> (100 s by default): give the client a longer one, or <c>InfiniteTimeSpan</c> and a deadline on your token.
+    /// </summary>
+    public TimeSpan AttemptTimeout { get; set; } = RuntimeDefaults.AttemptTimeout;
+
+    /// <summary>
+    /// How long a call waits, in all, for a throttling or failing provider — at the held gate after a Retry-After, or at
+    /// the open breaker for its probe — before it gives up with <see cref="Polly.CircuitBreaker.BrokenCircuitException"/>.
+    /// Waiting calls send nothing; the caller's cancellation ends the wait sooner. Default 10 minutes.
+    /// </summary>
+    public TimeSpan MaxWaitForRecovery { get; set; } = RuntimeDefaults.MaxWaitForRecovery;
+
+    /// <summary>
+    /// The circuit breaker. Default: opens when at least 3 attempts in 30 s were judged and half of them failed (so three
+    /// failures in a row open it even on a small job; throttles are not failures), stays open 5 s, then lets one probe
+    /// through while the other calls wait; each failed probe doubles the break up to 30 s. With a
+    /// <see cref="ProviderResilienceHandler"/>, each host (URI authority) has its own. Null disables it (throttles still hold the calls for their Retry-After).
     /// </summary>
     public ProviderCircuitBreaker? CircuitBreaker { get; set; } = new();
 
@@ -68,6 +85,8 @@ public sealed class ProviderResilienceOptions
         Guard.Delay(BaseDelay, Owner + nameof(BaseDelay), Owner + nameof(BaseDelay), allowZero: false);
         Guard.Delay(MaxDelay, Owner + nameof(MaxDelay), Owner + nameof(MaxDelay), allowZero: false);
         Guard.Delay(MaxRetryAfter, Owner + nameof(MaxRetryAfter), Owner + nameof(MaxRetryAfter), allowZero: true);
+        Guard.Range(AttemptTimeout == System.Threading.Timeout.InfiniteTimeSpan || (AttemptTimeout > TimeSpan.Zero && AttemptTimeout <= RuntimeDefaults.MaxDelayOption), Owner + nameof(AttemptTimeout), Owner + nameof(AttemptTimeout), AttemptTimeout, "must be greater than 00:00:00 and at most 1.00:00:00, or Timeout.InfiniteTimeSpan");
+        Guard.Delay(MaxWaitForRecovery, Owner + nameof(MaxWaitForRecovery), Owner + nameof(MaxWaitForRecovery), allowZero: true);
         Guard.NotShorter(MaxDelay, BaseDelay, Owner + nameof(MaxDelay), Owner + nameof(MaxDelay));
         CircuitBreaker?.Validate();
         Guard.OptionNotNull(RetryBudget, nameof(RetryBudget), Owner + nameof(RetryBudget));

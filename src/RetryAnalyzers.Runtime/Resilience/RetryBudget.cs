@@ -5,44 +5,76 @@ using RetryAnalyzers.Runtime.Internal;
 namespace RetryAnalyzers.Runtime;
 
 /// <summary>
-/// Caps retries at a fraction of calls, so an outage cannot multiply traffic: every call deposits
-/// <see cref="RetryRatio"/> retry credits, every retry withdraws one, and a retry without a whole credit is not made
-/// (the caller gets the failed outcome instead). Credits are capped at <see cref="MaxCredits"/>, which is also the
-/// starting balance, so a short job can still retry a few times and a long healthy run does not bank an unlimited
-/// burst of retries for the next outage. Share one instance between all agents of a process. Thread-safe.
+/// Caps retries, so an outage cannot multiply traffic: every call deposits <see cref="RetryRatio"/> retry credits, time
+/// deposits <see cref="MinRetriesPerSecond"/> credits a second (as Linkerd's and Envoy's retry budgets: a quiet period
+/// or a fan-out's first wave still gets its retries), every retry withdraws one, and a retry without a whole credit is
+/// not made (the caller gets the failed outcome, and <see cref="RetryMetrics.RetryBudgetExhausted"/> counts it).
+/// Credits are capped at <see cref="MaxCredits"/>, which is also the starting balance. Accounting is in thousandths of
+/// a credit (integers: no drift). In the provider pipeline, retries that wait at a held gate (after a throttle, or while
+/// the breaker is open) draw nothing: the gate sends one probe at a time. Share one instance between all agents of a
+/// process. Thread-safe.
 /// </summary>
 public sealed class RetryBudget
 {
     /// <summary>The default fraction: retries stay at or below 10 % of calls, the point above which retries become a cascade.</summary>
     public const double DefaultRetryRatio = RuntimeDefaults.RetryRatio;
 
-    /// <summary>The default cap and starting balance of retry credits.</summary>
+    /// <summary>The default cap and starting balance of retry credits: enough for the first wave of a 20-agent fan-out.</summary>
     public const double DefaultMaxCredits = RuntimeDefaults.RetryMaxCredits;
 
+    /// <summary>The default credits deposited per second.</summary>
+    public const double DefaultMinRetriesPerSecond = RuntimeDefaults.RetryMinPerSecond;
+
+    private const long Unit = 1000; // one credit, in thousandths
+    private const double MaxCreditsLimit = 1_000_000;
+
     private readonly object _lock = new();
-    private double _credits;
+    private readonly long _perCall;
+    private readonly long _max;
+    private readonly double _perSecond;
+    private readonly TimeProvider _time;
+    private long _credits;
+    private long _refilledAt;
     private long _calls;
     private long _retries;
     private long _denied;
 
-    /// <summary>A budget of 10 % of calls with up to 10 banked retries.</summary>
+    /// <summary>A budget of 10 % of calls plus 1 retry a second, with up to 20 banked.</summary>
     public RetryBudget()
-        : this(DefaultRetryRatio, DefaultMaxCredits)
+        : this(DefaultRetryRatio, DefaultMaxCredits, DefaultMinRetriesPerSecond, TimeProvider.System)
     {
     }
 
-    /// <summary>A budget with the given ratio and cap.</summary>
+    /// <summary>A budget with the given ratio and cap, refilled by calls only (no credits over time).</summary>
     /// <param name="retryRatio">Retry credits deposited per call, in (0, 1].</param>
     /// <param name="maxCredits">The cap and starting balance, at least 1.</param>
     /// <exception cref="ArgumentOutOfRangeException">An argument is out of range; the message names it.</exception>
     public RetryBudget(double retryRatio, double maxCredits)
+        : this(retryRatio, maxCredits, 0, TimeProvider.System)
+    {
+    }
+
+    /// <summary>A budget with the given ratio, cap and refill over time.</summary>
+    /// <param name="retryRatio">Retry credits deposited per call, in (0, 1].</param>
+    /// <param name="maxCredits">The cap and starting balance, from 1 to 1,000,000.</param>
+    /// <param name="minRetriesPerSecond">Credits deposited per second of <paramref name="timeProvider"/>, from 0 to 1,000,000.</param>
+    /// <param name="timeProvider">The clock of the refill.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An argument is out of range; the message names it.</exception>
+    public RetryBudget(double retryRatio, double maxCredits, double minRetriesPerSecond, TimeProvider timeProvider)
     {
         Guard.Range(retryRatio > 0 && retryRatio <= 1, nameof(retryRatio), nameof(retryRatio), retryRatio, "must be greater than 0 and at most 1");
-        Guard.Range(maxCredits >= 1 && !double.IsInfinity(maxCredits), nameof(maxCredits), nameof(maxCredits), maxCredits, "must be a finite number of at least 1");
+        Guard.Range(maxCredits >= 1 && maxCredits <= MaxCreditsLimit, nameof(maxCredits), nameof(maxCredits), maxCredits, "must be from 1 to 1000000");
+        Guard.Range(minRetriesPerSecond >= 0 && minRetriesPerSecond <= MaxCreditsLimit, nameof(minRetriesPerSecond), nameof(minRetriesPerSecond), minRetriesPerSecond, "must be from 0 to 1000000");
 
         RetryRatio = retryRatio;
         MaxCredits = maxCredits;
-        _credits = maxCredits;
+        MinRetriesPerSecond = minRetriesPerSecond;
+        _time = Guard.NotNull(timeProvider, nameof(timeProvider));
+        _perCall = (long)Math.Round(retryRatio * Unit);
+        _max = (long)Math.Round(maxCredits * Unit);
+        _perSecond = minRetriesPerSecond * Unit;
+        _credits = _max;
+        _refilledAt = _time.GetTimestamp();
     }
 
     /// <summary>Retry credits deposited per call.</summary>
@@ -50,6 +82,9 @@ public sealed class RetryBudget
 
     /// <summary>The cap and starting balance of credits.</summary>
     public double MaxCredits { get; }
+
+    /// <summary>Credits deposited per second.</summary>
+    public double MinRetriesPerSecond { get; }
 
     /// <summary>Calls recorded.</summary>
     public long Calls => Interlocked.Read(ref _calls);
@@ -66,7 +101,7 @@ public sealed class RetryBudget
         lock (_lock)
         {
             _calls++;
-            _credits = Math.Min(MaxCredits, _credits + RetryRatio);
+            Deposit(_perCall);
         }
     }
 
@@ -76,15 +111,29 @@ public sealed class RetryBudget
     {
         lock (_lock)
         {
-            if (_credits < 1)
+            if (_perSecond > 0)
+            {
+                var now = _time.GetTimestamp();
+                var seconds = _time.GetElapsedTime(_refilledAt, now).TotalSeconds;
+                var earned = seconds * _perSecond;
+                if (earned >= 1)
+                {
+                    Deposit(earned >= _max ? _max : (long)earned);
+                    _refilledAt = now;
+                }
+            }
+
+            if (_credits < Unit)
             {
                 _denied++;
                 return false;
             }
 
-            _credits -= 1;
+            _credits -= Unit;
             _retries++;
             return true;
         }
     }
+
+    private void Deposit(long credits) => _credits = Math.Min(_max, _credits + credits);
 }

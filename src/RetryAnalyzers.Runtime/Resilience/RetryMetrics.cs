@@ -7,7 +7,7 @@ namespace RetryAnalyzers.Runtime;
 
 /// <summary>
 /// Counts what a cascade looks like, through <see cref="System.Diagnostics.Metrics"/> (meter <see cref="MeterName"/>) and in
-/// process: calls, retries, 429 answers, circuit-breaker openings, tokens waited for. <see cref="RetryRatio"/> above
+/// process: calls, retries, 429 answers, circuit-breaker openings and probes, retries refused by the retry budget, tokens waited for. <see cref="RetryRatio"/> above
 /// <see cref="CascadeThreshold"/> (10 %) means the retries are feeding the throttling: see <see cref="IsCascading"/>.
 /// Every instrument carries the tag <c>agent</c> when an agent name is given. Thread-safe.
 /// </summary>
@@ -24,6 +24,8 @@ public sealed class RetryMetrics
     private static readonly Counter<long> RetriesCounter = SharedMeter.CreateCounter<long>("retryanalyzers.retries", "{retry}", "Retries of a provider call.");
     private static readonly Counter<long> RateLimitedCounter = SharedMeter.CreateCounter<long>("retryanalyzers.rate_limited", "{response}", "Responses with status 429.");
     private static readonly Counter<long> BreakerOpenedCounter = SharedMeter.CreateCounter<long>("retryanalyzers.breaker.opened", "{event}", "Circuit breaker openings.");
+    private static readonly Counter<long> ProbesCounter = SharedMeter.CreateCounter<long>("retryanalyzers.breaker.probes", "{request}", "Probe attempts sent while the provider was throttling or failing (the only requests sent then).");
+    private static readonly Counter<long> RetryBudgetExhaustedCounter = SharedMeter.CreateCounter<long>("retryanalyzers.retry_budget.exhausted", "{retry}", "Retries not made because the retry budget was spent: the caller got the failed outcome.");
     private static readonly Counter<long> TokensWaitedCounter = SharedMeter.CreateCounter<long>("retryanalyzers.budget.tokens_waited", "{token}", "Tokens of calls that waited for the shared token budget.");
 
     private readonly KeyValuePair<string, object?>[] _tags;
@@ -31,6 +33,8 @@ public sealed class RetryMetrics
     private long _retries;
     private long _rateLimited;
     private long _breakerOpened;
+    private long _probes;
+    private long _retryBudgetExhausted;
 
     /// <summary>Metrics without an agent tag.</summary>
     public RetryMetrics()
@@ -61,6 +65,12 @@ public sealed class RetryMetrics
     /// <summary>Times the circuit breaker opened.</summary>
     public long BreakerOpened => Interlocked.Read(ref _breakerOpened);
 
+    /// <summary>Probe attempts: while the provider throttles or fails, the one request sent at a time to see whether it is back.</summary>
+    public long Probes => Interlocked.Read(ref _probes);
+
+    /// <summary>Retries not made because the <see cref="RetryBudget"/> was spent (those calls failed with the provider's outcome).</summary>
+    public long RetryBudgetExhausted => Interlocked.Read(ref _retryBudgetExhausted);
+
     /// <summary>Retries per call (0 with no calls).</summary>
     public double RetryRatio
     {
@@ -81,6 +91,10 @@ public sealed class RetryMetrics
     internal void RecordRateLimited() => Add(ref _rateLimited, RateLimitedCounter);
 
     internal void RecordBreakerOpened() => Add(ref _breakerOpened, BreakerOpenedCounter);
+
+    internal void RecordProbe() => Add(ref _probes, ProbesCounter);
+
+    internal void RecordRetryBudgetExhausted() => Add(ref _retryBudgetExhausted, RetryBudgetExhaustedCounter);
 
     internal void RecordTokensWaited(long tokens) => TokensWaitedCounter.Add(tokens, _tags);
 
