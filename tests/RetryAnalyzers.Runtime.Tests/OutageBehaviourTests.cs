@@ -122,6 +122,26 @@ public sealed class OutageBehaviourTests
     }
 
     [Fact]
+    public async Task CancellationWhileWaitingAtAHeldGate_EndsTheWait_AndSendsNothing()
+    {
+        var clock = new FakeTimeProvider();
+        var sent = 0;
+        var pipeline = ProviderPipeline.Create<string>(new ProviderResilienceOptions { TimeProvider = clock, MaxRetryAttempts = 0 }, retryAfter: _ => TimeSpan.FromSeconds(30));
+        await Assert.ThrowsAsync<HttpRequestException>(() => pipeline.ExecuteAsync(
+            _ => throw new HttpRequestException("429", null, (HttpStatusCode)429),
+            0).AsTask()); // throttled: the gate holds for 30 s
+        using var cancel = new CancellationTokenSource();
+
+        var waiting = pipeline.ExecuteAsync(_ => new ValueTask<string>((++sent).ToString(System.Globalization.CultureInfo.InvariantCulture)), 0, cancel.Token).AsTask();
+        clock.Advance(TimeSpan.FromSeconds(10));
+        Assert.False(waiting.IsCompleted);
+        cancel.Cancel();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
+        Assert.Equal(0, sent);
+    }
+
+    [Fact]
     public async Task AHungAttempt_IsCutAtTheAttemptTimeout_AndRetried()
     {
         using var server = new LoopbackServer(async (context, index) =>

@@ -111,7 +111,7 @@ public static class Simulation
         private readonly List<double> _latencies = new();
         private readonly FakeTimeProvider _clock = new(DateTimeOffset.UnixEpoch);
         private readonly TokenBudget? _budget;
-        private readonly RetryBudget _retryBudget = new();
+        private readonly RetryBudget _retryBudget;
         private readonly JitteredBackoffOptions _jitter;
         private long _sequence;
         private double _now;
@@ -127,6 +127,7 @@ public static class Simulation
             _latencyRandom = new Random(seed);
             _retryRandom = new Random(seed * 7919 + (int)strategy);
             _provider = new ProviderModel(scenario);
+            _retryBudget = new RetryBudget(RetryBudget.DefaultRetryRatio, RetryBudget.DefaultMaxCredits, RetryBudget.DefaultMinRetriesPerSecond, _clock); // refilled on the model's clock
             _attemptsOfCall = new int[scenario.Agents];
             _callStart = new double[scenario.Agents];
             _jitter = new JitteredBackoffOptions { BaseDelay = TimeSpan.FromSeconds(1), MaxDelay = TimeSpan.FromSeconds(60), Randomizer = _retryRandom.NextDouble };

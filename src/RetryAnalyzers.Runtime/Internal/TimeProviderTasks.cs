@@ -25,29 +25,4 @@ internal static class TimeProviderTasks
 #else
         => time.CreateCancellationTokenSource(delay);
 #endif
-
-    /// <summary>Waits for <paramref name="task"/> or for <paramref name="cancellationToken"/>, whichever comes first (then throws).</summary>
-    public static async Task WaitAsync(Task task, CancellationToken cancellationToken)
-    {
-#if NET8_0_OR_GREATER
-        await task.WaitAsync(cancellationToken).ConfigureAwait(false);
-#else
-        if (!cancellationToken.CanBeCanceled)
-        {
-            await task.ConfigureAwait(false);
-            return;
-        }
-
-        var cancelled = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-        using (cancellationToken.Register(static state => ((TaskCompletionSource<bool>)state!).TrySetResult(true), cancelled))
-        {
-            if (await Task.WhenAny(task, cancelled.Task).ConfigureAwait(false) != task)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-            }
-        }
-
-        await task.ConfigureAwait(false);
-#endif
-    }
 }

@@ -72,7 +72,9 @@ internal sealed class ProviderGate
     {
         while (true)
         {
-            Task wait;
+            cancellationToken.ThrowIfCancellationRequested();
+            Task probeDone;
+            TimeSpan delay;
             lock (_lock)
             {
                 if (!_held)
@@ -98,10 +100,13 @@ internal sealed class ProviderGate
                         left);
                 }
 
-                wait = Task.WhenAny(_probeDone.Task, TimeProviderTasks.Delay(_time, wakeAt - now, cancellationToken));
+                probeDone = _probeDone.Task;
+                delay = wakeAt - now;
             }
 
-            await TimeProviderTasks.WaitAsync(wait, cancellationToken).ConfigureAwait(false);
+            using var stopDelay = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            await Task.WhenAny(probeDone, TimeProviderTasks.Delay(_time, delay, stopDelay.Token)).ConfigureAwait(false);
+            stopDelay.Cancel(); // the probe answered first: drop the timer
         }
     }
 
