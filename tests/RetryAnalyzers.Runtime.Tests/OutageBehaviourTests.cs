@@ -276,6 +276,27 @@ public sealed class OutageBehaviourTests
         Assert.Equal(12, Enumerable.Range(0, 12).Count(_ => budget.TryRetry())); // before: 10 of 12
     }
 
+    [Fact]
+    public async Task TheRetryBudget_GrowsWithTheCallsInFlight_SoAFanOutWiderThanItsCapRetriesItsFirstWave()
+    {
+        var budget = new RetryBudget(0.1, maxCredits: 2);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var failedOnce = new System.Collections.Concurrent.ConcurrentDictionary<int, bool>();
+        var pipeline = ProviderPipeline.Create<string>(new ProviderResilienceOptions { RetryBudget = budget, CircuitBreaker = null, BaseDelay = Short });
+
+        var calls = Enumerable.Range(0, 8).Select(agent => pipeline.ExecuteAsync(
+            async _ =>
+            {
+                await release.Task;
+                return failedOnce.TryAdd(agent, true) ? throw new HttpRequestException("503", null, HttpStatusCode.ServiceUnavailable) : "ok";
+            },
+            0).AsTask()).ToArray();
+        release.SetResult();
+
+        Assert.All(await Task.WhenAll(calls), answer => Assert.Equal("ok", answer)); // 8 in flight: 8 credits, not 2
+        Assert.Equal(0, budget.Denied);
+    }
+
     private static int FreePort()
     {
         var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);

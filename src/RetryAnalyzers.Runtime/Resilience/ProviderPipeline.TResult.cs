@@ -83,6 +83,7 @@ public sealed class ProviderPipeline<TResult>
         _options.RetryBudget.RecordCall();
         var state = new CallState(gate, TimeProviderTasks.Now(_options.TimeProvider) + _options.MaxWaitForRecovery);
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        _options.RetryBudget.CallStarted();
         try
         {
             context.Properties.Set(CallKey, state);
@@ -93,6 +94,7 @@ public sealed class ProviderPipeline<TResult>
         }
         finally
         {
+            _options.RetryBudget.CallEnded();
             ResilienceContextPool.Shared.Return(context);
         }
     }

@@ -9,7 +9,9 @@ namespace RetryAnalyzers.Runtime;
 /// deposits <see cref="MinRetriesPerSecond"/> credits a second (as Linkerd's and Envoy's retry budgets: a quiet period
 /// or a fan-out's first wave still gets its retries), every retry withdraws one, and a retry without a whole credit is
 /// not made (the caller gets the failed outcome, and <see cref="RetryMetrics.RetryBudgetExhausted"/> counts it).
-/// Credits are capped at <see cref="MaxCredits"/>, which is also the starting balance. Accounting is in thousandths of
+/// Credits are capped at <see cref="MaxCredits"/>, which is also the starting balance; in the provider pipeline the cap
+/// and the balance also grow with the most calls ever in flight at once (a credit each), so a fan-out wider than the
+/// cap can still retry its first wave once. Accounting is in thousandths of
 /// a credit (integers: no drift). In the provider pipeline, retries that wait at a held gate (after a throttle, or while
 /// the breaker is open) draw nothing: the gate sends one probe at a time. Share one instance between all agents of a
 /// process. Thread-safe.
@@ -38,6 +40,8 @@ public sealed class RetryBudget
     private long _calls;
     private long _retries;
     private long _denied;
+    private long _active;
+    private long _peak;
 
     /// <summary>A budget of 10 % of calls plus 1 retry a second, with up to 20 banked.</summary>
     public RetryBudget()
@@ -105,6 +109,30 @@ public sealed class RetryBudget
         }
     }
 
+    /// <summary>A pipeline call is in flight: the cap and the balance grow by a credit for each call beyond the most ever in flight.</summary>
+    internal void CallStarted()
+    {
+        lock (_lock)
+        {
+            _active++;
+            if (_active > _peak)
+            {
+                var wider = _active - _peak;
+                _peak = _active;
+                Deposit(wider * Unit);
+            }
+        }
+    }
+
+    /// <summary>A pipeline call has ended.</summary>
+    internal void CallEnded()
+    {
+        lock (_lock)
+        {
+            _active--;
+        }
+    }
+
     /// <summary>Withdraws one credit for a retry.</summary>
     /// <returns>False when there is no whole credit: do not retry.</returns>
     public bool TryRetry()
@@ -118,7 +146,7 @@ public sealed class RetryBudget
                 var earned = seconds * _perSecond;
                 if (earned >= 1)
                 {
-                    Deposit(earned >= _max ? _max : (long)earned);
+                    Deposit(earned >= Cap ? Cap : (long)earned);
                     _refilledAt = now;
                 }
             }
@@ -135,5 +163,7 @@ public sealed class RetryBudget
         }
     }
 
-    private void Deposit(long credits) => _credits = Math.Min(_max, _credits + credits);
+    private long Cap => Math.Max(_max, _peak * Unit);
+
+    private void Deposit(long credits) => _credits = Math.Min(Cap, _credits + credits);
 }
