@@ -1,5 +1,13 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
+using RetryAnalyzers.Rules;
 using RetryAnalyzers.Tests.Verifiers;
 using Verify = RetryAnalyzers.Tests.Verifiers.CSharpVerifier<RetryAnalyzers.Rules.RA0004UnboundedFanOutAnalyzer, RetryAnalyzers.CodeFixes.RA0004UnboundedFanOutCodeFix>;
 
@@ -336,4 +344,71 @@ public sealed class RA0004UnboundedFanOutTests
             }
         }
         """);
+
+    // ---------------------------------------------------------------- Determinism
+
+    private const string Helpers = """
+        static class Chain
+        {
+            // Three hops from a fan-out reach the SDK: L1 → L2 → L3 → the SDK.
+            public static Task<string> L1(ChatClient chat, string c) => L2(chat, c);
+            public static Task<string> L2(ChatClient chat, string c) => L3(chat, c);
+            public static async Task<string> L3(ChatClient chat, string c) => (await chat.CompleteChatAsync(c)).Value.Content[0].Text;
+
+            // Four hops: beyond the depth followed, from Deep0 only; Deep1 is within it.
+            public static Task<string> Deep0(ChatClient chat, string c) => Deep1(chat, c);
+            public static Task<string> Deep1(ChatClient chat, string c) => Deep2(chat, c);
+            public static Task<string> Deep2(ChatClient chat, string c) => Deep3(chat, c);
+            public static async Task<string> Deep3(ChatClient chat, string c) => (await chat.CompleteChatAsync(c)).Value.Content[0].Text;
+
+            // Mutual recursion that reaches the SDK.
+            public static Task<string> Ping(ChatClient chat, string c, int n) => n > 0 ? Pong(chat, c, n - 1) : Task.FromResult(c);
+            public static async Task<string> Pong(ChatClient chat, string c, int n) => n % 2 == 0 ? (await chat.CompleteChatAsync(c)).Value.Content[0].Text : await Ping(chat, c, n);
+        }
+        """;
+
+    [Fact]
+    public async Task TheSameCompilation_AnalyzedManyTimesWithConcurrentExecution_GivesIdenticalDiagnostics()
+    {
+        // Before: a method's cached answer depended on the depth it was first computed at and on a temporary "none"
+        // written while computing, so identical source gave 2, 0, 0, 1, 0, 2 diagnostics over six runs.
+        await TestReferences.EnsureResolvedAsync();
+        var references = (await TestReferences.Net80WithPolly.ResolveAsync(LanguageNames.CSharp, CancellationToken.None)).Add(TestReferences.Runtime);
+        var trees = Enumerable.Range(0, 8)
+            .Select(i => CSharpSyntaxTree.ParseText(Usings + $$"""
+                class Orchestrator{{i}}
+                {
+                    async Task RunAsync(ChatClient chat, List<string> chunks)
+                    {
+                        await Task.WhenAll(chunks.Select(c => Chain.{{(i % 2 == 0 ? "Deep0" : "Deep1")}}(chat, c)));
+                        await Task.WhenAll(chunks.Select(c => Chain.{{(i % 2 == 0 ? "Deep1" : "Deep0")}}(chat, c)));
+                        await Task.WhenAll(chunks.Select(c => Chain.L{{(i % 3) + 1}}(chat, c)));
+                        await Task.WhenAll(chunks.Select(c => Chain.Ping(chat, c, 3)));
+                    }
+                }
+                """, path: $"Orchestrator{i}.cs"))
+            .Append(CSharpSyntaxTree.ParseText(Usings + Helpers, path: "Chain.cs"));
+        var compilation = CSharpCompilation.Create(
+            "Determinism",
+            trees,
+            references,
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary));
+        Assert.Empty(compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
+
+        var runs = new List<string>();
+        for (var run = 0; run < 12; run++)
+        {
+            var analyzers = ImmutableArray.Create<DiagnosticAnalyzer>(new RA0004UnboundedFanOutAnalyzer());
+            var options = new CompilationWithAnalyzersOptions(
+                new AnalyzerOptions(ImmutableArray<AdditionalText>.Empty),
+                onAnalyzerException: null,
+                concurrentAnalysis: true,
+                logAnalyzerExecutionTime: false);
+            var diagnostics = await compilation.WithAnalyzers(analyzers, options).GetAnalyzerDiagnosticsAsync();
+            runs.Add(string.Join("\n", diagnostics.Select(d => d.Location.GetLineSpan().Path + ":" + d.Location.GetLineSpan().StartLinePosition.Line + " " + d.Id).OrderBy(x => x, StringComparer.Ordinal)));
+            Assert.Equal(3 * 8, diagnostics.Length); // per file: Deep1, L1–L3, Ping; never Deep0 (four hops)
+        }
+
+        Assert.All(runs, text => Assert.Equal(runs[0], text));
+    }
 }

@@ -20,8 +20,10 @@ internal enum ProviderReach
 }
 
 /// <summary>
-/// Finds provider calls in a body, following calls into methods of the same compilation to a bounded depth, with a
-/// cache per method (one instance per compilation).
+/// Finds provider calls in a body, following calls into methods of the same compilation up to <see cref="MaxDepth"/>
+/// hops, with a cache per method and hops left (one instance per compilation). A method's answer is a pure function of
+/// its body and the hops left — no temporary entries, no recursion guard whose result depends on which caller came
+/// first — so every analysis order and thread gives the same diagnostics.
 /// </summary>
 internal sealed class ProviderCalls
 {
@@ -46,7 +48,8 @@ internal sealed class ProviderCalls
     private readonly INamedTypeSymbol? _semaphoreSlim;
     private readonly INamedTypeSymbol? _rateLimiter;
     private readonly INamedTypeSymbol? _tokenBudget;
-    private readonly ConcurrentDictionary<IMethodSymbol, ProviderReach> _methods = new(SymbolEqualityComparer.Default);
+    // _methods[h]: the reach of a method's body when calls in it may be followed h more hops.
+    private readonly ConcurrentDictionary<IMethodSymbol, ProviderReach>[] _methods = new ConcurrentDictionary<IMethodSymbol, ProviderReach>[MaxDepth];
 
     public ProviderCalls(Compilation compilation)
     {
@@ -56,12 +59,17 @@ internal sealed class ProviderCalls
         _semaphoreSlim = compilation.GetTypeByMetadataName(KnownTypes.SemaphoreSlim);
         _rateLimiter = compilation.GetTypeByMetadataName(KnownTypes.RateLimiter);
         _tokenBudget = compilation.GetTypeByMetadataName(KnownTypes.RuntimeTokenBudget);
+        for (var hops = 0; hops < MaxDepth; hops++)
+        {
+            _methods[hops] = new ConcurrentDictionary<IMethodSymbol, ProviderReach>(SymbolEqualityComparer.Default);
+        }
     }
 
     /// <summary>What <paramref name="body"/> (a lambda body, an added task, a method body) does with a provider.</summary>
-    public ProviderReach Reach(IOperation body) => Reach(body, depth: 0);
+    public ProviderReach Reach(IOperation body) => Reach(body, hopsLeft: MaxDepth);
 
-    private ProviderReach Reach(IOperation body, int depth)
+    // Hops strictly decrease on every call followed, so recursion (even mutual) ends without a guard.
+    private ProviderReach Reach(IOperation body, int hopsLeft)
     {
         var calls = false;
         foreach (var operation in body.DescendantsAndSelf())
@@ -79,7 +87,7 @@ internal sealed class ProviderCalls
 
             if (!calls)
             {
-                calls = IsProviderCall(method) || (depth < MaxDepth && ReachOfSourceMethod(method, depth + 1) == ProviderReach.Calls);
+                calls = IsProviderCall(method) || (hopsLeft > 0 && ReachOfSourceMethod(method, hopsLeft - 1) == ProviderReach.Calls);
             }
         }
 
@@ -139,7 +147,7 @@ internal sealed class ProviderCalls
         return false;
     }
 
-    private ProviderReach ReachOfSourceMethod(IMethodSymbol method, int depth)
+    private ProviderReach ReachOfSourceMethod(IMethodSymbol method, int hopsLeft)
     {
         method = method.OriginalDefinition;
         if (method.DeclaringSyntaxReferences.IsEmpty || method.IsAbstract)
@@ -147,12 +155,12 @@ internal sealed class ProviderCalls
             return ProviderReach.None;
         }
 
-        if (_methods.TryGetValue(method, out var known))
-        {
-            return known;
-        }
+        // Two threads may compute the same entry at once: both get the same answer, so either may win.
+        return _methods[hopsLeft].GetOrAdd(method, m => ComputeReach(m, hopsLeft));
+    }
 
-        _methods[method] = ProviderReach.None; // recursion guard while computing
+    private ProviderReach ComputeReach(IMethodSymbol method, int hopsLeft)
+    {
         var reach = ProviderReach.None;
         foreach (var reference in method.DeclaringSyntaxReferences)
         {
@@ -169,17 +177,16 @@ internal sealed class ProviderCalls
             }
 
             // Following a call into another method needs that method's semantic model. The result is cached per
-            // method and the depth is bounded, so each method body is bound at most once per compilation.
+            // method and hops left (at most MaxDepth entries a method), so each body is bound a bounded number of times.
 #pragma warning disable RS1030 // Do not invoke Compilation.GetSemanticModel() within a diagnostic analyzer
             var model = _compilation.GetSemanticModel(body.SyntaxTree);
 #pragma warning restore RS1030
-            if (model.GetOperation(body) is { } operation)
+            if (model.GetOperation(body) is { } operation && Reach(operation, hopsLeft) is var found && found != ProviderReach.None)
             {
-                reach = Reach(operation, depth);
+                reach = found;
             }
         }
 
-        _methods[method] = reach;
         return reach;
     }
 }
