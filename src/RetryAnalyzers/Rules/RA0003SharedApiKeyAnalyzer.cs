@@ -42,6 +42,9 @@ public sealed class RA0003SharedApiKeyAnalyzer : DiagnosticAnalyzer
     /// <summary>The <see cref="Diagnostic.Properties"/> key set ("true") when the site creates a client per item of a loop.</summary>
     public const string PerItemKey = "PerItem";
 
+    // Agents named in a message; more are counted (a message listing 2,000 agents was 21k characters).
+    private const int MaxAgentNames = 3;
+
     private static readonly string[] TestFrameworks =
     {
         "Xunit.FactAttribute",
@@ -93,7 +96,7 @@ public sealed class RA0003SharedApiKeyAnalyzer : DiagnosticAnalyzer
                     foreach (var (site, location, agent, perItem) in group)
                     {
                         string? who = agents.Count >= 2
-                            ? string.Format(CultureInfo.InvariantCulture, "{0} agents ({1})", agents.Count, string.Join(", ", agents.Select(a => a.Name)))
+                            ? string.Format(CultureInfo.InvariantCulture, "{0} agents ({1})", agents.Count, AgentNames(agents, agent))
                             : perItem ? "Clients created for every item of a loop in " + agent.Name : null;
                         if (who is null)
                         {
@@ -115,6 +118,18 @@ public sealed class RA0003SharedApiKeyAnalyzer : DiagnosticAnalyzer
 
     // A class with test methods ([Fact], [Theory], [Test], [TestCase], [TestMethod]), by attribute name so that it also
     // holds when the test framework is not referenced by this compilation.
+    // Up to three agents by name; more are counted, the reporting site's agent first: "ResearchAgent, WriterAgent and 12 more".
+    private static string AgentNames(List<INamedTypeSymbol> agents, INamedTypeSymbol site)
+    {
+        if (agents.Count <= MaxAgentNames)
+        {
+            return string.Join(", ", agents.Select(a => a.Name));
+        }
+
+        var other = agents.First(a => !SymbolEqualityComparer.Default.Equals(a, site));
+        return string.Format(CultureInfo.InvariantCulture, "{0}, {1} and {2} more", site.Name, other.Name, agents.Count - 2);
+    }
+
     private static bool IsTestClass(INamedTypeSymbol type)
     {
         // Test fixtures and base classes of tests by their conventional names (BaseAssistantTest, ChatTests, KeyFixture).

@@ -1,3 +1,5 @@
+using System;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.CodeAnalysis.Testing;
@@ -347,6 +349,23 @@ public sealed class RA0003SharedApiKeyTests
         foreach (var location in new[] { 0, 1, 2 })
         {
             test.ExpectedDiagnostics.Add(Verify.Diagnostic("RA0003").WithLocation(location).WithArguments("3 agents (CriticAgent, ResearchAgent, WriterAgent)", "one hard-coded key"));
+        }
+
+        await test.RunAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task Message_WithManyAgents_NamesTheSitesAgentAndAnother_AndCountsTheRest()
+    {
+        var test = new Verify.Test();
+        var names = new[] { "AlphaAgent", "BetaAgent", "GammaAgent", "DeltaAgent", "EpsilonAgent" };
+        test.TestState.Sources.Add(("/0/A.cs", Usings + string.Join("\n", names.Select((name, i) =>
+            $"class {name} {{ readonly ChatClient _chat = {{|#{i}:new(\"gpt-4o\", Environment.GetEnvironmentVariable(\"OPENAI_API_KEY\")!)|}}; }}"))));
+        var sorted = names.OrderBy(n => n, StringComparer.Ordinal).ToArray();
+        for (var i = 0; i < names.Length; i++)
+        {
+            var other = sorted.First(n => n != names[i]);
+            test.ExpectedDiagnostics.Add(Verify.Diagnostic("RA0003").WithLocation(i).WithArguments($"5 agents ({names[i]}, {other} and 3 more)", "the key in environment variable OPENAI_API_KEY"));
         }
 
         await test.RunAsync(CancellationToken.None);
