@@ -56,7 +56,8 @@ public sealed class OptionsCopyTests
     public async Task ProviderPipeline_KeepsItsBreaker_WhenTheCallerChangesTheBreakerObject()
     {
         var breaker = new ProviderCircuitBreaker();
-        var pipeline = ProviderPipeline.Create<string>(new ProviderResilienceOptions { MaxRetryAttempts = 0, CircuitBreaker = breaker, TimeProvider = new FakeTimeProvider() });
+        // No waiting for recovery: a call that meets the open breaker fails at once.
+        var pipeline = ProviderPipeline.Create<string>(new ProviderResilienceOptions { MaxRetryAttempts = 0, CircuitBreaker = breaker, TimeProvider = new FakeTimeProvider(), MaxWaitForRecovery = TimeSpan.Zero });
         breaker.MinimumThroughput = 1_000;
         breaker.FailureRatio = 1;
 
