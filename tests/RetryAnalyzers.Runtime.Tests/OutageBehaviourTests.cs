@@ -79,46 +79,72 @@ public sealed class OutageBehaviourTests
     [Fact]
     public async Task WhileThrottled_CallsWait_AndOnlyTheProbeIsSent()
     {
+        var (sentDuringOutage, calls) = await CallsThroughAnOutage(12, HttpStatusCode.TooManyRequests, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(20));
+
+        Assert.InRange(sentDuringOutage, 13, 12 + 5); // probes at about 1, 3, 7, 15 s: never the whole wave again
+        Assert.All(calls, call => Assert.Equal("ok", call.Result));
+    }
+
+    [Fact]
+    public async Task WhileFailing_CallsWaitForTheBreakersProbe_AndNoneRunsOutOfRetries()
+    {
+        // Before: the breaker failed them at once.
+        var (sentDuringOutage, calls) = await CallsThroughAnOutage(12, HttpStatusCode.ServiceUnavailable, retryAfter: null, TimeSpan.FromMinutes(3));
+
+        Assert.InRange(sentDuringOutage, 13, 12 + 7); // probes at about 5, 15, 35, 75, 135 s
+        Assert.All(calls, call => Assert.Equal("ok", call.Result));
+    }
+
+    [Fact]
+    public async Task ALoneCallThroughAFailingOutage_CarriesEveryProbe_AndStillWaitsForRecovery()
+    {
+        // Its three failures open the breaker; then it is every probe. Charged to it, the probes ended its retries with a 503.
+        var (sentDuringOutage, calls) = await CallsThroughAnOutage(1, HttpStatusCode.ServiceUnavailable, retryAfter: null, TimeSpan.FromMinutes(3));
+
+        Assert.InRange(sentDuringOutage, 4, 3 + 7);
+        Assert.Equal("ok", await Assert.Single(calls));
+    }
+
+    // `count` calls in flight when the provider starts answering `status` (with `retryAfter`, if any) for `outage` of a
+    // fake clock; then it recovers. Returns the attempts sent during the outage and the calls (completed by then).
+    private static async Task<(int SentDuringOutage, Task<string>[] Calls)> CallsThroughAnOutage(int count, HttpStatusCode status, TimeSpan? retryAfter, TimeSpan outage)
+    {
         var clock = new FakeTimeProvider();
         var sent = 0;
-        var throttling = true;
-        var pipeline = ProviderPipeline.Create<string>(
-            new ProviderResilienceOptions { TimeProvider = clock, Randomizer = () => 0 },
-            retryAfter: _ => TimeSpan.FromSeconds(1));
-
+        var failing = true;
+        var pipeline = ProviderPipeline.Create<string>(new ProviderResilienceOptions { TimeProvider = clock, Randomizer = () => 0 }, retryAfter: _ => retryAfter);
         var firstWave = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
         async ValueTask<string> Call(CancellationToken _)
         {
-            if (Interlocked.Increment(ref sent) <= 12)
+            if (Interlocked.Increment(ref sent) <= count)
             {
-                await firstWave.Task; // all twelve are in flight when the throttling starts
+                await firstWave.Task; // all are in flight when the outage starts
             }
 
-            return throttling ? throw new HttpRequestException("429", null, (HttpStatusCode)429) : "ok";
+            return Volatile.Read(ref failing) ? throw new HttpRequestException(((int)status).ToString(System.Globalization.CultureInfo.InvariantCulture), null, status) : "ok";
         }
 
-        var calls = Enumerable.Range(0, 12).Select(_ => pipeline.ExecuteAsync(Call, 0).AsTask()).ToArray();
-        Assert.Equal(12, sent);
+        var calls = Enumerable.Range(0, count).Select(_ => pipeline.ExecuteAsync(Call, 0).AsTask()).ToArray();
+        Assert.Equal(count, sent);
         firstWave.SetResult();
         await Task.Delay(50);
-        for (var second = 0; second < 20; second++)
+        for (var elapsed = TimeSpan.Zero; elapsed < outage; elapsed += TimeSpan.FromSeconds(1))
         {
             clock.Advance(TimeSpan.FromSeconds(1));
             await Task.Delay(5); // let the woken calls run
         }
 
-        Assert.InRange(sent, 13, 12 + 5); // probes at about 1, 3, 7, 15 s: never the whole wave again
-        Assert.DoesNotContain(calls, call => call.IsCompleted);
-
-        throttling = false;
-        for (var second = 0; second < 40 && !calls.All(call => call.IsCompleted); second++)
+        var sentDuringOutage = Volatile.Read(ref sent);
+        Assert.DoesNotContain(calls, call => call.IsCompleted); // nobody gave up, nobody got through
+        Volatile.Write(ref failing, false);
+        for (var second = 0; second < 120 && !calls.All(call => call.IsCompleted); second++)
         {
             clock.Advance(TimeSpan.FromSeconds(1));
             await Task.Delay(5);
         }
 
-        Assert.All(calls, call => Assert.Equal("ok", call.Result));
+        return (sentDuringOutage, calls);
     }
 
     [Fact]

@@ -29,14 +29,14 @@ internal static class RuntimeDefaults
     public static readonly TimeSpan MaxWaitForRecovery = TimeSpan.FromMinutes(10);
 
     // Circuit breaker (ProviderCircuitBreaker): opens after 3 failed attempts in 30 s when half failed (throttles are not
-    // failures), stays open 5 s, then doubles the hold after each failed probe up to 30 s.
+    // failures), stays open 5 s, then doubles the hold after each failed probe up to 60 s.
     public const double BreakerFailureRatio = 0.5;
     public const int BreakerMinimumThroughput = 3;
     public const int BreakerMinimumThroughputLimit = 2;
     public static readonly TimeSpan BreakerSamplingDuration = TimeSpan.FromSeconds(30);
     public static readonly TimeSpan BreakerBreakDuration = TimeSpan.FromSeconds(5);
     public static readonly TimeSpan BreakerMinimumDuration = TimeSpan.FromMilliseconds(500);
-    public static readonly TimeSpan BreakerMaxBreakDuration = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan BreakerMaxBreakDuration = TimeSpan.FromSeconds(60);
 
     // Retry budget (RetryBudget): retries at most 10 % of calls plus 1 a second, up to 20 banked (a fan-out's first wave).
     public const double RetryRatio = 0.1;

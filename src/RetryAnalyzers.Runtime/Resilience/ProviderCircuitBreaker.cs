@@ -35,8 +35,8 @@ public sealed class ProviderCircuitBreaker
 
     /// <summary>
     /// The longest hold: each failed or throttled probe in a row doubles the hold, up to this (and never below the
-    /// provider's Retry-After), so a long outage costs a probe every 30 s rather than every 5 s. At least
-    /// <see cref="BreakDuration"/>. Default 30 s.
+    /// provider's Retry-After), so a long outage costs a probe a minute rather than one every 5 s. At least
+    /// <see cref="BreakDuration"/>. Default 60 s.
     /// </summary>
     public TimeSpan MaxBreakDuration { get; set; } = RuntimeDefaults.BreakerMaxBreakDuration;
 

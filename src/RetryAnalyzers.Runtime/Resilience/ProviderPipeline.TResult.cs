@@ -100,9 +100,9 @@ public sealed class ProviderPipeline<TResult>
     }
 
     // Polly retry options over the pipeline's own (copied) options. Retried: a transient outcome, not cancelled, with a
-    // Retry-After we are willing to wait. A throttle is retried for as long as the call may wait for recovery (the gate
-    // paces it); a failure at most MaxRetryAttempts times, and only with a retry-budget credit unless the gate is held
-    // (then the retry waits there and sends nothing until the probe answers).
+    // Retry-After we are willing to wait. A throttle, or a failed probe, is retried for as long as the call may wait for
+    // recovery (the gate paces it); any other failure at most MaxRetryAttempts times, and only with a retry-budget credit
+    // unless the gate is held (then the retry waits there and sends nothing until the probe answers).
     private RetryStrategyOptions<TResult> RetryOptions()
     {
         var options = _options;
@@ -180,9 +180,9 @@ public sealed class ProviderPipeline<TResult>
         {
             state.Gate.Report(result, probe, retryAfter);
             state.Last = result;
-            if (result == AttemptResult.Failed)
+            if (result == AttemptResult.Failed && !probe)
             {
-                state.Failures++;
+                state.Failures++; // a probe is sent for every waiting call: its failure holds the gate, it is not this call's
             }
         }
     }

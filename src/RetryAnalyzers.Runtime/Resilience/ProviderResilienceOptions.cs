@@ -22,7 +22,11 @@ public sealed class ProviderResilienceOptions
     /// <summary>Metrics (calls, retries, 429s, breaker openings, retry ratio). Default: a new, untagged instance.</summary>
     public RetryMetrics Metrics { get; set; } = new();
 
-    /// <summary>Retries after the first attempt. Default 3.</summary>
+    /// <summary>
+    /// Retries after failures (5xx, network errors, attempt timeouts). Default 3. Throttles (429, or 503 with
+    /// Retry-After) and failed probes of an open breaker do not count: those retries wait at the gate, send nothing
+    /// but one probe at a time, and are bounded by <see cref="MaxWaitForRecovery"/>.
+    /// </summary>
     public int MaxRetryAttempts { get; set; } = RuntimeDefaults.MaxRetryAttempts;
 
     /// <summary>The median first delay of the jittered backoff. Default 1 s.</summary>
@@ -55,7 +59,7 @@ public sealed class ProviderResilienceOptions
     /// <summary>
     /// The circuit breaker. Default: opens when at least 3 attempts in 30 s were judged and half of them failed (so three
     /// failures in a row open it even on a small job; throttles are not failures), stays open 5 s, then lets one probe
-    /// through while the other calls wait; each failed probe doubles the break up to 30 s. With a
+    /// through while the other calls wait; each failed probe doubles the break up to 60 s. With a
     /// <see cref="ProviderResilienceHandler"/>, each host (URI authority) has its own. Null disables it (throttles still hold the calls for their Retry-After).
     /// </summary>
     public ProviderCircuitBreaker? CircuitBreaker { get; set; } = new();
