@@ -1,0 +1,56 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using RetryAnalyzers.Outages;
+using RetryAnalyzers.Testing.Outages;
+
+// dotnet run -c Release --project tools/RetryAnalyzers.Outages [-- --scale N] [--only <part of a section title>] [--out <path>]
+var scale = Option("--scale") is { } s && double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) && parsed > 0 ? parsed : 10.0;
+var only = Option("--only");
+var output = Option("--out") ?? Path.Combine(RepositoryRoot(), "analyzers-docs", "outages.md");
+
+var scenarios = OutageScenario.All.Where(o => only is null || o.Title.Contains(only, StringComparison.OrdinalIgnoreCase)).ToList();
+if (scenarios.Count == 0)
+{
+    Console.Error.WriteLine($"no section title contains \"{only}\"; the titles: {string.Join(", ", OutageScenario.All.Select(o => o.Title))}");
+    return 1;
+}
+
+var sections = new List<IReadOnlyList<OutageResult>>();
+foreach (var scenario in scenarios)
+{
+    Console.WriteLine("## " + scenario.Title);
+    var rows = new List<OutageResult>();
+    foreach (var strategy in Enum.GetValues<OutageStrategy>())
+    {
+        Console.Write($"  {OutageClient.Label(strategy)} …");
+        rows.Add(await OutageRun.RunAsync(scenario, strategy, scale));
+        Console.WriteLine(" done");
+    }
+
+    Console.WriteLine();
+    Console.WriteLine(OutageReport.Table(rows));
+    sections.Add(rows);
+}
+
+Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
+File.WriteAllText(output, OutageReport.Markdown(sections, scale));
+Console.WriteLine($"written: {output}");
+return 0;
+
+string? Option(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
+
+static string RepositoryRoot()
+{
+    for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+    {
+        if (File.Exists(Path.Combine(directory.FullName, "RetryAnalyzers.sln")))
+        {
+            return directory.FullName;
+        }
+    }
+
+    return Directory.GetCurrentDirectory();
+}
