@@ -4,12 +4,13 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using RetryAnalyzers.Outages;
+using RetryAnalyzers.Testing;
 using RetryAnalyzers.Testing.Outages;
 
 // dotnet run -c Release --project tools/RetryAnalyzers.Outages [-- --scale N] [--only <part of a section title>] [--out <path>]
 var scale = Option("--scale") is { } s && double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) && parsed > 0 ? parsed : 10.0;
 var only = Option("--only");
-var output = Option("--out") ?? Path.Combine(RepositoryRoot(), "analyzers-docs", "outages.md");
+var output = Option("--out") ?? Path.Combine(RepositoryRoot.Find(), "analyzers-docs", "outages.md");
 
 var scenarios = OutageScenario.All.Where(o => only is null || o.Title.Contains(only, StringComparison.OrdinalIgnoreCase)).ToList();
 if (scenarios.Count == 0)
@@ -41,16 +42,3 @@ Console.WriteLine($"written: {output}");
 return 0;
 
 string? Option(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
-
-static string RepositoryRoot()
-{
-    for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-    {
-        if (File.Exists(Path.Combine(directory.FullName, "RetryAnalyzers.sln")))
-        {
-            return directory.FullName;
-        }
-    }
-
-    return Directory.GetCurrentDirectory();
-}

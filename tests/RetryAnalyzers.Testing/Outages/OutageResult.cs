@@ -6,33 +6,14 @@ using System.Linq;
 namespace RetryAnalyzers.Testing.Outages;
 
 /// <summary>One row of the matrix, counted by the server and the agents only. Times are scaled-clock seconds.</summary>
-public sealed class OutageResult
+/// <param name="Scenario">The outage.</param>
+/// <param name="Strategy">The client.</param>
+/// <param name="Calls">Every call, as its agent saw it.</param>
+/// <param name="Requests">Requests the server received in all.</param>
+/// <param name="RequestsDuringOutage">Requests the server received while the outage was active.</param>
+/// <param name="JobSeconds">From the start until the last agent finished.</param>
+public sealed record OutageResult(OutageScenario Scenario, OutageStrategy Strategy, IReadOnlyList<OutageCall> Calls, int Requests, int RequestsDuringOutage, double JobSeconds)
 {
-    public OutageResult(OutageScenario scenario, OutageStrategy strategy, IReadOnlyList<OutageCall> calls, int requests, int requestsDuringOutage, double jobSeconds)
-    {
-        Scenario = scenario;
-        Strategy = strategy;
-        Calls = calls;
-        Requests = requests;
-        RequestsDuringOutage = requestsDuringOutage;
-        JobSeconds = jobSeconds;
-    }
-
-    public OutageScenario Scenario { get; }
-
-    public OutageStrategy Strategy { get; }
-
-    public IReadOnlyList<OutageCall> Calls { get; }
-
-    /// <summary>Requests the server received in all.</summary>
-    public int Requests { get; }
-
-    /// <summary>Requests the server received while the outage was active.</summary>
-    public int RequestsDuringOutage { get; }
-
-    /// <summary>From the start until the last agent finished.</summary>
-    public double JobSeconds { get; }
-
     public int Completed => Calls.Count(c => c.Completed);
 
     public int Failed => Calls.Count - Completed;
