@@ -38,6 +38,15 @@ public sealed class OutageClient : IDisposable
         _ => throw new ArgumentOutOfRangeException(nameof(strategy), strategy, null),
     };
 
+    /// <summary>How the row's client is configured, for the report.</summary>
+    public static string Description(OutageStrategy strategy) => strategy switch
+    {
+        OutageStrategy.RuntimeHandler => "one handler shared by all 12 agents, default options but a `TokenBudget` of 100M tokens/min (never limits), `TimeProvider` = the scaled clock",
+        OutageStrategy.StandardResilienceHandler => "the defaults, through `IServiceCollection` + `IHttpClientFactory`, the scaled clock registered as the `TimeProvider` singleton (checked: its retries, timeouts and breaker run on the pipeline builder's clock, which is it — against a server that answers after 3 s of real time, at 10× the handler gave up with `TimeoutRejectedException` after 3 attempts and 3.1 s of real time, its 30 s total timeout)",
+        OutageStrategy.PollyRetry => "`ResiliencePipeline<HttpResponseMessage>`: `RetryStrategyOptions` with 3 retries, exponential, jitter, 2 s, on 408/429/5xx or `HttpRequestException`, Retry-After not read, the builder's `TimeProvider` = the scaled clock; in a `DelegatingHandler`",
+        _ => throw new ArgumentOutOfRangeException(nameof(strategy), strategy, null),
+    };
+
     public static OutageClient Create(OutageStrategy strategy, TimeProvider clock) => strategy switch
     {
         OutageStrategy.RuntimeHandler => Runtime(clock),
@@ -52,13 +61,20 @@ public sealed class OutageClient : IDisposable
         _owned?.Dispose();
     }
 
-    // One handler for all agents; a budget so large it never limits, on the scaled clock; the other options default.
+    // One handler for all agents; a token budget so large it never limits; the other options default, on the scaled
+    // clock (the default retry budget's, refilled per second, too).
     private static OutageClient Runtime(TimeProvider clock)
     {
         var budgetOptions = TokenBudgetOptions.PerMinute(100_000_000);
         budgetOptions.TimeProvider = clock;
         var budget = new TokenBudget(budgetOptions);
-        var handler = new ProviderResilienceHandler(new ProviderResilienceOptions { Budget = budget, TimeProvider = clock })
+        var options = new ProviderResilienceOptions
+        {
+            Budget = budget,
+            RetryBudget = new RetryBudget(RetryBudget.DefaultRetryRatio, RetryBudget.DefaultMaxCredits, RetryBudget.DefaultMinRetriesPerSecond, clock),
+            TimeProvider = clock,
+        };
+        var handler = new ProviderResilienceHandler(options)
         {
             InnerHandler = new HttpClientHandler(),
         };

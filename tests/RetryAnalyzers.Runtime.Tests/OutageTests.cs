@@ -10,13 +10,13 @@ namespace RetryAnalyzers.Runtime.Tests;
 /// The short version of tools/RetryAnalyzers.Outages: the 3 s blip of 429 (Retry-After: 1) over real HTTP on a clock
 /// scaled 5× (about 3 s of real time), the shared ProviderResilienceHandler beside a plain Polly retry.
 /// </summary>
-public sealed class OutageMatrixTests
+public sealed class OutageTests
 {
     private const double Scale = 5;
 
     private readonly ITestOutputHelper _output;
 
-    public OutageMatrixTests(ITestOutputHelper output) => _output = output;
+    public OutageTests(ITestOutputHelper output) => _output = output;
 
     [Fact]
     public async Task AThreeSecondBlipOf429_OursCompletesEveryCall_AtLeastAsManyAsPolly_WithAtMostOneRequestPerCallInTheOutage()
