@@ -8,7 +8,14 @@ using RetryAnalyzers.Testing;
 using RetryAnalyzers.Testing.Outages;
 
 // dotnet run -c Release --project tools/RetryAnalyzers.Outages [-- --scale N] [--only <part of a section title>] [--out <path>]
-var scale = Option("--scale") is { } s && double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) && parsed > 0 ? parsed : 10.0;
+var scaleOption = Option("--scale");
+var scale = 10.0;
+if (scaleOption is not null && !(double.TryParse(scaleOption, NumberStyles.Float, CultureInfo.InvariantCulture, out scale) && scale > 0 && !double.IsInfinity(scale)))
+{
+    Console.Error.WriteLine($"--scale takes a number greater than 0, not \"{scaleOption}\"");
+    return 1;
+}
+
 var only = Option("--only");
 var output = Option("--out") ?? Path.Combine(RepositoryRoot.Find(), "analyzers-docs", "outages.md");
 
@@ -18,6 +25,9 @@ if (scenarios.Count == 0)
     Console.Error.WriteLine($"no section title contains \"{only}\"; the titles: {string.Join(", ", OutageScenario.All.Select(o => o.Title))}");
     return 1;
 }
+
+Console.WriteLine($"clock scaled {scale.ToString(CultureInfo.InvariantCulture)}×; warming up …");
+await OutageRun.WarmUpAsync(scale);
 
 var sections = new List<IReadOnlyList<OutageResult>>();
 foreach (var scenario in scenarios)

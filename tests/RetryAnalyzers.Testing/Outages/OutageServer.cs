@@ -12,8 +12,11 @@ namespace RetryAnalyzers.Testing.Outages;
 /// </summary>
 public sealed class OutageServer : IDisposable
 {
-    /// <summary>The latency of a normal answer.</summary>
-    public static readonly TimeSpan Latency = TimeSpan.FromMilliseconds(200);
+    /// <summary>
+    /// The latency of a normal answer: long beside the jitter of a busy machine (at 10×, 1 s is 100 ms of real time),
+    /// so the outage's start falls well inside every agent's first call.
+    /// </summary>
+    public static readonly TimeSpan Latency = TimeSpan.FromSeconds(1);
 
     /// <summary>The latency of an outage answer.</summary>
     public static readonly TimeSpan OutageLatency = TimeSpan.FromMilliseconds(20);
