@@ -23,7 +23,7 @@ public sealed class OutageTests
     {
         var blip = new OutageScenario(TimeSpan.FromSeconds(3), OutageKind.Throttled);
 
-        await OutageRun.WarmUpAsync(Scale);
+        await OutageRun.WarmUpAsync();
         var ours = await OutageRun.RunAsync(blip, OutageStrategy.RuntimeHandler, Scale);
         var polly = await OutageRun.RunAsync(blip, OutageStrategy.PollyRetry, Scale);
 

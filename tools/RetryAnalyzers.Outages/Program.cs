@@ -27,7 +27,7 @@ if (scenarios.Count == 0)
 }
 
 Console.WriteLine($"clock scaled {scale.ToString(CultureInfo.InvariantCulture)}×; warming up …");
-await OutageRun.WarmUpAsync(scale);
+await OutageRun.WarmUpAsync();
 
 var sections = new List<IReadOnlyList<OutageResult>>();
 foreach (var scenario in scenarios)
