@@ -4,13 +4,14 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Threading.Tasks;
+using RetryAnalyzers.Testing;
 using RetryAnalyzers.Workload;
 
 // dotnet run -c Release --project tools/RetryAnalyzers.Workload [-- real [scale]] [--seeds N] [--out DIR]
 var real = args.Contains("real");
 var seeds = Option("--seeds", real ? 1 : 20);
 var scale = real && args.SkipWhile(a => a != "real").Skip(1).FirstOrDefault() is { } s && double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) ? parsed : 20.0;
-var output = args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault() ?? Path.Combine(RepositoryRoot(), "analyzers-docs");
+var output = args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault() ?? Path.Combine(RepositoryRoot.Find(), "analyzers-docs");
 
 var scenarios = new[] { Scenario.Reference, Scenario.SevenAgents, Scenario.ReferenceRolling };
 var strategies = Enum.GetValues<Strategy>();
@@ -52,16 +53,3 @@ return 0;
 
 int Option(string name, int fallback)
     => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() is { } text && int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value > 0 ? value : fallback;
-
-static string RepositoryRoot()
-{
-    for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-    {
-        if (File.Exists(Path.Combine(directory.FullName, "RetryAnalyzers.sln")))
-        {
-            return directory.FullName;
-        }
-    }
-
-    return Directory.GetCurrentDirectory();
-}
