@@ -141,6 +141,34 @@ public sealed class RA0001FixedDelayRetryTests
         }
         """);
 
+    [Theory]
+    [InlineData("response.StatusCode is HttpStatusCode.OK or HttpStatusCode.Created")]
+    [InlineData("response.StatusCode is not (HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable)")]
+    [InlineData("(int)response.StatusCode is < 300")]
+    [InlineData("response.StatusCode is not HttpStatusCode.TooManyRequests")]
+    public Task DelayOnTheSuccessBranchOfAPatternStatusCheck_NoDiagnostic(string succeeded) => Analyze($$"""
+        class C
+        {
+            // Paces successful calls (a crawl politeness delay); a failure is returned at once.
+            async Task<HttpResponseMessage> SendAsync(HttpClient http)
+            {
+                for (var i = 0; i < 3; i++)
+                {
+                    var response = await http.GetAsync("https://example.test");
+                    if ({{succeeded}})
+                    {
+                        await Task.Delay(1000);
+                        continue;
+                    }
+
+                    return response;
+                }
+
+                throw new InvalidOperationException();
+            }
+        }
+        """);
+
     [Fact]
     public Task DelayOnTheSuccessBranchOfAStatusCheck_NoDiagnostic() => Analyze("""
         class C
@@ -190,6 +218,10 @@ public sealed class RA0001FixedDelayRetryTests
     [InlineData("response.StatusCode != HttpStatusCode.OK")]
     [InlineData("(int)response.StatusCode >= 500 || response.StatusCode == HttpStatusCode.TooManyRequests")]
     [InlineData("response.StatusCode is HttpStatusCode.ServiceUnavailable")]
+    [InlineData("response.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable")]
+    [InlineData("(int)response.StatusCode is >= 500 or 429")]
+    [InlineData("response.StatusCode is not HttpStatusCode.OK")]
+    [InlineData("response.StatusCode is not (HttpStatusCode.OK or HttpStatusCode.Created)")]
     public Task DelayOnTheFailureBranchOfAStatusCheck_ReportsDiagnostic(string failed) => Analyze($$"""
         class C
         {

@@ -201,33 +201,50 @@ internal static class HandWrittenRetryLoops
             case IPropertyReferenceOperation { Property.Name: "IsSuccessStatusCode" }:
                 return true;
             case IBinaryOperation { OperatorKind: BinaryOperatorKind.ConditionalAnd or BinaryOperatorKind.ConditionalOr } logical:
-                var left = MeansSuccess(logical.LeftOperand);
-                var right = MeansSuccess(logical.RightOperand);
-                return left is null ? right : right is null || right == left ? left : null;
+                return Agreeing(MeansSuccess(logical.LeftOperand), MeansSuccess(logical.RightOperand));
             case IBinaryOperation binary:
                 var codeOnRight = StatusCode(binary.RightOperand) is not null;
-                var code = StatusCode(codeOnRight ? binary.RightOperand : binary.LeftOperand);
-                if (code is not { } value)
-                {
-                    return null;
-                }
-
-                var success = value is >= 200 and < 300;
-                return (binary.OperatorKind, codeOnRight) switch
-                {
-                    (BinaryOperatorKind.Equals, _) => success,
-                    (BinaryOperatorKind.NotEquals, _) => !success,
-                    (BinaryOperatorKind.GreaterThanOrEqual or BinaryOperatorKind.GreaterThan, true) or
-                    (BinaryOperatorKind.LessThanOrEqual or BinaryOperatorKind.LessThan, false) when value >= 400 => false,
-                    (BinaryOperatorKind.LessThanOrEqual or BinaryOperatorKind.LessThan, true) or
-                    (BinaryOperatorKind.GreaterThanOrEqual or BinaryOperatorKind.GreaterThan, false) when value is > 200 and <= 400 => true,
-                    _ => null,
-                };
-            case IIsPatternOperation { Pattern: IConstantPatternOperation constant }:
-                return StatusCode(constant.Value) is { } matched ? matched is >= 200 and < 300 : null;
+                return Compared(binary.OperatorKind, codeOnRight ? binary.RightOperand : binary.LeftOperand, codeOnRight);
+            case IIsPatternOperation isPattern:
+                return PatternMeansSuccess(isPattern.Pattern);
             default:
                 return null;
         }
+    }
+
+    // `is 429`, `is not (TooManyRequests or ServiceUnavailable)`, `is >= 500 or 429`: the pattern read as a status check.
+    private static bool? PatternMeansSuccess(IPatternOperation pattern) => pattern switch
+    {
+        IConstantPatternOperation constant => StatusCode(constant.Value) is { } matched ? matched is >= 200 and < 300 : null,
+        INegatedPatternOperation negated => !PatternMeansSuccess(negated.Pattern),
+        IBinaryPatternOperation binary => Agreeing(PatternMeansSuccess(binary.LeftPattern), PatternMeansSuccess(binary.RightPattern)),
+        IRelationalPatternOperation relational => Compared(relational.OperatorKind, relational.Value, codeOnRight: true),
+        _ => null,
+    };
+
+    // Two parts of one check: what they agree on, or what the one that can tell says.
+    private static bool? Agreeing(bool? left, bool? right)
+        => left is null ? right : right is null || right == left ? left : null;
+
+    // status <op> code (or code <op> status): true on success, false on failure, null when it cannot tell.
+    private static bool? Compared(BinaryOperatorKind kind, IOperation codeOperand, bool codeOnRight)
+    {
+        if (StatusCode(codeOperand) is not { } value)
+        {
+            return null;
+        }
+
+        var success = value is >= 200 and < 300;
+        return (kind, codeOnRight) switch
+        {
+            (BinaryOperatorKind.Equals, _) => success,
+            (BinaryOperatorKind.NotEquals, _) => !success,
+            (BinaryOperatorKind.GreaterThanOrEqual or BinaryOperatorKind.GreaterThan, true) or
+            (BinaryOperatorKind.LessThanOrEqual or BinaryOperatorKind.LessThan, false) when value >= 400 => false,
+            (BinaryOperatorKind.LessThanOrEqual or BinaryOperatorKind.LessThan, true) or
+            (BinaryOperatorKind.GreaterThanOrEqual or BinaryOperatorKind.GreaterThan, false) when value is > 200 and <= 400 => true,
+            _ => null,
+        };
     }
 
     /// <summary>The branch of a status check taken on success (or on failure); null when the check's polarity is unknown.</summary>
