@@ -245,6 +245,59 @@ public sealed class RA0001FixedDelayRetryTests
         """);
 
     [Fact]
+    public Task RetryLoopThatLeavesThroughASuccessFlag_ReportsDiagnostic() => Analyze("""
+        class C
+        {
+            async Task SendAsync(HttpClient http)
+            {
+                var done = false;
+                var tries = 0;
+                while (!done && tries < 5)
+                {
+                    try
+                    {
+                        await http.GetStringAsync("https://example.test");
+                        done = true;
+                    }
+                    catch (HttpRequestException)
+                    {
+                        tries++;
+                        await {|RA0001:Task.Delay(2000)|};
+                    }
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task WorkerLoopWhoseFlagIsNotInItsCondition_NoDiagnostic() => Analyze("""
+        class Worker
+        {
+            bool _healthy;
+
+            async Task RunAsync(Func<Task> work, CancellationToken ct)
+            {
+                var failures = 0;
+                while (!ct.IsCancellationRequested)
+                {
+                    var ok = false;
+                    try
+                    {
+                        await work();
+                        ok = true;
+                        _healthy = true;
+                    }
+                    catch (Exception)
+                    {
+                        failures++;
+                        await Task.Delay(5000, ct);
+                    }
+                }
+            }
+        }
+        """);
+
+    [Fact]
     public Task PeriodicWorkerThatLogsAndWaits_NoDiagnostic() => Analyze("""
         class Worker
         {

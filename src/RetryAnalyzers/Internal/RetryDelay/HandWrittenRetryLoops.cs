@@ -151,7 +151,10 @@ internal static class HandWrittenRetryLoops
         _ => false,
     };
 
-    /// <summary>A <c>return</c> or a <c>break</c> of this loop inside <paramref name="region"/> (not inside <paramref name="excluded"/>).</summary>
+    /// <summary>
+    /// A <c>return</c>, a <c>break</c> of this loop, or a success flag set (<c>done = true</c>, a <c>bool</c> local the
+    /// loop's condition reads) inside <paramref name="region"/> (not inside <paramref name="excluded"/>).
+    /// </summary>
     private static bool ExitsLoop(IOperation region, ILoopOperation loop, IOperation? excluded)
     {
         foreach (var operation in region.DescendantsAndSelf())
@@ -160,9 +163,34 @@ internal static class HandWrittenRetryLoops
             {
                 IReturnOperation { Kind: OperationKind.Return } => true,
                 IBranchOperation { BranchKind: BranchKind.Break } branch => SymbolEqualityComparer.Default.Equals(branch.Target, loop.ExitLabel),
+                ISimpleAssignmentOperation { Target: ILocalReferenceOperation flag, Value.ConstantValue: { HasValue: true, Value: bool } } => ConditionReads(loop, flag.Local),
                 _ => false,
             };
             if (exits && !IsInside(operation, excluded) && !InNestedFunction(operation, region))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool ConditionReads(ILoopOperation loop, ILocalSymbol local)
+    {
+        var condition = loop switch
+        {
+            IWhileLoopOperation whileLoop => whileLoop.Condition,
+            IForLoopOperation forLoop => forLoop.Condition,
+            _ => null,
+        };
+        if (condition is null || local.Type.SpecialType != SpecialType.System_Boolean)
+        {
+            return false;
+        }
+
+        foreach (var operation in condition.DescendantsAndSelf())
+        {
+            if (operation is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, local))
             {
                 return true;
             }
