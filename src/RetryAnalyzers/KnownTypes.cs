@@ -26,6 +26,7 @@ internal static class KnownTypes
     public const string TimeSpan = "System.TimeSpan";
     public const string Math = "System.Math";
     public const string CancellationToken = "System.Threading.CancellationToken";
+    public const string OperationCanceledException = "System.OperationCanceledException";
     public const string Random = "System.Random";
     public const string RandomNumberGenerator = "System.Security.Cryptography.RandomNumberGenerator";
     public const string HttpResponseMessage = "System.Net.Http.HttpResponseMessage";

@@ -298,6 +298,76 @@ public sealed class RA0001FixedDelayRetryTests
         """);
 
     [Fact]
+    public Task WorkerLoopThatLeavesOnlyOnCancellation_NoDiagnostic() => Analyze("""
+        class Consumer
+        {
+            async Task RunAsync(Func<CancellationToken, Task> work, CancellationToken ct)
+            {
+                while (true)
+                {
+                    try
+                    {
+                        await work(ct);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        break;
+                    }
+                    catch (Exception)
+                    {
+                        await Task.Delay(5000);
+                    }
+                }
+            }
+
+            async Task PollAsync(Func<Task> work, CancellationToken ct)
+            {
+                while (true)
+                {
+                    if (ct.IsCancellationRequested)
+                    {
+                        return;
+                    }
+
+                    try
+                    {
+                        await work();
+                    }
+                    catch (Exception)
+                    {
+                        await Task.Delay(TimeSpan.FromSeconds(10));
+                    }
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task RetryLoopThatAlsoLeavesOnCancellation_StillReportsDiagnostic() => Analyze("""
+        class C
+        {
+            async Task<string> SendAsync(HttpClient http, CancellationToken ct)
+            {
+                while (true)
+                {
+                    try
+                    {
+                        return await http.GetStringAsync("https://example.test", ct);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        throw;
+                    }
+                    catch (HttpRequestException)
+                    {
+                        await {|RA0001:Task.Delay(1000, ct)|};
+                    }
+                }
+            }
+        }
+        """);
+
+    [Fact]
     public Task PeriodicWorkerThatLogsAndWaits_NoDiagnostic() => Analyze("""
         class Worker
         {

@@ -113,11 +113,11 @@ internal static class HandWrittenRetryLoops
             {
                 // catch (…) { await Task.Delay(…); } — a retry only if the loop can also end on success.
                 case ICatchClauseOperation catchClause:
-                    return ExitsLoop(loop.Body, loop, excluded: catchClause);
+                    return ExitsLoop(loop.Body, loop, excluded: catchClause, symbols);
 
                 // if (!response.IsSuccessStatusCode) { await Task.Delay(…); } — the failure branch of a status check only.
                 case IConditionalOperation conditional when conditional.Condition != child && IsStatusCheck(conditional.Condition, symbols):
-                    return Branch(conditional, onSuccess: false) == child && ExitsLoop(loop.Body, loop, excluded: child);
+                    return Branch(conditional, onSuccess: false) == child && ExitsLoop(loop.Body, loop, excluded: child, symbols);
 
                 // try { return await CallAsync(); } catch { }  await Task.Delay(…);
                 // if (response.IsSuccessStatusCode) return response;  await Task.Delay(…);
@@ -144,18 +144,20 @@ internal static class HandWrittenRetryLoops
 
     private static bool IsFailureGate(IOperation statement, ILoopOperation loop, RetrySymbols symbols) => statement switch
     {
-        ITryOperation { Catches.Length: > 0 } tryStatement => ExitsLoop(tryStatement.Body, loop, excluded: null),
+        ITryOperation { Catches.Length: > 0 } tryStatement => ExitsLoop(tryStatement.Body, loop, excluded: null, symbols),
         // if (response.IsSuccessStatusCode) return response;  — leaves the loop on the success branch.
         IConditionalOperation conditional => IsStatusCheck(conditional.Condition, symbols) &&
-                                             Branch(conditional, onSuccess: true) is { } successBranch && ExitsLoop(successBranch, loop, null),
+                                             Branch(conditional, onSuccess: true) is { } successBranch && ExitsLoop(successBranch, loop, null, symbols),
         _ => false,
     };
 
     /// <summary>
     /// A <c>return</c>, a <c>break</c> of this loop, or a success flag set (<c>done = true</c>, a <c>bool</c> local the
-    /// loop's condition reads) inside <paramref name="region"/> (not inside <paramref name="excluded"/>).
+    /// loop's condition reads) inside <paramref name="region"/> (not inside <paramref name="excluded"/>). Leaving on
+    /// cancellation (in a <c>catch (OperationCanceledException)</c>, or under a test of <c>IsCancellationRequested</c>) is
+    /// not leaving on success: a <c>while (true)</c> worker whose only <c>break</c> is there is not a retry loop.
     /// </summary>
-    private static bool ExitsLoop(IOperation region, ILoopOperation loop, IOperation? excluded)
+    private static bool ExitsLoop(IOperation region, ILoopOperation loop, IOperation? excluded, RetrySymbols symbols)
     {
         foreach (var operation in region.DescendantsAndSelf())
         {
@@ -166,7 +168,37 @@ internal static class HandWrittenRetryLoops
                 ISimpleAssignmentOperation { Target: ILocalReferenceOperation flag, Value.ConstantValue: { HasValue: true, Value: bool } } => ConditionReads(loop, flag.Local),
                 _ => false,
             };
-            if (exits && !IsInside(operation, excluded) && !InNestedFunction(operation, region))
+            if (exits && !IsInside(operation, excluded) && !InNestedFunction(operation, region) && !OnCancellation(operation, region, symbols))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool OnCancellation(IOperation exit, IOperation region, RetrySymbols symbols)
+    {
+        for (var current = exit.Parent; current is not null && current != region.Parent; current = current.Parent)
+        {
+            switch (current)
+            {
+                case ICatchClauseOperation catchClause when symbols.IsCancellation(catchClause.ExceptionType):
+                    return true;
+                case IConditionalOperation conditional when ReadsCancellation(conditional.Condition, symbols):
+                    return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool ReadsCancellation(IOperation condition, RetrySymbols symbols)
+    {
+        foreach (var operation in condition.DescendantsAndSelf())
+        {
+            if (operation is IPropertyReferenceOperation { Property.Name: "IsCancellationRequested" } property &&
+                SymbolEqualityComparer.Default.Equals(property.Property.ContainingType, symbols.CancellationToken))
             {
                 return true;
             }

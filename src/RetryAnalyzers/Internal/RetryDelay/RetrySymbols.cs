@@ -26,6 +26,8 @@ internal sealed class RetrySymbols
         RandomNumberGenerator = compilation.GetTypeByMetadataName(KnownTypes.RandomNumberGenerator);
         HttpResponseMessage = compilation.GetTypeByMetadataName(KnownTypes.HttpResponseMessage);
         HttpStatusCode = compilation.GetTypeByMetadataName(KnownTypes.HttpStatusCode);
+        CancellationToken = compilation.GetTypeByMetadataName(KnownTypes.CancellationToken);
+        OperationCanceledException = compilation.GetTypeByMetadataName(KnownTypes.OperationCanceledException);
     }
 
     public INamedTypeSymbol?[] PollyRetrySyntaxTypes { get; }
@@ -41,6 +43,8 @@ internal sealed class RetrySymbols
     public INamedTypeSymbol? RandomNumberGenerator { get; }
     public INamedTypeSymbol? HttpResponseMessage { get; }
     public INamedTypeSymbol? HttpStatusCode { get; }
+    public INamedTypeSymbol? CancellationToken { get; }
+    public INamedTypeSymbol? OperationCanceledException { get; }
 
     /// <summary>Returns null when the compilation has none of the retry APIs, so the analyzer registers nothing.</summary>
     public static RetrySymbols? TryCreate(Compilation compilation)
@@ -73,6 +77,20 @@ internal sealed class RetrySymbols
                 SymbolEqualityComparer.Default.Equals(definition, RetryStrategyOptionsOfT))
             {
                 exactPollyType = ReferenceEquals(current, type);
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>True for <c>OperationCanceledException</c> and its subclasses (<c>TaskCanceledException</c>).</summary>
+    public bool IsCancellation(ITypeSymbol? type)
+    {
+        for (var current = type; current is not null; current = current.BaseType)
+        {
+            if (SymbolEqualityComparer.Default.Equals(current, OperationCanceledException))
+            {
                 return true;
             }
         }
