@@ -146,28 +146,8 @@ public sealed class RA0001FixedDelayRetryTests
     [InlineData("response.StatusCode is not (HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable)")]
     [InlineData("(int)response.StatusCode is < 300")]
     [InlineData("response.StatusCode is not HttpStatusCode.TooManyRequests")]
-    public Task DelayOnTheSuccessBranchOfAPatternStatusCheck_NoDiagnostic(string succeeded) => Analyze($$"""
-        class C
-        {
-            // Paces successful calls (a crawl politeness delay); a failure is returned at once.
-            async Task<HttpResponseMessage> SendAsync(HttpClient http)
-            {
-                for (var i = 0; i < 3; i++)
-                {
-                    var response = await http.GetAsync("https://example.test");
-                    if ({{succeeded}})
-                    {
-                        await Task.Delay(1000);
-                        continue;
-                    }
-
-                    return response;
-                }
-
-                throw new InvalidOperationException();
-            }
-        }
-        """);
+    public Task DelayOnTheSuccessBranchOfAPatternStatusCheck_NoDiagnostic(string succeeded)
+        => Analyze(StatusCheckLoop(succeeded, "await Task.Delay(1000);")); // paces successful calls; a failure is returned at once
 
     [Fact]
     public Task DelayOnTheSuccessBranchOfAStatusCheck_NoDiagnostic() => Analyze("""
@@ -222,7 +202,11 @@ public sealed class RA0001FixedDelayRetryTests
     [InlineData("(int)response.StatusCode is >= 500 or 429")]
     [InlineData("response.StatusCode is not HttpStatusCode.OK")]
     [InlineData("response.StatusCode is not (HttpStatusCode.OK or HttpStatusCode.Created)")]
-    public Task DelayOnTheFailureBranchOfAStatusCheck_ReportsDiagnostic(string failed) => Analyze($$"""
+    public Task DelayOnTheFailureBranchOfAStatusCheck_ReportsDiagnostic(string failed)
+        => Analyze(StatusCheckLoop(failed, "await {|RA0001:Task.Delay(1000)|};"));
+
+    // A loop that waits and continues when `condition` holds, and returns the response otherwise.
+    private static string StatusCheckLoop(string condition, string wait) => $$"""
         class C
         {
             async Task<HttpResponseMessage> SendAsync(HttpClient http)
@@ -230,9 +214,9 @@ public sealed class RA0001FixedDelayRetryTests
                 for (var i = 0; i < 3; i++)
                 {
                     var response = await http.GetAsync("https://example.test");
-                    if ({{failed}})
+                    if ({{condition}})
                     {
-                        await {|RA0001:Task.Delay(1000)|};
+                        {{wait}}
                         continue;
                     }
 
@@ -242,7 +226,7 @@ public sealed class RA0001FixedDelayRetryTests
                 throw new InvalidOperationException();
             }
         }
-        """);
+        """;
 
     [Fact]
     public Task RetryLoopThatLeavesThroughASuccessFlag_ReportsDiagnostic() => Analyze("""
