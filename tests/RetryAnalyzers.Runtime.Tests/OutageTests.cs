@@ -19,7 +19,7 @@ public sealed class OutageTests
     public OutageTests(ITestOutputHelper output) => _output = output;
 
     [Fact]
-    public async Task AThreeSecondBlipOf429_OursCompletesEveryCall_AtLeastAsManyAsPolly_WithAtMostOneRequestPerCallInTheOutage()
+    public async Task AThreeSecondBlipOf429_OursCompletesEveryCall_AtLeastAsManyAsPolly_WithAtMost1Point1RequestsPerCallInTheOutage()
     {
         var blip = new OutageScenario(TimeSpan.FromSeconds(3), OutageKind.Throttled);
 
