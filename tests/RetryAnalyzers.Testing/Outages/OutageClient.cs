@@ -41,7 +41,7 @@ public sealed class OutageClient : IDisposable
     /// <summary>How the row's client is configured, for the report.</summary>
     public static string Description(OutageStrategy strategy) => strategy switch
     {
-        OutageStrategy.RuntimeHandler => "one handler shared by all 12 agents, default options but a `TokenBudget` of 100M tokens/min (never limits), `TimeProvider` = the scaled clock",
+        OutageStrategy.RuntimeHandler => "one handler shared by all 12 agents, default options but a `TokenBudget` of 100M tokens/min (never limits), `TimeProvider` = the scaled clock, and the default `RetryBudget` (10 % of calls + 1/s, 20 banked) built on the scaled clock too",
         OutageStrategy.StandardResilienceHandler => "the defaults, through `IServiceCollection` + `IHttpClientFactory`, the scaled clock registered as the `TimeProvider` singleton (checked: its retries, timeouts and breaker run on the pipeline builder's clock, which is it — against a server that answers after 3 s of real time, at 10× the handler gave up with `TimeoutRejectedException` after 3 attempts and 3.1 s of real time, its 30 s total timeout)",
         OutageStrategy.PollyRetry => "`ResiliencePipeline<HttpResponseMessage>`: `RetryStrategyOptions` with 3 retries, exponential, jitter, 2 s, on 408/429/5xx or `HttpRequestException`, Retry-After not read, the builder's `TimeProvider` = the scaled clock; in a `DelegatingHandler`",
         _ => throw new ArgumentOutOfRangeException(nameof(strategy), strategy, null),
