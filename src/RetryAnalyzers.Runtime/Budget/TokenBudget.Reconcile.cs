@@ -23,7 +23,7 @@ public sealed partial class TokenBudget
         lock (_lock)
         {
             Refill();
-            _tokens = Math.Min(_burst, _tokens + (estimatedTokens - actualTokens));
+            Take((double)actualTokens - estimatedTokens);
             ready = Drain();
         }
 
