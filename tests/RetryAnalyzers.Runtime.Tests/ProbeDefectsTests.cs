@@ -1,6 +1,7 @@
 using System;
 using System.Threading.Tasks;
 using Microsoft.Extensions.Time.Testing;
+using Polly;
 
 namespace RetryAnalyzers.Runtime.Tests;
 
@@ -143,5 +144,54 @@ public sealed class ProbeDefectsTests
         var statistics = budget.GetStatistics()!;
         Assert.Equal(2, statistics.TotalSuccessfulLeases);
         Assert.Equal(0, statistics.TotalFailedLeases);
+    }
+    public static TheoryData<double> OutOfRange => new() { 1.0, 1.5, -0.1, double.NaN, double.PositiveInfinity };
+
+    [Theory]
+    [MemberData(nameof(OutOfRange))]
+    public void ARandomizerOutOfRange_IsRejectedAtBuild_ByName(double value)
+    {
+        var backoff = Assert.Throws<ArgumentOutOfRangeException>(() => new RetryBackoff(new JitteredBackoffOptions { Randomizer = () => value }));
+        Assert.Equal("Randomizer", backoff.ParamName);
+        Assert.Contains("Randomizer must return values from 0 (inclusive) to 1 (exclusive); it returned ", backoff.Message);
+
+        var retry = Assert.Throws<ArgumentOutOfRangeException>(() => new ResiliencePipelineBuilder().AddJitteredRetry(new JitteredRetryStrategyOptions { Randomizer = () => value }));
+        Assert.Equal("Randomizer", retry.ParamName);
+        Assert.Contains("Randomizer must return values from 0 (inclusive) to 1 (exclusive)", retry.Message);
+    }
+
+    [Theory]
+    [MemberData(nameof(OutOfRange))]
+    public void ARandomizerThatGoesOutOfRangeLater_IsClamped_NeverThrows(double value)
+    {
+        var calls = 0;
+        var backoff = new RetryBackoff(new JitteredBackoffOptions { BaseDelay = TimeSpan.FromSeconds(1), MaxDelay = TimeSpan.FromSeconds(30), Randomizer = () => calls++ == 0 ? 0.5 : value });
+
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.InRange(backoff.NextDelay(), TimeSpan.Zero, TimeSpan.FromSeconds(30));
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(OutOfRange))]
+    public async Task APollyRetryWhoseRandomizerGoesOutOfRangeLater_StillRetries(double value)
+    {
+        var calls = 0;
+        var clock = new FakeTimeProvider();
+        var pipeline = new ResiliencePipelineBuilder { TimeProvider = clock }
+            .AddJitteredRetry(new JitteredRetryStrategyOptions { MaxRetryAttempts = 2, Randomizer = () => calls++ == 0 ? 0.5 : value })
+            .Build();
+
+        var attempts = 0;
+        var run = pipeline.ExecuteAsync(_ => ++attempts < 3 ? throw new InvalidOperationException("transient") : new ValueTask<int>(attempts)).AsTask();
+        for (var i = 0; i < 100 && !run.IsCompleted; i++)
+        {
+            await Task.Delay(10); // let the retry arm its delay on the fake clock
+            clock.Advance(TimeSpan.FromSeconds(30));
+        }
+
+        Assert.True(run.IsCompleted);
+        Assert.Equal(3, await run);
     }
 }
