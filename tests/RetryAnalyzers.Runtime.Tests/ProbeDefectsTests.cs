@@ -1,4 +1,6 @@
 using System;
+using System.Net;
+using System.Net.Http;
 using System.Threading.Tasks;
 using Microsoft.Extensions.Time.Testing;
 using Polly;
@@ -193,5 +195,79 @@ public sealed class ProbeDefectsTests
 
         Assert.True(run.IsCompleted);
         Assert.Equal(3, await run);
+    }
+    private static HttpResponseMessage Limit(long tokensPerMinute)
+    {
+        var response = new HttpResponseMessage(HttpStatusCode.OK);
+        response.Headers.Add("x-ratelimit-limit-tokens", tokensPerMinute.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return response;
+    }
+
+    [Fact]
+    public async Task ARateLearnedFromHeaders_GoesDown_AndBackUp_WithinTheConfiguration()
+    {
+        using var budget = Budget(perSecond: 1_000, burst: 1_000);
+
+        using (var low = Limit(1))
+        {
+            budget.ApplyRateLimitHeaders(low);
+        }
+
+        Assert.Equal(1 / 60.0, budget.TokensPerSecond, precision: 9);
+        Assert.Equal(1, budget.Burst);
+
+        using (var back = Limit(4_000_000))
+        {
+            budget.ApplyRateLimitHeaders(back);
+        }
+
+        Assert.Equal(1_000, budget.TokensPerSecond, precision: 9); // raised back, never above the configured 1,000/s
+        Assert.Equal(1_000, budget.Burst);
+
+        using (var some = Limit(30_000))
+        {
+            budget.ApplyRateLimitHeaders(some);
+        }
+
+        Assert.Equal(500, budget.TokensPerSecond, precision: 9);
+        Assert.Equal(500, budget.Burst);
+
+        using (var more = Limit(48_000))
+        {
+            budget.ApplyRateLimitHeaders(more);
+        }
+
+        Assert.Equal(800, budget.TokensPerSecond, precision: 9);
+        Assert.Equal(800, budget.Burst);
+
+        // And the raised rate serves callers at that rate: 800 tokens in one second.
+        Assert.True(budget.TryAcquire(800));
+        var wait = budget.AcquireTokensAsync(800).AsTask();
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.True(wait.IsCompleted);
+        await wait;
+    }
+
+    [Fact]
+    public async Task ARaisedRate_ServesAWaiterQueuedAtTheLowRate_Sooner()
+    {
+        using var budget = Budget(perSecond: 100, burst: 100);
+        using (var low = Limit(60))
+        {
+            budget.ApplyRateLimitHeaders(low); // 1 token/s, burst 1
+        }
+
+        Assert.True(budget.TryAcquire(1));
+        var wait = budget.AcquireTokensAsync(50).AsTask(); // at 1/s: 1 s (the burst), a timer armed for it
+
+        using (var back = Limit(6_000))
+        {
+            budget.ApplyRateLimitHeaders(back); // 100 tokens/s again
+        }
+
+        _clock.Advance(TimeSpan.FromSeconds(0.5)); // 50 tokens at 100/s
+        Assert.True(wait.IsCompleted);
+        await wait;
+        Assert.Equal(0, budget.QueuedCount);
     }
 }

@@ -20,8 +20,8 @@ namespace RetryAnalyzers.Runtime;
 /// never fails with an exception. No value is too large: sums saturate, the debt is at most
 /// <c>TokensPerSecond</c> × one hour (a huge request or reported usage delays later callers by at most an hour), and a
 /// long wait re-arms its timer. <b>Reconciliation.</b> After the call, <see cref="Reconcile"/> returns the unused part
-/// of the estimate (or charges what was used beyond it), and <see cref="ApplyRateLimitHeaders(HttpResponseMessage, TimeSpan)"/> lowers the balance and
-/// rate to what the provider reports (<c>x-ratelimit-*</c>, <c>anthropic-ratelimit-*</c>).
+/// of the estimate (or charges what was used beyond it), and <see cref="ApplyRateLimitHeaders(HttpResponseMessage, TimeSpan)"/> lowers the balance and sets the
+/// rate (within the configuration, both ways) to what the provider reports (<c>x-ratelimit-*</c>, <c>anthropic-ratelimit-*</c>).
 /// </para>
 /// <para>
 /// It is a <see cref="RateLimiter"/> whose permits are tokens, so Polly's <c>AddRateLimiter(budget)</c> accepts it
@@ -41,6 +41,7 @@ public sealed partial class TokenBudget : RateLimiter
     private readonly double _timestampToMilliseconds;
     private readonly int _queueLimit;
     private readonly double _configuredRate;
+    private readonly long _configuredBurst;
     private double _rate;
     private long _burst;
     private double _tokens;
@@ -64,13 +65,13 @@ public sealed partial class TokenBudget : RateLimiter
         _queueLimit = options.QueueLimit;
         _configuredRate = options.TokensPerSecond;
         _rate = options.TokensPerSecond;
-        _burst = options.EffectiveBurst;
+        _burst = _configuredBurst = options.EffectiveBurst;
         _tokens = options.InitialTokens < 0 ? _burst : options.InitialTokens;
         _lastRefillMilliseconds = NowMilliseconds();
         _idleSinceMilliseconds = (long)_lastRefillMilliseconds;
     }
 
-    /// <summary>Tokens added per second; lowered when the provider reports a smaller limit.</summary>
+    /// <summary>Tokens added per second; lowered when the provider reports a smaller limit, raised back (up to the configured rate) when it reports a larger one.</summary>
     public double TokensPerSecond
     {
         get
