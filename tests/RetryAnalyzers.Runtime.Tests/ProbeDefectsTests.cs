@@ -270,4 +270,16 @@ public sealed class ProbeDefectsTests
         await wait;
         Assert.Equal(0, budget.QueuedCount);
     }
+    [Fact]
+    public void AnAgentKey_IsNeverSerialized_NorShownByToString()
+    {
+        const string Secret = "sk-probe-secret-0001";
+        var key = AgentKeys.Resolve("ResearchAgent", "OPENAI_API_KEY", name => name == "OPENAI_API_KEY_RESEARCH_AGENT" ? Secret : null);
+
+        var json = System.Text.Json.JsonSerializer.Serialize(key);
+        Assert.DoesNotContain(Secret, json, StringComparison.Ordinal);
+        Assert.Contains("OPENAI_API_KEY_RESEARCH_AGENT", json, StringComparison.Ordinal); // the rest is still there
+        Assert.DoesNotContain(Secret, key.ToString(), StringComparison.Ordinal);
+        Assert.Equal(Secret, key.Reveal());
+    }
 }
