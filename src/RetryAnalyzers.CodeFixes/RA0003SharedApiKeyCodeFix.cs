@@ -20,9 +20,9 @@ namespace RetryAnalyzers.CodeFixes;
 /// Fixes RA0003 two ways (distinct equivalence keys, each with Fix All):
 /// <list type="number">
 /// <item><b>Use a key per agent</b> (<c>RA0003.UseAgentKey</c>): the key becomes
-/// <c>AgentKeys.Resolve("ResearchAgent", "OPENAI_API_KEY").Value</c> — the agent's own variable
+/// <c>AgentKeys.Resolve("ResearchAgent", "OPENAI_API_KEY").Reveal()</c> — the agent's own variable
 /// (<c>OPENAI_API_KEY_RESEARCH_AGENT</c>), agent name from the containing type. For a configuration key,
-/// <c>AgentKeys.Resolve("ResearchAgent", "OpenAI:ApiKey", name =&gt; configuration[name]).Value</c>. Offered when the key
+/// <c>AgentKeys.Resolve("ResearchAgent", "OpenAI:ApiKey", name =&gt; configuration[name]).Reveal()</c>. Offered when the key
 /// comes from an environment variable, or from configuration read at the site.</item>
 /// <item><b>Share one token budget</b> (<c>RA0003.UseSharedBudget</c>): the OpenAI client keeps the key and gets
 /// <c>new OpenAIClientOptions { Transport = new HttpClientPipelineTransport(SharedProviderBudget.HttpClient) }</c>, so
@@ -78,7 +78,7 @@ public sealed class RA0003SharedApiKeyCodeFix : EditorCodeFix
         }
     }
 
-    // key  →  AgentKeys.Resolve("Agent", "OPENAI_API_KEY").Value
+    // key  →  AgentKeys.Resolve("Agent", "OPENAI_API_KEY").Reveal()
     private static FixPlan? PlanAgentKey(KeySite site, KeySourceKind kind, string sourceName, string agent, SemanticModel model)
     {
         var agentKeys = model.Compilation.GetTypeByMetadataName(KnownTypes.RuntimeAgentKeys);
@@ -121,7 +121,7 @@ public sealed class RA0003SharedApiKeyCodeFix : EditorCodeFix
                 arguments.Add(SyntaxFactory.Argument(lookup));
             }
 
-            var resolve = SyntaxFactory.MemberAccessExpression(
+            var resolve = SyntaxFactory.InvocationExpression(SyntaxFactory.MemberAccessExpression(
                 SyntaxKind.SimpleMemberAccessExpression,
                 SyntaxFactory.InvocationExpression(
                     SyntaxFactory.MemberAccessExpression(
@@ -129,7 +129,7 @@ public sealed class RA0003SharedApiKeyCodeFix : EditorCodeFix
                         (ExpressionSyntax)Imports.TypeName(editor.Generator, model, key.SpanStart, agentKeys),
                         SyntaxFactory.IdentifierName("Resolve")),
                     SyntaxFactory.ArgumentList(SyntaxFactory.SeparatedList(arguments))),
-                SyntaxFactory.IdentifierName("Value"));
+                SyntaxFactory.IdentifierName("Reveal")));
             editor.ReplaceNode(key, resolve.WithTriviaFrom(key));
         });
     }

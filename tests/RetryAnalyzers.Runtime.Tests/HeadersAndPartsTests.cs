@@ -128,7 +128,7 @@ public sealed class HeadersAndPartsTests
         using var budget = new TokenBudget(TokenBudgetOptions.PerMinute(600_000));
 
         var own = AgentKeys.Resolve("ResearchAgent", "OPENAI_API_KEY", name => variables.GetValueOrDefault(name));
-        Assert.Equal("sk-research-0001", own.Value);
+        Assert.Equal("sk-research-0001", own.Reveal());
         Assert.False(own.IsShared);
         Assert.DoesNotContain("sk-", own.ToString(), StringComparison.Ordinal);
 

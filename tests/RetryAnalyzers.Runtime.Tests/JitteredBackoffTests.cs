@@ -206,7 +206,7 @@ public sealed class JitteredBackoffTests
     public void ARandomizerOutOfRange_IsReportedByName()
     {
         var options = new JitteredBackoffOptions { Randomizer = () => 1.0 };
-        var error = Assert.Throws<InvalidOperationException>(() => JitteredBackoff.GetDelay(0, options));
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => JitteredBackoff.GetDelay(0, options));
         Assert.Contains("Randomizer", error.Message);
     }
 }

@@ -107,7 +107,7 @@ public sealed class TokenBudgetTests
     }
 
     [Fact]
-    public void RateLimitHeaders_LowerTheBalanceAndTheRate_NeverRaiseThem()
+    public void RateLimitHeaders_LowerTheBalance_AndSetTheRateWithinTheConfiguration()
     {
         using var budget = Budget(perSecond: 1_000, burst: 1_000);
         using var response = new HttpResponseMessage(HttpStatusCode.OK);
@@ -122,7 +122,7 @@ public sealed class TokenBudgetTests
         generous.Headers.Add("x-ratelimit-limit-tokens", "9000000");
         generous.Headers.Add("anthropic-ratelimit-tokens-remaining", "999999");
         budget.ApplyRateLimitHeaders(generous);
-        Assert.Equal(500, budget.TokensPerSecond, precision: 6);
+        Assert.Equal(1_000, budget.TokensPerSecond, precision: 6); // raised back to the configured rate, never above
         Assert.Equal(120, budget.AvailableTokens, precision: 6);
     }
 

@@ -6,13 +6,18 @@ using RetryAnalyzers.Runtime.Internal;
 
 namespace RetryAnalyzers.Runtime;
 
-/// <summary>A resolved API key and where it came from. <see cref="ToString"/> never shows the key.</summary>
+/// <summary>
+/// A resolved API key and where it came from. No property holds the key, so a serializer or a logger that writes the
+/// object never writes it; <see cref="ToString"/> masks it. Only <see cref="Reveal"/> returns it.
+/// </summary>
 public sealed class AgentKey
 {
+    private readonly string _value;
+
     internal AgentKey(string agent, string value, string source, bool isShared)
     {
         Agent = agent;
-        Value = value;
+        _value = value;
         Source = source;
         IsShared = isShared;
     }
@@ -20,14 +25,15 @@ public sealed class AgentKey
     /// <summary>The agent the key was resolved for.</summary>
     public string Agent { get; }
 
-    /// <summary>The key. Pass it to the client's credential; never log it.</summary>
-    public string Value { get; }
-
     /// <summary>The variable it was read from (a name, not the key).</summary>
     public string Source { get; }
 
     /// <summary>True when the agent falls back to the shared key (and so must draw from the shared budget).</summary>
     public bool IsShared { get; }
+
+    /// <summary>The secret, for the one place that sends it (the client's credential). Never log it nor store it.</summary>
+    /// <returns>The API key.</returns>
+    public string Reveal() => _value;
 
     /// <summary>Agent and source, with the key masked.</summary>
     /// <returns>For example <c>ResearchAgent: OPENAI_API_KEY_RESEARCH_AGENT (****)</c>.</returns>

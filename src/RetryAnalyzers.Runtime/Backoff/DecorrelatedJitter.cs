@@ -1,5 +1,4 @@
 using System;
-using System.Globalization;
 
 namespace RetryAnalyzers.Runtime;
 
@@ -14,6 +13,7 @@ internal readonly struct DecorrelatedJitter
 {
     private const double PFactor = 4.0;
     private const double ScalingFactor = 1 / 1.4;
+    private const double BelowOne = 1 - (1.0 / (1L << 53)); // the largest double below 1
 
     private readonly double _baseTicks;
     private readonly long _maxTicks;
@@ -47,14 +47,8 @@ internal readonly struct DecorrelatedJitter
     private TimeSpan Cap(double ticks)
         => double.IsNaN(ticks) || ticks >= _maxTicks ? TimeSpan.FromTicks(_maxTicks) : TimeSpan.FromTicks((long)Math.Max(0, ticks));
 
-    private double Uniform()
-    {
-        var value = _randomizer();
-        if (!(value >= 0 && value < 1))
-        {
-            throw new InvalidOperationException(string.Format(CultureInfo.InvariantCulture, "Randomizer must return a value in [0, 1); it returned {0}.", value));
-        }
+    /// <summary><paramref name="value"/> clamped to [0, 1): a randomizer that misbehaves after validation skews a delay, never throws.</summary>
+    internal static double Unit(double value) => value >= 0 ? Math.Min(value, BelowOne) : 0;
 
-        return value;
-    }
+    private double Uniform() => Unit(_randomizer());
 }

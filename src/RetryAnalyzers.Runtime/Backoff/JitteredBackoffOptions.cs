@@ -15,7 +15,10 @@ public sealed class JitteredBackoffOptions
     /// <summary>No delay is longer than this. Default 30 s (<see cref="JitteredBackoff.DefaultMaxDelay"/>); at least <see cref="BaseDelay"/>, at most one day.</summary>
     public TimeSpan MaxDelay { get; set; } = RuntimeDefaults.MaxDelay;
 
-    /// <summary>The source of uniform randomness in [0, 1). Null (the default) uses a thread-safe shared generator. Set it to make delays reproducible in tests.</summary>
+    /// <summary>
+    /// The source of uniform randomness in [0, 1). Null (the default) uses a thread-safe shared generator. Set it to make
+    /// delays reproducible in tests. <see cref="Validate"/> samples it once; a later value outside [0, 1) is clamped.
+    /// </summary>
     public Func<double>? Randomizer { get; set; }
 
     /// <summary>The clock used by the <c>DelayAsync</c> methods. Null (the default) uses <see cref="System.TimeProvider.System"/>.</summary>
@@ -28,5 +31,6 @@ public sealed class JitteredBackoffOptions
         Guard.Delay(BaseDelay, nameof(BaseDelay), nameof(BaseDelay), allowZero: false);
         Guard.Delay(MaxDelay, nameof(MaxDelay), nameof(MaxDelay), allowZero: false);
         Guard.NotShorter(MaxDelay, BaseDelay, nameof(MaxDelay), nameof(MaxDelay));
+        Guard.Randomizer(Randomizer, nameof(Randomizer), nameof(Randomizer));
     }
 }

@@ -48,7 +48,9 @@ internal static class JitteredRetryDefaults
         copy.MaxDelay = options.MaxDelay;
         copy.DelayGenerator = options.DelayGenerator;
         copy.OnRetry = options.OnRetry;
-        copy.Randomizer = options.Randomizer;
+        Guard.Randomizer(options.Randomizer, nameof(options.Randomizer), nameof(options.Randomizer));
+        var randomizer = options.Randomizer;
+        copy.Randomizer = randomizer is null ? null! : () => DecorrelatedJitter.Unit(randomizer());
         copy.Name = options.Name;
         EnsureJittered(copy);
         return copy;

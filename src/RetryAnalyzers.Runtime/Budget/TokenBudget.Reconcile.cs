@@ -23,7 +23,7 @@ public sealed partial class TokenBudget
         lock (_lock)
         {
             Refill();
-            _tokens = Math.Min(_burst, _tokens + (estimatedTokens - actualTokens));
+            Take((double)actualTokens - estimatedTokens);
             ready = Drain();
         }
 
@@ -31,8 +31,9 @@ public sealed partial class TokenBudget
     }
 
     /// <summary>
-    /// Learns from a provider response: <c>x-ratelimit-limit-tokens</c> (per minute) lowers the rate when it is below the
-    /// configured one, and <c>x-ratelimit-remaining-tokens</c> / <c>anthropic-ratelimit-tokens-remaining</c> /
+    /// Learns from a provider response: <c>x-ratelimit-limit-tokens</c> (per minute) sets the rate within the
+    /// configuration (a smaller limit lowers it, a later larger one raises it back, never above the configured rate nor
+    /// below one token per hour; the burst follows), and <c>x-ratelimit-remaining-tokens</c> / <c>anthropic-ratelimit-tokens-remaining</c> /
     /// <c>anthropic-ratelimit-input-tokens-remaining</c> lower the balance to what the provider says is left (other
     /// processes may share the key). The budget never raises itself above its configuration from headers.
     /// </summary>
@@ -56,13 +57,14 @@ public sealed partial class TokenBudget
             return;
         }
 
+        List<Waiter>? ready;
         lock (_lock)
         {
             Refill();
-            if (limitPerMinute is { } limit && limit > 0 && limit / 60.0 < _rate)
+            if (limitPerMinute is { } limit && limit > 0)
             {
-                _rate = Math.Min(_configuredRate, limit / 60.0);
-                _burst = Math.Max(1, Math.Min(_burst, (long)Math.Ceiling(_rate)));
+                _rate = Math.Min(_configuredRate, Math.Max(RuntimeDefaults.BudgetMinTokensPerSecond, limit / 60.0));
+                _burst = _rate >= _configuredRate ? _configuredBurst : Math.Max(1, Math.Min(_configuredBurst, Saturate(Math.Ceiling(_rate))));
             }
 
             var current = remainingTokens is { } remaining ? remaining + (Math.Max(0, age.TotalSeconds) * _rate) : double.MaxValue;
@@ -70,6 +72,10 @@ public sealed partial class TokenBudget
             {
                 _tokens = current;
             }
+
+            ready = Drain(); // a raised rate serves the queue sooner: re-arm its timer
         }
+
+        Complete(ready);
     }
 }

@@ -74,11 +74,12 @@ public sealed partial class TokenBudget
         List<Waiter>? ready = null;
         while (_queue.First is { } first && _tokens >= Math.Min(first.Value.Tokens, _burst))
         {
-            _tokens -= first.Value.Tokens;
+            Take(first.Value.Tokens);
             _queue.RemoveFirst();
             first.Value.Node = null;
             _successfulLeases++;
-            Interlocked.Add(ref _tokensWaitedFor, first.Value.Tokens); // counted once, when the wait ends in admission
+            var waited = Interlocked.Read(ref _tokensWaitedFor); // counted once, when the wait ends in admission; saturates
+            Interlocked.Exchange(ref _tokensWaitedFor, first.Value.Tokens > long.MaxValue - waited ? long.MaxValue : waited + first.Value.Tokens);
             (ready ??= new List<Waiter>()).Add(first.Value);
         }
 
@@ -99,8 +100,7 @@ public sealed partial class TokenBudget
             return;
         }
 
-        var missing = Math.Min(first.Value.Tokens, _burst) - _tokens;
-        var due = TimeSpan.FromMilliseconds(Math.Max(1, Math.Ceiling(missing * 1000.0 / _rate)));
+        var due = RefillTime(Math.Min(first.Value.Tokens, _burst) - _tokens); // a wait beyond the longest due time re-arms in OnTimer
         if (_timer is null)
         {
             _timer = _timeProvider.CreateTimer(static state => ((TokenBudget)state!).OnTimer(), this, due, Timeout.InfiniteTimeSpan);

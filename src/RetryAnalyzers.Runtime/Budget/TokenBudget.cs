@@ -17,9 +17,11 @@ namespace RetryAnalyzers.Runtime;
 /// nobody starves. <b>Oversized requests.</b> A request that costs more than <see cref="Burst"/> cannot ever fit; it is
 /// admitted as soon as the budget is full and leaves it in debt (the balance goes negative and later requests wait
 /// for the refill). So no request waits longer than one full refill (<c>Burst / TokensPerSecond</c>) behind it, and it
-/// never fails with an exception. <b>Reconciliation.</b> After the call, <see cref="Reconcile"/> returns the unused part
-/// of the estimate (or charges what was used beyond it), and <see cref="ApplyRateLimitHeaders(HttpResponseMessage, TimeSpan)"/> lowers the balance and
-/// rate to what the provider reports (<c>x-ratelimit-*</c>, <c>anthropic-ratelimit-*</c>).
+/// never fails with an exception. No value is too large: sums saturate, the debt is at most
+/// <c>TokensPerSecond</c> × one hour (a huge request or reported usage delays later callers by at most an hour), and a
+/// long wait re-arms its timer. <b>Reconciliation.</b> After the call, <see cref="Reconcile"/> returns the unused part
+/// of the estimate (or charges what was used beyond it), and <see cref="ApplyRateLimitHeaders(HttpResponseMessage, TimeSpan)"/> lowers the balance and sets the
+/// rate (within the configuration, both ways) to what the provider reports (<c>x-ratelimit-*</c>, <c>anthropic-ratelimit-*</c>).
 /// </para>
 /// <para>
 /// It is a <see cref="RateLimiter"/> whose permits are tokens, so Polly's <c>AddRateLimiter(budget)</c> accepts it
@@ -39,6 +41,7 @@ public sealed partial class TokenBudget : RateLimiter
     private readonly double _timestampToMilliseconds;
     private readonly int _queueLimit;
     private readonly double _configuredRate;
+    private readonly long _configuredBurst;
     private double _rate;
     private long _burst;
     private double _tokens;
@@ -62,13 +65,13 @@ public sealed partial class TokenBudget : RateLimiter
         _queueLimit = options.QueueLimit;
         _configuredRate = options.TokensPerSecond;
         _rate = options.TokensPerSecond;
-        _burst = options.EffectiveBurst;
+        _burst = _configuredBurst = options.EffectiveBurst;
         _tokens = options.InitialTokens < 0 ? _burst : options.InitialTokens;
         _lastRefillMilliseconds = NowMilliseconds();
         _idleSinceMilliseconds = (long)_lastRefillMilliseconds;
     }
 
-    /// <summary>Tokens added per second; lowered when the provider reports a smaller limit.</summary>
+    /// <summary>Tokens added per second; lowered when the provider reports a smaller limit, raised back (up to the configured rate) when it reports a larger one.</summary>
     public double TokensPerSecond
     {
         get
@@ -176,9 +179,12 @@ public sealed partial class TokenBudget : RateLimiter
     /// <inheritdoc />
     protected override async ValueTask<RateLimitLease> AcquireAsyncCore(int permitCount, CancellationToken cancellationToken)
     {
-        if (TryAcquire(permitCount))
+        lock (_lock)
         {
-            return Acquired;
+            if (TryTakeLease(permitCount))
+            {
+                return Acquired; // a lease that has to wait is counted once, when its wait ends
+            }
         }
 
         try
@@ -189,7 +195,10 @@ public sealed partial class TokenBudget : RateLimiter
         catch (InvalidOperationException)
         {
             // RateLimiter's contract for a full queue is a failed lease, not an exception.
-            return new Lease(false, TimeSpan.FromSeconds(Math.Max(1, permitCount) / TokensPerSecond));
+            lock (_lock)
+            {
+                return new Lease(false, RefillTime(Math.Max(1, permitCount)));
+            }
         }
     }
 
@@ -222,7 +231,19 @@ public sealed partial class TokenBudget : RateLimiter
         }
     }
 
+    /// <summary><paramref name="value"/> as a long, saturated at <see cref="long.MinValue"/> and <see cref="long.MaxValue"/>.</summary>
+    internal static long Saturate(double value)
+        => value >= long.MaxValue ? long.MaxValue : value <= long.MinValue ? long.MinValue : (long)value;
+
     private static void CheckTokens(long tokens) => Guard.NotNegative(tokens, nameof(tokens));
+
+    // Under the lock: the balance less (or, negative, plus) tokens, never below the largest debt nor above the burst.
+    private void Take(double tokens)
+        => _tokens = Math.Min(_burst, Math.Max(-_rate * RuntimeDefaults.BudgetMaxDebt.TotalSeconds, _tokens - tokens));
+
+    // Under the lock: how long the refill takes to add tokens, from 1 ms to the longest timer due time.
+    private TimeSpan RefillTime(double tokens)
+        => TimeSpan.FromMilliseconds(Math.Min(RuntimeDefaults.MaxTimerDue.TotalMilliseconds, Math.Max(1, Math.Ceiling(tokens * 1000.0 / _rate))));
 
     // Under the lock: the fast path of both acquires, counted as a successful lease when it takes the tokens.
     private bool TryTakeLease(long tokens)
@@ -246,7 +267,7 @@ public sealed partial class TokenBudget : RateLimiter
             return false;
         }
 
-        _tokens -= tokens;
+        Take(tokens);
         return true;
     }
 

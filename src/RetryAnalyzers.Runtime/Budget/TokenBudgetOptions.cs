@@ -12,7 +12,10 @@ public sealed class TokenBudgetOptions
 {
     private const string Owner = nameof(TokenBudgetOptions) + ".";
 
-    /// <summary>Tokens added to the budget per second (the provider's tokens-per-minute limit / 60). Required, greater than 0.</summary>
+    /// <summary>
+    /// Tokens added to the budget per second (the provider's tokens-per-minute limit / 60). Required: a finite number of
+    /// at least one token per hour (1 / 3600); a smaller rate is rejected when the budget is created.
+    /// </summary>
     public double TokensPerSecond { get; set; }
 
     /// <summary>
@@ -60,7 +63,7 @@ public sealed class TokenBudgetOptions
         return new TokenBudgetOptions { TokensPerSecond = rate, Burst = Math.Max(1, (long)Math.Floor(rate * burstSeconds)) };
     }
 
-    internal long EffectiveBurst => Burst == 0 ? (long)Math.Max(1, Math.Ceiling(TokensPerSecond)) : Burst;
+    internal long EffectiveBurst => Burst == 0 ? TokenBudget.Saturate(Math.Max(1, Math.Ceiling(TokensPerSecond))) : Burst;
 
     /// <summary>A validated copy: the budget keeps it, so later changes to these options change nothing.</summary>
     internal TokenBudgetOptions ValidatedCopy()
@@ -72,7 +75,7 @@ public sealed class TokenBudgetOptions
 
     internal void Validate()
     {
-        Check(TokensPerSecond > 0 && !double.IsInfinity(TokensPerSecond), nameof(TokensPerSecond), TokensPerSecond, "must be a finite number greater than 0");
+        Check(TokensPerSecond >= RuntimeDefaults.BudgetMinTokensPerSecond && !double.IsInfinity(TokensPerSecond), nameof(TokensPerSecond), TokensPerSecond, "must be a finite number of at least 1 token per hour (1 / 3600)");
         Check(Burst >= 0, nameof(Burst), Burst, "must be 0 (one second of TokensPerSecond) or greater");
         Check(InitialTokens >= -1 && InitialTokens <= EffectiveBurst, nameof(InitialTokens), InitialTokens, "must be -1 (full) or from 0 to the burst (" + EffectiveBurst.ToString(CultureInfo.InvariantCulture) + ")");
         Check(QueueLimit >= 0, nameof(QueueLimit), QueueLimit, "must not be negative");

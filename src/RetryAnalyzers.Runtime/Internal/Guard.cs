@@ -61,6 +61,21 @@ internal static class Guard
             value,
             "must be from " + min.ToString("c", CultureInfo.InvariantCulture) + " to " + max.ToString("c", CultureInfo.InvariantCulture));
 
+    /// <summary>A randomizer option, sampled once: it must return values from 0 (inclusive) to 1 (exclusive). Null is the default generator.</summary>
+    internal static void Randomizer(Func<double>? randomizer, string paramName, string name)
+    {
+        if (randomizer is null)
+        {
+            return;
+        }
+
+        var value = randomizer();
+        if (!(value >= 0 && value < 1))
+        {
+            throw new ArgumentOutOfRangeException(paramName, value, string.Format(CultureInfo.InvariantCulture, "{0} must return values from 0 (inclusive) to 1 (exclusive); it returned {1}.", name, value));
+        }
+    }
+
     /// <summary>A cap that must not be shorter than its base: "<paramref name="name"/> must not be shorter than BaseDelay (…)".</summary>
     public static void NotShorter(TimeSpan value, TimeSpan baseDelay, string paramName, string name)
         => Range(value >= baseDelay, paramName, name, value, "must not be shorter than BaseDelay (" + baseDelay.ToString("c", CultureInfo.InvariantCulture) + ")");

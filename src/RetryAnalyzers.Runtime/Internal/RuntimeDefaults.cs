@@ -59,4 +59,13 @@ internal static class RuntimeDefaults
     public const long OutputTokens = 1024;
     public const long SharedTokensPerMinute = 30_000;
     public const string TokenBudgetName = "TokenBudget";
+
+    /// <summary>The smallest rate a budget accepts or learns: one token per hour (a smaller one is a units mistake).</summary>
+    public const double BudgetMinTokensPerSecond = 1.0 / 3600;
+
+    /// <summary>The most debt a budget carries, as refill time: a huge request or usage delays later callers by at most this.</summary>
+    public static readonly TimeSpan BudgetMaxDebt = TimeSpan.FromHours(1);
+
+    /// <summary>The longest due time a timer accepts (4294967294 ms, about 49.7 days); a longer wait re-arms the timer.</summary>
+    public static readonly TimeSpan MaxTimerDue = TimeSpan.FromMilliseconds(4294967294);
 }

@@ -83,13 +83,13 @@ public sealed class RA0003SharedApiKeyTests
         """
         class CriticAgent
         {
-            readonly ChatClient _chat = new("gpt-4o-mini", RetryAnalyzers.Runtime.AgentKeys.Resolve("CriticAgent").Value);
+            readonly ChatClient _chat = new("gpt-4o-mini", RetryAnalyzers.Runtime.AgentKeys.Resolve("CriticAgent").Reveal());
         }
         """,
         """
         class PlannerAgent
         {
-            readonly ChatClient _chat = new("gpt-4o-mini", RetryAnalyzers.Runtime.AgentKeys.Resolve("PlannerAgent").Value);
+            readonly ChatClient _chat = new("gpt-4o-mini", RetryAnalyzers.Runtime.AgentKeys.Resolve("PlannerAgent").Reveal());
         }
         """);
 
@@ -545,7 +545,7 @@ public sealed class RA0003SharedApiKeyTests
 
                 class WriterAgent
                 {
-                    readonly ChatClient _chat = new ChatClient("gpt-4o", AgentKeys.Resolve("WriterAgent", "OPENAI_API_KEY").Value);
+                    readonly ChatClient _chat = new ChatClient("gpt-4o", AgentKeys.Resolve("WriterAgent", "OPENAI_API_KEY").Reveal());
                 }
                 """),
         ]);
@@ -557,7 +557,7 @@ public sealed class RA0003SharedApiKeyTests
 
         class ResearchAgent
         {
-            readonly ChatClient _chat = new("gpt-4o-mini", AgentKeys.Resolve("ResearchAgent", "OPENAI_API_KEY").Value!);
+            readonly ChatClient _chat = new("gpt-4o-mini", AgentKeys.Resolve("ResearchAgent", "OPENAI_API_KEY").Reveal()!);
         }
         """;
 
@@ -681,7 +681,7 @@ public sealed class RA0003SharedApiKeyTests
 
             class ResearchAgent
             {
-                ResearchAgent(IConfiguration configuration) => _ = new ChatClient("gpt-4o-mini", AgentKeys.Resolve("ResearchAgent", "OpenAI:ApiKey", name => configuration[name]).Value!);
+                ResearchAgent(IConfiguration configuration) => _ = new ChatClient("gpt-4o-mini", AgentKeys.Resolve("ResearchAgent", "OpenAI:ApiKey", name => configuration[name]).Reveal()!);
             }
 
             class WriterAgent
@@ -696,12 +696,12 @@ public sealed class RA0003SharedApiKeyTests
 
             class ResearchAgent
             {
-                ResearchAgent(IConfiguration configuration) => _ = new ChatClient("gpt-4o-mini", AgentKeys.Resolve("ResearchAgent", "OpenAI:ApiKey", name => configuration[name]).Value!);
+                ResearchAgent(IConfiguration configuration) => _ = new ChatClient("gpt-4o-mini", AgentKeys.Resolve("ResearchAgent", "OpenAI:ApiKey", name => configuration[name]).Reveal()!);
             }
 
             class WriterAgent
             {
-                WriterAgent(IConfiguration settings) => _ = new ChatClient("gpt-4o", AgentKeys.Resolve("WriterAgent", "OpenAI:ApiKey", name => settings[name]).Value!);
+                WriterAgent(IConfiguration settings) => _ = new ChatClient("gpt-4o", AgentKeys.Resolve("WriterAgent", "OpenAI:ApiKey", name => settings[name]).Reveal()!);
             }
             """)],
         TestReferences.WithConfiguration);
