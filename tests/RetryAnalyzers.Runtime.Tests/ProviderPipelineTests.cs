@@ -245,6 +245,10 @@ public sealed class ProviderPipelineTests
         { () => new ProviderResilienceOptions { BaseDelay = TimeSpan.FromSeconds(10), MaxDelay = TimeSpan.FromSeconds(1) }, "ProviderResilienceOptions.MaxDelay" },
         { () => new ProviderResilienceOptions { MaxRetryAfter = TimeSpan.FromSeconds(-1) }, "ProviderResilienceOptions.MaxRetryAfter" },
         { () => new ProviderResilienceOptions { CircuitBreaker = new ProviderCircuitBreaker { FailureRatio = 0 } }, "ProviderCircuitBreaker.FailureRatio" },
+        { () => new ProviderResilienceOptions { Randomizer = () => 1.5 }, "ProviderResilienceOptions.Randomizer" },
+        { () => new ProviderResilienceOptions { AttemptTimeout = TimeSpan.Zero }, "ProviderResilienceOptions.AttemptTimeout" },
+        { () => new ProviderResilienceOptions { MaxWaitForRecovery = TimeSpan.FromDays(2) }, "ProviderResilienceOptions.MaxWaitForRecovery" },
+        { () => new ProviderResilienceOptions { CircuitBreaker = new ProviderCircuitBreaker { MaxBreakDuration = TimeSpan.FromSeconds(1) } }, "ProviderCircuitBreaker.MaxBreakDuration" },
         { () => new ProviderResilienceOptions { CircuitBreaker = new ProviderCircuitBreaker { MinimumThroughput = 1 } }, "ProviderCircuitBreaker.MinimumThroughput" },
         { () => new ProviderResilienceOptions { CircuitBreaker = new ProviderCircuitBreaker { BreakDuration = TimeSpan.FromMilliseconds(10) } }, "ProviderCircuitBreaker.BreakDuration" },
     };

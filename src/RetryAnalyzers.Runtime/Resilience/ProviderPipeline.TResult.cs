@@ -59,7 +59,7 @@ public sealed class ProviderPipeline<TResult>
     /// </summary>
     internal static TimeSpan RetryWait(int attempt, TimeSpan? retryAfter, JitteredBackoffOptions jitter, Func<double> random)
         => retryAfter is { } after
-            ? after + TimeSpan.FromTicks((long)(random() * Math.Min(jitter.BaseDelay.Ticks, Math.Max(after.Ticks / 2, TimeSpan.TicksPerMillisecond))))
+            ? after + TimeSpan.FromTicks((long)(DecorrelatedJitter.Unit(random()) * Math.Min(jitter.BaseDelay.Ticks, Math.Max(after.Ticks / 2, TimeSpan.TicksPerMillisecond))))
             : JitteredBackoff.GetDelay(attempt, jitter);
 
     /// <summary>A gate (breaker and throttle) on this pipeline's options: one per provider endpoint.</summary>

@@ -67,7 +67,7 @@ public sealed class ProviderResilienceOptions
     /// <summary>The clock for delays, the breaker and Retry-After dates. Default <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
-    /// <summary>Randomness of the jitter, in [0, 1); null for a thread-safe default.</summary>
+    /// <summary>Randomness of the jitter, in [0, 1) (checked once when the pipeline is built; a later value outside is clamped); null for a thread-safe default.</summary>
     public Func<double>? Randomizer { get; set; }
 
     /// <summary>
@@ -92,6 +92,7 @@ public sealed class ProviderResilienceOptions
         Guard.Range(AttemptTimeout == System.Threading.Timeout.InfiniteTimeSpan || (AttemptTimeout > TimeSpan.Zero && AttemptTimeout <= RuntimeDefaults.MaxDelayOption), Owner + nameof(AttemptTimeout), Owner + nameof(AttemptTimeout), AttemptTimeout, "must be greater than 00:00:00 and at most 1.00:00:00, or Timeout.InfiniteTimeSpan");
         Guard.Delay(MaxWaitForRecovery, Owner + nameof(MaxWaitForRecovery), Owner + nameof(MaxWaitForRecovery), allowZero: true);
         Guard.NotShorter(MaxDelay, BaseDelay, Owner + nameof(MaxDelay), Owner + nameof(MaxDelay));
+        Guard.Randomizer(Randomizer, Owner + nameof(Randomizer), Owner + nameof(Randomizer));
         CircuitBreaker?.Validate();
         Guard.OptionNotNull(RetryBudget, nameof(RetryBudget), Owner + nameof(RetryBudget));
         Guard.OptionNotNull(Metrics, nameof(Metrics), Owner + nameof(Metrics));
