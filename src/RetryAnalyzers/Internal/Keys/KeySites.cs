@@ -176,7 +176,7 @@ internal static class KeySites
             case ILocalReferenceOperation local:
                 return LocalInitializers.Find(local.Local, local) is { } initializer ? Resolve(initializer, depth + 1) : null;
             // Secrets.OpenAIKey, _apiKey, this.Key: a member of a type or of this object. A member of some other object
-            // (AgentKeys.Resolve(…).Value, options.ApiKey) depends on that object: not a known source.
+            // (AgentKeys.Resolve(…).Reveal(), options.ApiKey) depends on that object: not a known source.
             case IFieldReferenceOperation { Instance: null or IInstanceReferenceOperation } field:
                 return Member(field.Field);
             case IPropertyReferenceOperation { Arguments.Length: 0, Instance: null or IInstanceReferenceOperation } property:
