@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Immutable;
 using System.Globalization;
+using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
@@ -128,7 +129,7 @@ public sealed class RA0004UnboundedFanOutAnalyzer : DiagnosticAnalyzer
         }
 
         var source = projection.Arguments[0].Value.WithoutConversions();
-        return IsFixedHandful(source) ? null : new FanOut(FanOutShape.Projection, lambda.Body, source);
+        return IsBounded(source) ? null : new FanOut(FanOutShape.Projection, lambda.Body, source);
     }
 
     // var tasks = new List<Task>(); foreach (var x in items) tasks.Add(CallAsync(x));
@@ -170,7 +171,7 @@ public sealed class RA0004UnboundedFanOutAnalyzer : DiagnosticAnalyzer
             }
         }
 
-        if (source is null || body is null || IsFixedHandful(source))
+        if (source is null || body is null || IsBounded(source))
         {
             return null;
         }
@@ -223,6 +224,32 @@ public sealed class RA0004UnboundedFanOutAnalyzer : DiagnosticAnalyzer
         }
 
         return current;
+    }
+
+    private static bool IsBounded(IOperation source) => IsFixedHandful(source) || IsBatch(source);
+
+    // items.Take(n), items.Skip(i).Take(n), Enumerable.Range(0, Math.Min(batchSize, …)), or the batch of a
+    // foreach (var batch in items.Chunk(n)): the code already sends at most a batch at a time.
+    private static bool IsBatch(IOperation source) => source switch
+    {
+        IInvocationOperation { TargetMethod.Name: "Take" or "Chunk" } => true,
+        IInvocationOperation { TargetMethod.Name: "Range", Arguments.Length: 2 } range =>
+            range.Arguments[1].Value.WithoutConversions() is IInvocationOperation { TargetMethod: { Name: "Min", ContainingType.Name: "Math" } },
+        ILocalReferenceOperation local => BatchLoop(local) is not null,
+        _ => false,
+    };
+
+    private static IForEachLoopOperation? BatchLoop(ILocalReferenceOperation local)
+    {
+        for (var current = local.Parent; current is not null; current = current.Parent)
+        {
+            if (current is IForEachLoopOperation loop && loop.Locals.Any(l => SymbolEqualityComparer.Default.Equals(l, local.Local)))
+            {
+                return loop.Collection.WithoutConversions() is IInvocationOperation { TargetMethod.Name: "Chunk" } ? loop : null;
+            }
+        }
+
+        return null;
     }
 
     // new[] { a, b }, [a, b], Enumerable.Range(0, 3): a fixed handful, not a data-sized fan-out.

@@ -45,6 +45,10 @@ public sealed class RA0004UnboundedFanOutTests
     [InlineData("await Parallel.ForEachAsync(chunks, async (c, ct) => await chat.CompleteChatAsync(c));")]
     [InlineData("await Parallel.ForEachAsync(chunks, new ParallelOptions { MaxDegreeOfParallelism = 3 }, async (c, ct) => await chat.CompleteChatAsync(c));")]
     [InlineData("Parallel.ForEach(chunks, c => Console.WriteLine(c.Length));")]
+    [InlineData("await Task.WhenAll(chunks.Take(5).Select(c => chat.CompleteChatAsync(c)));")]
+    [InlineData("for (var i = 0; i < chunks.Count; i += 8) { await Task.WhenAll(chunks.Skip(i).Take(8).Select(c => chat.CompleteChatAsync(c))); }")]
+    [InlineData("foreach (var batch in chunks.Chunk(8)) { await Task.WhenAll(batch.Select(c => chat.CompleteChatAsync(c))); }")]
+    [InlineData("await Task.WhenAll(Enumerable.Range(0, Math.Min(8, chunks.Count)).Select(i => chat.CompleteChatAsync(chunks[i])));")]
     public Task BoundedGatedHandfulOrCpuOnly_NoDiagnostic(string statement) => Analyze($$"""
         class Orchestrator
         {
@@ -138,6 +142,8 @@ public sealed class RA0004UnboundedFanOutTests
     [InlineData("await {|RA0004:Task.WhenAll(chunks.Select(c => SummarizeAsync(chat, c)))|};")]
     [InlineData("await {|RA0004:Task.WhenAll(chunks.Select(c => Task.Run(() => chat.CompleteChatAsync(c))))|};")]
     [InlineData("await {|RA0004:Task.WhenAny(chunks.Select(c => chat.CompleteChatAsync(c)))|};")]
+    [InlineData("await {|RA0004:Task.WhenAll(chunks.Skip(1).Select(c => chat.CompleteChatAsync(c)))|};")]
+    [InlineData("foreach (var group in chunks.GroupBy(c => c.Length)) { await {|RA0004:Task.WhenAll(group.Select(c => chat.CompleteChatAsync(c)))|}; }")]
     [InlineData("var tasks = chunks.Select(c => chat.CompleteChatAsync(c)).ToList(); await {|RA0004:Task.WhenAll(tasks)|};")]
     [InlineData("{|RA0004:Parallel.ForEach(chunks, c => http.Send(new HttpRequestMessage(HttpMethod.Get, c)))|};")]
     [InlineData("{|RA0004:Parallel.ForEach(chunks, new ParallelOptions(), c => chat.CompleteChat(c))|};")]
