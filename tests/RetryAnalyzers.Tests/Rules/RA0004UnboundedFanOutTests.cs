@@ -45,6 +45,9 @@ public sealed class RA0004UnboundedFanOutTests
     [InlineData("await Parallel.ForEachAsync(chunks, async (c, ct) => await chat.CompleteChatAsync(c));")]
     [InlineData("await Parallel.ForEachAsync(chunks, new ParallelOptions { MaxDegreeOfParallelism = 3 }, async (c, ct) => await chat.CompleteChatAsync(c));")]
     [InlineData("Parallel.ForEach(chunks, c => Console.WriteLine(c.Length));")]
+    [InlineData("await Task.WhenAll(chunks.Select(url => http.GetStringAsync(url)));")]
+    [InlineData("await Task.WhenAll(chunks.Select(url => http.GetByteArrayAsync(new Uri(url).AbsoluteUri)));")]
+    [InlineData("var downloads = new List<Task<string>>(); foreach (var url in chunks) { downloads.Add(http.GetStringAsync(url)); } await Task.WhenAll(downloads);")]
     [InlineData("await Task.WhenAll(chunks.Take(5).Select(c => chat.CompleteChatAsync(c)));")]
     [InlineData("for (var i = 0; i < chunks.Count; i += 8) { await Task.WhenAll(chunks.Skip(i).Take(8).Select(c => chat.CompleteChatAsync(c))); }")]
     [InlineData("foreach (var batch in chunks.Chunk(8)) { await Task.WhenAll(batch.Select(c => chat.CompleteChatAsync(c))); }")]
@@ -137,12 +140,14 @@ public sealed class RA0004UnboundedFanOutTests
     [InlineData("await {|RA0004:Task.WhenAll(chunks.Select(c => chat.CompleteChatAsync(c)))|};")]
     [InlineData("await {|RA0004:Task.WhenAll(chunks.Select(c => chat.CompleteChatAsync(c)).ToList())|};")]
     [InlineData("await {|RA0004:Task.WhenAll(chunks.Select(async c => (await chat.CompleteChatAsync(c)).Value).ToArray())|};")]
-    [InlineData("await {|RA0004:Task.WhenAll(chunks.Select(c => http.GetStringAsync(c)))|};")]
+    [InlineData("await {|RA0004:Task.WhenAll(chunks.Select(c => http.GetStringAsync(\"https://api.example.test/v1/items/\" + c)))|};")]
     [InlineData("await {|RA0004:Task.WhenAll(chunks.Select(c => http.PostAsJsonAsync(\"https://example.test/v1/chat\", c)))|};")]
     [InlineData("await {|RA0004:Task.WhenAll(chunks.Select(c => SummarizeAsync(chat, c)))|};")]
     [InlineData("await {|RA0004:Task.WhenAll(chunks.Select(c => Task.Run(() => chat.CompleteChatAsync(c))))|};")]
     [InlineData("await {|RA0004:Task.WhenAny(chunks.Select(c => chat.CompleteChatAsync(c)))|};")]
     [InlineData("await {|RA0004:Task.WhenAll(chunks.Skip(1).Select(c => chat.CompleteChatAsync(c)))|};")]
+    [InlineData("await {|RA0004:Task.WhenAll(chunks.Select(c => http.PostAsync(\"https://api.example.test/v1/embeddings\", new StringContent(c))))|};")]
+    [InlineData("await {|RA0004:Task.WhenAll(chunks.Select(id => http.GetStringAsync($\"https://api.example.test/items/{id}\")))|};")]
     [InlineData("foreach (var group in chunks.GroupBy(c => c.Length)) { await {|RA0004:Task.WhenAll(group.Select(c => chat.CompleteChatAsync(c)))|}; }")]
     [InlineData("var tasks = chunks.Select(c => chat.CompleteChatAsync(c)).ToList(); await {|RA0004:Task.WhenAll(tasks)|};")]
     [InlineData("{|RA0004:Parallel.ForEach(chunks, c => http.Send(new HttpRequestMessage(HttpMethod.Get, c)))|};")]
@@ -245,7 +250,7 @@ public sealed class RA0004UnboundedFanOutTests
         class Orchestrator
         {
             async Task<string[]> SummariesAsync(HttpClient http, List<string> urls, CancellationToken ct)
-                => await {|RA0004:Task.WhenAll(urls.Select(u => http.GetStringAsync(u, ct)))|};
+                => await {|RA0004:Task.WhenAll(urls.Select(u => http.GetStringAsync("https://api.example.test/v1/summaries/" + u, ct)))|};
 
             async Task NotifyAsync(ChatClient chat, List<string> chunks)
                 => await {|RA0004:Task.WhenAll(chunks.Select(async c => { await chat.CompleteChatAsync(c); }).ToList())|};
@@ -263,7 +268,7 @@ public sealed class RA0004UnboundedFanOutTests
         class Orchestrator
         {
             async Task<string[]> SummariesAsync(HttpClient http, List<string> urls, CancellationToken ct)
-                => await BoundedFanOut.SelectAsync(urls, (u, _) => http.GetStringAsync(u, ct), maxConcurrency: 4, cancellationToken: ct);
+                => await BoundedFanOut.SelectAsync(urls, (u, _) => http.GetStringAsync("https://api.example.test/v1/summaries/" + u, ct), maxConcurrency: 4, cancellationToken: ct);
 
             async Task NotifyAsync(ChatClient chat, List<string> chunks)
                 => await BoundedFanOut.ForEachAsync(chunks, async (c, _) => { await chat.CompleteChatAsync(c); }, maxConcurrency: 4);

@@ -14,8 +14,8 @@ public static class LoopFilled
         return await Task.WhenAll(tasks); // RA0004
     }
 
-    public static Task<string> Fastest(HttpClient http, IEnumerable<string> mirrors)
-        => Task.WhenAny(mirrors.Select(m => http.GetStringAsync(m))).Unwrap(); // RA0004
+    public static Task<string> Fastest(HttpClient http, IEnumerable<string> models)
+        => Task.WhenAny(models.Select(m => http.GetStringAsync("https://example.test/v1/answer?model=" + m))).Unwrap(); // RA0004
 
     private static Task<string> AskAsync(HttpClient http, string doc) => http.GetStringAsync("https://example.test/ask?q=" + doc);
 }

@@ -9,7 +9,7 @@ public static class FanOuts
     private static readonly SemaphoreSlim Gate = new(4);
 
     public static Task<string[]> FetchAll(HttpClient http, IReadOnlyList<string> urls, CancellationToken ct)
-        => Task.WhenAll(urls.Select(u => http.GetStringAsync(u, ct))); // RA0004
+        => Task.WhenAll(urls.Select(u => http.GetStringAsync("https://example.test/v1/items/" + u, ct))); // RA0004
 
     public static Task PostAll(HttpClient http, List<string> prompts)
         => Task.WhenAll(prompts.Select(async p => { using var r = await http.PostAsJsonAsync("https://example.test/v1/chat", p); }).ToList()); // RA0004
@@ -18,7 +18,7 @@ public static class FanOuts
         => Parallel.ForEach(urls, u => http.Send(new HttpRequestMessage(HttpMethod.Get, u))); // RA0004
 
     public static Task SendAllAsync(HttpClient http, IEnumerable<string> urls)
-        => Parallel.ForEachAsync(urls, new ParallelOptions { MaxDegreeOfParallelism = -1 }, async (u, ct) => await http.GetStringAsync(u, ct)); // RA0004
+        => Parallel.ForEachAsync(urls, new ParallelOptions { MaxDegreeOfParallelism = -1 }, async (u, ct) => await http.GetStringAsync("https://example.test/v1/items/" + u, ct)); // RA0004
 
     // Quiet: gated, bounded, a handful, CPU only.
     public static Task<string[]> Gated(HttpClient http, IEnumerable<string> urls)
@@ -34,6 +34,10 @@ public static class FanOuts
 
     public static Task<string[]> Pair(HttpClient http)
         => Task.WhenAll(http.GetStringAsync("https://example.test/a"), http.GetStringAsync("https://example.test/b"));
+
+    // Quiet: one download per item from the item's own URL (as many hosts, no shared rate limit).
+    public static Task<byte[][]> DownloadAttachments(HttpClient http, IEnumerable<string> attachmentUrls)
+        => Task.WhenAll(attachmentUrls.Select(url => http.GetByteArrayAsync(url)));
 
     public static Task<int[]> CpuOnly(IEnumerable<string> docs)
         => Task.WhenAll(docs.Select(d => Task.Run(() => d.Split(' ').Length)));

@@ -87,7 +87,8 @@ internal sealed class ProviderCalls
 
             if (!calls)
             {
-                calls = IsProviderCall(method) || (hopsLeft > 0 && ReachOfSourceMethod(method, hopsLeft - 1) == ProviderReach.Calls);
+                calls = (IsProviderCall(method) && !(hopsLeft == MaxDepth && ToTheItemsOwnUrl(invocation))) ||
+                        (hopsLeft > 0 && ReachOfSourceMethod(method, hopsLeft - 1) == ProviderReach.Calls);
             }
         }
 
@@ -124,6 +125,37 @@ internal sealed class ProviderCalls
         }
 
         return !method.IsStatic && ProviderClients.Is(type);
+    }
+
+    // http.GetStringAsync(url) / GetAsync(file.Url) with the URL taken from the fan-out's item (a lambda parameter or a
+    // foreach variable, or one of its members): one request to each item's own host (downloads, a crawl), not calls to
+    // one provider's rate limit. A fixed endpoint, or a path under the client's base address, stays a provider call.
+    private static bool ToTheItemsOwnUrl(IInvocationOperation invocation)
+    {
+        foreach (var argument in invocation.Arguments)
+        {
+            if (argument.Parameter?.Name != "requestUri")
+            {
+                continue;
+            }
+
+            // url, file.Url, new Uri(url), new Uri(url).AbsoluteUri: the item itself.
+            var value = argument.Value.WithoutConversions();
+            while (value is IPropertyReferenceOperation { Instance: { } } or IObjectCreationOperation { Type.Name: "Uri", Arguments.Length: 1 })
+            {
+                value = (value is IPropertyReferenceOperation property ? property.Instance! : ((IObjectCreationOperation)value).Arguments[0].Value).WithoutConversions();
+            }
+
+            return value switch
+            {
+                IParameterReferenceOperation { Parameter.ContainingSymbol: IMethodSymbol { MethodKind: MethodKind.AnonymousFunction } } => true,
+                ILocalReferenceOperation local => local.Local.DeclaringSyntaxReferences.Length == 1 &&
+                                                  local.Local.DeclaringSyntaxReferences[0].GetSyntax() is ForEachStatementSyntax,
+                _ => false,
+            };
+        }
+
+        return false;
     }
 
     private bool IsGate(IMethodSymbol method)
