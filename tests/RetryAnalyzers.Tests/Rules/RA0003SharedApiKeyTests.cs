@@ -246,6 +246,26 @@ public sealed class RA0003SharedApiKeyTests
         }
         """);
 
+    [Theory]
+    [InlineData("ollama")]
+    [InlineData("api-key")]
+    [InlineData("dummy-key")]
+    [InlineData("EMPTY")]
+    [InlineData("your-openai-api-key-here")]
+    [InlineData("<YOUR_API_KEY>")]
+    [InlineData("sk-xxxxxxxxxxxxxxxxxxxxxxxx")]
+    public Task PlaceholderLiteralKeysOfLocalServersAndSamples_NoDiagnostic(string placeholder) => Analyze($$"""
+        class ResearchAgent
+        {
+            readonly ChatClient _chat = new("llama3", new ApiKeyCredential("{{placeholder}}"), new OpenAIClientOptions { Endpoint = new Uri("http://localhost:11434/v1") });
+        }
+
+        class WriterAgent
+        {
+            readonly ChatClient _chat = new("llama3", new ApiKeyCredential("{{placeholder}}"), new OpenAIClientOptions { Endpoint = new Uri("http://localhost:11434/v1") });
+        }
+        """);
+
     [Fact]
     public Task PlaceholderKeysAndPerRequestHelpers_NoDiagnostic() => Analyze(
         """

@@ -240,8 +240,31 @@ internal static class KeySites
         }
     }
 
+    // A hard-coded string is a provider key only if it could be one: real keys are long (OpenAI, Azure, Anthropic and
+    // Gemini keys are 32 characters or more) and have no spaces; "ollama", "api-key", "dummy-key", "EMPTY",
+    // "your-api-key-here" are placeholders for local model servers and samples, with no provider limit to share.
+    private const int MinimumKeyLength = 16;
+
+    private static readonly string[] PlaceholderWords = { "your", "dummy", "fake", "placeholder", "example", "sample", "xxx", "replace", "insert", "changeme", "not-needed", "notneeded", "ollama", "lm-studio", "lmstudio", "<", "{" };
+
     private static bool IsKeyLiteral(string text)
-        => !string.IsNullOrWhiteSpace(text) && !text.Trim().Equals("Bearer", StringComparison.OrdinalIgnoreCase);
+    {
+        var key = text.Trim();
+        if (key.Length < MinimumKeyLength || key.IndexOf(' ') >= 0)
+        {
+            return false;
+        }
+
+        foreach (var word in PlaceholderWords)
+        {
+            if (key.IndexOf(word, StringComparison.OrdinalIgnoreCase) >= 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     private static bool IsKeyParameter(IParameterSymbol parameter)
     {
