@@ -247,6 +247,35 @@ public sealed class RA0003SharedApiKeyTests
         """);
 
     [Theory]
+    [InlineData("http://localhost:11434/v1")]
+    [InlineData("http://127.0.0.1:1234/v1")]
+    [InlineData("https://[::1]:8000/v1")]
+    public Task ClientsOfALocalModelServer_NoDiagnostic(string endpoint) => Analyze($$"""
+        class ResearchAgent
+        {
+            readonly ChatClient _chat = new("llama3", new ApiKeyCredential(Environment.GetEnvironmentVariable("OPENAI_API_KEY")!), new OpenAIClientOptions { Endpoint = new Uri("{{endpoint}}") });
+        }
+
+        class WriterAgent
+        {
+            readonly ChatClient _chat = new("llama3", new ApiKeyCredential(Environment.GetEnvironmentVariable("OPENAI_API_KEY")!), new OpenAIClientOptions { Endpoint = new Uri("{{endpoint}}") });
+        }
+        """);
+
+    [Fact]
+    public Task ClientsOfARemoteEndpointOnOneKey_StillReportDiagnostic() => Analyze("""
+        class ResearchAgent
+        {
+            readonly ChatClient _chat = {|RA0003:new("gpt-4o", new ApiKeyCredential(Environment.GetEnvironmentVariable("OPENAI_API_KEY")!), new OpenAIClientOptions { Endpoint = new Uri("https://gateway.example.com/v1") })|};
+        }
+
+        class WriterAgent
+        {
+            readonly ChatClient _chat = {|RA0003:new("gpt-4o", new ApiKeyCredential(Environment.GetEnvironmentVariable("OPENAI_API_KEY")!), new OpenAIClientOptions { Endpoint = new Uri("https://gateway.example.com/v1") })|};
+        }
+        """);
+
+    [Theory]
     [InlineData("ollama")]
     [InlineData("api-key")]
     [InlineData("dummy-key")]

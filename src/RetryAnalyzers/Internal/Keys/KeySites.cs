@@ -46,7 +46,7 @@ internal static class KeySites
             return creation.Arguments.Length >= 1 ? Site(KeySiteShape.Credential, creation.Arguments[0].Value, budgeted: false) : null;
         }
 
-        if (!ProviderClients.Is(type))
+        if (!ProviderClients.Is(type) || CallsLoopback(creation))
         {
             return null;
         }
@@ -238,6 +238,22 @@ internal static class KeySites
             default:
                 return null;
         }
+    }
+
+    // new OpenAIClient(key, new OpenAIClientOptions { Endpoint = new Uri("http://localhost:11434/v1") }): a local model
+    // server (Ollama, LM Studio, vLLM on this machine) has no provider rate limit for agents to share.
+    private static bool CallsLoopback(IObjectCreationOperation creation)
+    {
+        foreach (var operation in creation.Descendants())
+        {
+            if (operation is ILiteralOperation { ConstantValue: { HasValue: true, Value: string url } } &&
+                Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.IsLoopback && (uri.Scheme == "http" || uri.Scheme == "https"))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     // A hard-coded string is a provider key only if it could be one: real keys are long (OpenAI, Azure, Anthropic and
