@@ -48,6 +48,10 @@ public sealed class RA0004UnboundedFanOutTests
     [InlineData("await Task.WhenAll(chunks.Select(url => http.GetStringAsync(url)));")]
     [InlineData("await Task.WhenAll(chunks.Select(url => http.GetByteArrayAsync(new Uri(url).AbsoluteUri)));")]
     [InlineData("var downloads = new List<Task<string>>(); foreach (var url in chunks) { downloads.Add(http.GetStringAsync(url)); } await Task.WhenAll(downloads);")]
+    [InlineData("await Task.WhenAll(chunks.Select(c => Budgeted.GetStringAsync(\"https://example.test/v1/items/\" + c)));")]
+    [InlineData("await Task.WhenAll(chunks.Select(c => SharedChat.CompleteChatAsync(c)));")]
+    [InlineData("await Task.WhenAll(chunks.Select(c => RetryAnalyzers.Runtime.SharedProviderBudget.HttpClient.GetStringAsync(\"https://example.test/v1/items/\" + c)));")]
+    [InlineData("var shared = new HttpClient(new RetryAnalyzers.Runtime.ProviderResilienceHandler(new RetryAnalyzers.Runtime.ProviderResilienceOptions { Budget = Budget })); await Task.WhenAll(chunks.Select(c => shared.GetStringAsync(\"https://example.test/v1/items/\" + c)));")]
     [InlineData("await Task.WhenAll(chunks.Take(5).Select(c => chat.CompleteChatAsync(c)));")]
     [InlineData("for (var i = 0; i < chunks.Count; i += 8) { await Task.WhenAll(chunks.Skip(i).Take(8).Select(c => chat.CompleteChatAsync(c))); }")]
     [InlineData("foreach (var batch in chunks.Chunk(8)) { await Task.WhenAll(batch.Select(c => chat.CompleteChatAsync(c))); }")]
@@ -57,6 +61,8 @@ public sealed class RA0004UnboundedFanOutTests
         {
             static readonly SemaphoreSlim Gate = new(4);
             static readonly RetryAnalyzers.Runtime.TokenBudget Budget = new(RetryAnalyzers.Runtime.TokenBudgetOptions.PerMinute(600_000));
+            static readonly HttpClient Budgeted = new(new RetryAnalyzers.Runtime.ProviderResilienceHandler(new RetryAnalyzers.Runtime.ProviderResilienceOptions { Budget = Budget }) { InnerHandler = new HttpClientHandler() });
+            static readonly ChatClient SharedChat = new("gpt-4o-mini", new System.ClientModel.ApiKeyCredential(Environment.GetEnvironmentVariable("OPENAI_API_KEY")!), new OpenAI.OpenAIClientOptions { Transport = new System.ClientModel.Primitives.HttpClientPipelineTransport(RetryAnalyzers.Runtime.SharedProviderBudget.HttpClient) });
 
             static Task<int> CountWordsAsync(string text) => Task.FromResult(text.Split(' ').Length);
 
@@ -146,6 +152,7 @@ public sealed class RA0004UnboundedFanOutTests
     [InlineData("await {|RA0004:Task.WhenAll(chunks.Select(c => Task.Run(() => chat.CompleteChatAsync(c))))|};")]
     [InlineData("await {|RA0004:Task.WhenAny(chunks.Select(c => chat.CompleteChatAsync(c)))|};")]
     [InlineData("await {|RA0004:Task.WhenAll(chunks.Skip(1).Select(c => chat.CompleteChatAsync(c)))|};")]
+    [InlineData("var retrying = new HttpClient(new RetryAnalyzers.Runtime.ProviderResilienceHandler(new RetryAnalyzers.Runtime.ProviderResilienceOptions())); await {|RA0004:Task.WhenAll(chunks.Select(c => retrying.GetStringAsync(\"https://example.test/v1/items/\" + c)))|};")]
     [InlineData("await {|RA0004:Task.WhenAll(chunks.Select(c => http.PostAsync(\"https://api.example.test/v1/embeddings\", new StringContent(c))))|};")]
     [InlineData("await {|RA0004:Task.WhenAll(chunks.Select(id => http.GetStringAsync($\"https://api.example.test/items/{id}\")))|};")]
     [InlineData("foreach (var group in chunks.GroupBy(c => c.Length)) { await {|RA0004:Task.WhenAll(group.Select(c => chat.CompleteChatAsync(c)))|}; }")]

@@ -80,7 +80,7 @@ internal sealed class ProviderCalls
             }
 
             var method = invocation.TargetMethod;
-            if (IsGate(method))
+            if (IsGate(method) || (IsProviderCall(method) && IsBudgetedClient(invocation.Instance)))
             {
                 return ProviderReach.Gated;
             }
@@ -156,6 +156,50 @@ internal sealed class ProviderCalls
         }
 
         return false;
+    }
+
+    // A client built on the runtime's budget: SharedProviderBudget.HttpClient, or a field, property or local initialized
+    // with a ProviderResilienceHandler that has a Budget, or with anything on SharedProviderBudget (an SDK client whose
+    // transport is SharedProviderBudget.HttpClient). Its calls already wait for the shared token budget.
+    private static bool IsBudgetedClient(IOperation? instance)
+    {
+        var receiver = instance?.WithoutConversions();
+        if (receiver is IPropertyReferenceOperation { Property.ContainingType.Name: "SharedProviderBudget" })
+        {
+            return true;
+        }
+
+        var initializer = receiver switch
+        {
+            ILocalReferenceOperation local => LocalInitializers.Find(local.Local, local)?.Syntax,
+            IFieldReferenceOperation field => DeclaredInitializer(field.Field),
+            IPropertyReferenceOperation property => DeclaredInitializer(property.Property),
+            _ => null,
+        };
+        if (initializer is null)
+        {
+            return false;
+        }
+
+        var text = initializer.ToString();
+        return text.Contains("SharedProviderBudget") ||
+               (text.Contains("ProviderResilienceHandler") && text.Contains("Budget"));
+    }
+
+    private static SyntaxNode? DeclaredInitializer(ISymbol member)
+    {
+        foreach (var reference in member.DeclaringSyntaxReferences)
+        {
+            switch (reference.GetSyntax())
+            {
+                case VariableDeclaratorSyntax { Initializer: { } initializer }:
+                    return initializer.Value;
+                case PropertyDeclarationSyntax { Initializer: { } initializer }:
+                    return initializer.Value;
+            }
+        }
+
+        return null;
     }
 
     private bool IsGate(IMethodSymbol method)
