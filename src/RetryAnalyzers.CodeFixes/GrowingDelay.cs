@@ -28,6 +28,9 @@ internal sealed class GrowingDelay
 {
     private const int FarAttempt = 40;
 
+    /// <summary>The runtime's largest delay option (one day, as Polly's), in milliseconds: a base delay beyond it throws.</summary>
+    internal const double MaxDelayMilliseconds = 86_400_000;
+
     private readonly INamedTypeSymbol _timeSpan;
     private readonly double? _firstMilliseconds;
     private readonly ExpressionSyntax? _firstExpression;
@@ -60,6 +63,11 @@ internal sealed class GrowingDelay
             {
                 return null;
             }
+        }
+
+        if (first is { } beyond && !(beyond <= MaxDelayMilliseconds))
+        {
+            return null; // infinite, NaN or over the runtime's one-day limit: JitteredBackoff would throw at the first retry
         }
 
         if (first is { } known)

@@ -1,3 +1,4 @@
+using System;
 using Polly;
 using Polly.Retry;
 using RetryAnalyzers.CodeFixes;
@@ -16,6 +17,13 @@ public sealed class RuntimeDefaultsTests
     [Fact]
     public void FixCap_IsTheRuntimesDefaultMaxDelay()
         => Assert.Equal(RetryRewriter.DefaultCapMilliseconds, JitteredBackoff.DefaultMaxDelay.TotalMilliseconds);
+
+    [Fact]
+    public void FixLimit_IsTheRuntimesLargestDelayOption()
+    {
+        Assert.Null(Record.Exception(() => new JitteredBackoffOptions { BaseDelay = TimeSpan.FromMilliseconds(GrowingDelay.MaxDelayMilliseconds), MaxDelay = TimeSpan.FromMilliseconds(GrowingDelay.MaxDelayMilliseconds) }.Validate()));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new JitteredBackoffOptions { BaseDelay = TimeSpan.FromMilliseconds(GrowingDelay.MaxDelayMilliseconds + 1), MaxDelay = TimeSpan.FromDays(2) }.Validate());
+    }
 
     [Fact]
     public void FanOutFixConcurrency_IsTheRuntimesDefault()

@@ -483,6 +483,29 @@ public sealed class RA0002RetryWithoutJitterTests
         }
         """);
 
+    [Theory]
+    [InlineData("TimeSpan.FromSeconds(Math.Pow(2, attempt) * 1e308)")]
+    [InlineData("TimeSpan.FromDays(2 * (attempt + 1))")]
+    public Task AFirstDelayThatIsInfiniteOrOverTheRuntimesLimit_IsReportedWithoutAFix(string wait) => Verify.VerifyNoFixAsync($$"""
+        using System;
+        using System.Net.Http;
+        using System.Threading.Tasks;
+
+        class C
+        {
+            async Task<string> GetAsync(HttpClient http)
+            {
+                for (var attempt = 0; attempt < 5; attempt++)
+                {
+                    try { return await http.GetStringAsync("https://example.test"); }
+                    catch (HttpRequestException) { await {|RA0002:Task.Delay({{wait}})|}; }
+                }
+
+                throw new InvalidOperationException();
+            }
+        }
+        """);
+
     [Fact]
     public Task ForLoopWithCounter_FixesToGetDelayFromTheFirstDelay() => Verify.VerifyCodeFixAsync(
         """

@@ -112,6 +112,10 @@ internal static class DelayEvaluator
                 return arguments[0] * 1_000;
             case ("TimeSpan", "FromMinutes", 1):
                 return arguments[0] * 60_000;
+            case ("TimeSpan", "FromHours", 1):
+                return arguments[0] * 3_600_000;
+            case ("TimeSpan", "FromDays", 1):
+                return arguments[0] * 86_400_000;
             case ("Math", "Pow", 2):
                 return Math.Pow(arguments[0], arguments[1]);
             case ("Math", "Min", 2):
