@@ -244,7 +244,7 @@ public sealed class OutageBehaviourTests
     public async Task ARefusedHost_OpensItsOwnBreaker_NotTheBreakerOfAnotherHost()
     {
         using var healthy = new LoopbackServer(HttpStatusCode.OK);
-        var refused = "http://127.0.0.1:" + FreePort() + "/"; // nothing listens there
+        var refused = "http://127.0.0.1:" + LoopbackServer.FreePort() + "/"; // nothing listens there
         var metrics = new RetryMetrics();
         using var client = Client(new ProviderResilienceOptions { BaseDelay = Short, MaxDelay = TimeSpan.FromMilliseconds(5), MaxWaitForRecovery = TimeSpan.Zero, Metrics = metrics });
 
@@ -321,14 +321,5 @@ public sealed class OutageBehaviourTests
 
         Assert.All(await Task.WhenAll(calls), answer => Assert.Equal("ok", answer)); // 8 in flight: 8 credits, not 2
         Assert.Equal(0, budget.Denied);
-    }
-
-    private static int FreePort()
-    {
-        var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        return port;
     }
 }

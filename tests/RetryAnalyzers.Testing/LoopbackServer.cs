@@ -101,7 +101,8 @@ public sealed class LoopbackServer : IDisposable
         }
     }
 
-    private static int FreePort()
+    /// <summary>A loopback port nothing listens on right now (for a server, or for a refused connection).</summary>
+    public static int FreePort()
     {
         var probe = new TcpListener(IPAddress.Loopback, 0);
         probe.Start();

@@ -1,4 +1,5 @@
 using System;
+using RetryAnalyzers.Runtime.Internal;
 
 namespace RetryAnalyzers.Runtime;
 
@@ -13,7 +14,6 @@ internal readonly struct DecorrelatedJitter
 {
     private const double PFactor = 4.0;
     private const double ScalingFactor = 1 / 1.4;
-    private const double BelowOne = 1 - (1.0 / (1L << 53)); // the largest double below 1
 
     private readonly double _baseTicks;
     private readonly long _maxTicks;
@@ -47,8 +47,5 @@ internal readonly struct DecorrelatedJitter
     private TimeSpan Cap(double ticks)
         => double.IsNaN(ticks) || ticks >= _maxTicks ? TimeSpan.FromTicks(_maxTicks) : TimeSpan.FromTicks((long)Math.Max(0, ticks));
 
-    /// <summary><paramref name="value"/> clamped to [0, 1): a randomizer that misbehaves after validation skews a delay, never throws.</summary>
-    internal static double Unit(double value) => value >= 0 ? Math.Min(value, BelowOne) : 0;
-
-    private double Uniform() => Unit(_randomizer());
+    private double Uniform() => RandomUtil.Unit(_randomizer());
 }

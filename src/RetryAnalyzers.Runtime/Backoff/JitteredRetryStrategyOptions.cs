@@ -50,7 +50,7 @@ internal static class JitteredRetryDefaults
         copy.OnRetry = options.OnRetry;
         Guard.Randomizer(options.Randomizer, nameof(options.Randomizer), nameof(options.Randomizer));
         var randomizer = options.Randomizer;
-        copy.Randomizer = randomizer is null ? null! : () => DecorrelatedJitter.Unit(randomizer());
+        copy.Randomizer = randomizer is null ? null! : () => RandomUtil.Unit(randomizer());
         copy.Name = options.Name;
         EnsureJittered(copy);
         return copy;

@@ -59,7 +59,7 @@ public sealed class ProviderPipeline<TResult>
     /// </summary>
     internal static TimeSpan RetryWait(int attempt, TimeSpan? retryAfter, JitteredBackoffOptions jitter, Func<double> random)
         => retryAfter is { } after
-            ? after + TimeSpan.FromTicks((long)(DecorrelatedJitter.Unit(random()) * Math.Min(jitter.BaseDelay.Ticks, Math.Max(after.Ticks / 2, TimeSpan.TicksPerMillisecond))))
+            ? after + TimeSpan.FromTicks((long)(RandomUtil.Unit(random()) * Math.Min(jitter.BaseDelay.Ticks, Math.Max(after.Ticks / 2, TimeSpan.TicksPerMillisecond))))
             : JitteredBackoff.GetDelay(attempt, jitter);
 
     /// <summary>A gate (breaker and throttle) on this pipeline's options: one per provider endpoint.</summary>
@@ -112,7 +112,7 @@ public sealed class ProviderPipeline<TResult>
         {
             MaxRetryAttempts = int.MaxValue,
             ShouldHandle = args => new ValueTask<bool>(ShouldRetry(args.Outcome, args.Context)),
-            DelayGenerator = args => new ValueTask<TimeSpan?>(RetryWait(args.AttemptNumber, RetryAfter(args.Outcome), jitter, random)),
+            DelayGenerator = args => new ValueTask<TimeSpan?>(RetryWait(args.AttemptNumber, Call(args.Context).RetryAfter, jitter, random)),
             OnRetry = _ =>
             {
                 options.Metrics.RecordRetry();
@@ -121,14 +121,16 @@ public sealed class ProviderPipeline<TResult>
         };
     }
 
+    private static CallState Call(ResilienceContext context) => context.Properties.GetValue(CallKey, null!);
+
     private bool ShouldRetry(Outcome<TResult> outcome, ResilienceContext context)
     {
-        if (context.CancellationToken.IsCancellationRequested || !_isTransient(outcome) || RetryAfter(outcome) > _options.MaxRetryAfter)
+        var call = Call(context);
+        if (context.CancellationToken.IsCancellationRequested || !_isTransient(outcome) || call.RetryAfter > _options.MaxRetryAfter)
         {
             return false;
         }
 
-        var call = context.Properties.GetValue(CallKey, null!);
         if (call.Gate.HeldPast(call.GiveUpAt))
         {
             return false; // the provider will not be back within this call's allowance: hand the caller what it answered
@@ -159,6 +161,7 @@ public sealed class ProviderPipeline<TResult>
 
     private async ValueTask<TResult> AttemptAsync(Func<CancellationToken, ValueTask<TResult>> call, long tokens, CallState state, CancellationToken cancellationToken)
     {
+        state.RetryAfter = null;
         var probe = await state.Gate.EnterAsync(state.GiveUpAt, cancellationToken).ConfigureAwait(false);
         var result = AttemptResult.Abandoned;
         TimeSpan? retryAfter = null;
@@ -180,6 +183,7 @@ public sealed class ProviderPipeline<TResult>
         {
             state.Gate.Report(result, probe, retryAfter);
             state.Last = result;
+            state.RetryAfter = retryAfter; // read once here, by the retry's decision and its delay
             if (result == AttemptResult.Failed && !probe)
             {
                 state.Failures++; // a probe is sent for every waiting call: its failure holds the gate, it is not this call's
@@ -252,7 +256,7 @@ public sealed class ProviderPipeline<TResult>
         }
     }
 
-    /// <summary>What the retry needs to know of one logical call: its gate, when it gives up waiting, and its attempts so far.</summary>
+    /// <summary>What the retry needs to know of one logical call: its gate, when it gives up waiting, its attempts so far and the last one's Retry-After.</summary>
     private sealed class CallState(ProviderGate gate, TimeSpan giveUpAt)
     {
         public ProviderGate Gate { get; } = gate;
@@ -262,5 +266,7 @@ public sealed class ProviderPipeline<TResult>
         public AttemptResult Last { get; set; }
 
         public int Failures { get; set; }
+
+        public TimeSpan? RetryAfter { get; set; }
     }
 }

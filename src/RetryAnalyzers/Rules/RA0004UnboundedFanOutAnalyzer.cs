@@ -235,21 +235,22 @@ public sealed class RA0004UnboundedFanOutAnalyzer : DiagnosticAnalyzer
         IInvocationOperation { TargetMethod.Name: "Take" or "Chunk" } => true,
         IInvocationOperation { TargetMethod.Name: "Range", Arguments.Length: 2 } range =>
             range.Arguments[1].Value.WithoutConversions() is IInvocationOperation { TargetMethod: { Name: "Min", ContainingType.Name: "Math" } },
-        ILocalReferenceOperation local => BatchLoop(local) is not null,
+        ILocalReferenceOperation local => IsChunkBatch(local),
         _ => false,
     };
 
-    private static IForEachLoopOperation? BatchLoop(ILocalReferenceOperation local)
+    // The iteration variable of foreach (var batch in items.Chunk(n)).
+    private static bool IsChunkBatch(ILocalReferenceOperation local)
     {
         for (var current = local.Parent; current is not null; current = current.Parent)
         {
             if (current is IForEachLoopOperation loop && loop.Locals.Any(l => SymbolEqualityComparer.Default.Equals(l, local.Local)))
             {
-                return loop.Collection.WithoutConversions() is IInvocationOperation { TargetMethod.Name: "Chunk" } ? loop : null;
+                return loop.Collection.WithoutConversions() is IInvocationOperation { TargetMethod.Name: "Chunk" };
             }
         }
 
-        return null;
+        return false;
     }
 
     // new[] { a, b }, [a, b], Enumerable.Range(0, 3): a fixed handful, not a data-sized fan-out.

@@ -80,14 +80,15 @@ internal sealed class ProviderCalls
             }
 
             var method = invocation.TargetMethod;
-            if (IsGate(method) || (IsProviderCall(method) && IsBudgetedClient(invocation.Instance)))
+            var provider = IsProviderCall(method);
+            if (IsGate(method) || (provider && IsBudgetedClient(invocation.Instance)))
             {
                 return ProviderReach.Gated;
             }
 
             if (!calls)
             {
-                calls = (IsProviderCall(method) && !(hopsLeft == MaxDepth && ToTheItemsOwnUrl(invocation))) ||
+                calls = (provider && !(hopsLeft == MaxDepth && ToTheItemsOwnUrl(invocation))) ||
                         (hopsLeft > 0 && ReachOfSourceMethod(method, hopsLeft - 1) == ProviderReach.Calls);
             }
         }
