@@ -4,7 +4,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 echo "==> pack: artifacts/nupkg/ (deterministic: /_/ source paths, SourceLink, .nupkg + .snupkg)"
-dotnet pack src/RetryAnalyzers.Package/RetryAnalyzers.Package.csproj -c Release -o artifacts/nupkg -p:ContinuousIntegrationBuild=true
+# -m:1: the package project asks for the analyzer projects' outputs while they build; in parallel, two builds once
+# raced on bin/Release/netstandard2.0/RetryAnalyzers.deps.json ("used by another process"). Serial costs a few seconds.
+dotnet pack src/RetryAnalyzers.Package/RetryAnalyzers.Package.csproj -c Release -o artifacts/nupkg -p:ContinuousIntegrationBuild=true -m:1
 
 echo "==> demo build (references the packed package; its build shows the RA0001 warnings)"
 rm -rf artifacts/sample-packages/retryanalyzers
