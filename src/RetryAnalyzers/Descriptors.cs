@@ -8,6 +8,9 @@ internal static class Descriptors
     /// <summary>Where the rule pages live; a rule's page is <c>{HelpLinkBase}/RAxxxx.md</c>.</summary>
     public const string HelpLinkBase = "https://github.com/retryanalyzers/retryanalyzers/blob/main/analyzers-docs";
 
+    // RA0003's two descriptors (across types, per item) say the same thing.
+    private const string SharedKeyMessage = "{0} share {1}: they draw from one provider rate limit, so one agent's burst throttles the others; give each agent its own key or route them through one shared token budget";
+
     public static readonly DiagnosticDescriptor RA0001FixedDelayRetry = Create(
         RuleIds.FixedDelayRetry,
         title: "Retry with a fixed delay",
@@ -27,11 +30,20 @@ internal static class Descriptors
     public static readonly DiagnosticDescriptor RA0003SharedApiKey = Create(
         RuleIds.SharedApiKey,
         title: "One API key shared across agents",
-        messageFormat: "{0} share {1}: they draw from one provider rate limit, so one agent's burst throttles the others; give each agent its own key or route them through one shared token budget",
+        messageFormat: SharedKeyMessage,
         RuleCategories.Security,
         description: "Agents that use the same API key share one rate-limit bucket at the provider without knowing it: one agent's burst throttles " +
                      "all the others, and their retries amplify each other. Resolve a key per agent, or pace all of them with one shared token budget.",
         WellKnownDiagnosticTags.CompilationEnd);
+
+    /// <summary>RA0003's per-item case: the evidence sits in one member, so it is reported as you type (no CompilationEnd tag).</summary>
+    public static readonly DiagnosticDescriptor RA0003ClientPerItem = Create(
+        RuleIds.SharedApiKey,
+        title: "One API key shared across agents",
+        messageFormat: SharedKeyMessage,
+        RuleCategories.Security,
+        description: "Clients created for every item of a loop on one key are agents sharing one rate-limit bucket at the provider: one burst throttles " +
+                     "all the others, and their retries amplify each other. Resolve a key per item, or pace all of them with one shared token budget.");
 
     public static readonly DiagnosticDescriptor RA0004UnboundedFanOut = Create(
         RuleIds.UnboundedFanOut,

@@ -12,17 +12,20 @@ using RetryAnalyzers.Internal;
 namespace RetryAnalyzers.Rules;
 
 /// <summary>
-/// RA0003: the same key source handed to provider clients in two or more agent types (across the files of the
-/// compilation), or a client created per item of a loop or LINQ projection on one key.
+/// RA0003, across types (reported at the end of the compilation: a build, or full-solution analysis in an IDE): one key
+/// source handed to provider clients in two or more <b>agent types</b> (see <see cref="AgentTypes"/>). Clients created per
+/// item of a loop on one key are <see cref="RA0003ClientPerItemAnalyzer"/>'s, reported as you type.
 /// <para>Key hand-offs: <c>new OpenAIClient(key)</c>, <c>new ChatClient(model, key)</c> and siblings, <c>new ApiKeyCredential(key)</c>,
 /// <c>new AzureKeyCredential(key)</c>, <c>new AnthropicClient { ApiKey = key }</c>, <c>headers.Add("x-api-key" | "api-key" | "Authorization", …)</c>,
 /// <c>Authorization = new AuthenticationHeaderValue("Bearer", key)</c>, registrations with an <c>apiKey</c> parameter (Semantic Kernel).</para>
 /// <para>Key sources compared: an environment variable name, a configuration key, a field or property (followed to its
-/// initializer when it reads the environment or configuration), a string constant. A parameter or a call (for example
-/// <c>AgentKeys.Resolve</c>) is not a known source and is never reported.</para>
-/// <para>Quiet: one agent type using the key (one client for the whole app), distinct keys per agent, clients routed through
-/// the runtime's <c>SharedProviderBudget</c>, test projects (xunit, NUnit, MSTest referenced) and test classes.</para>
-/// Sites are collected per operation and reported at the end of the compilation, every site of a shared key.
+/// initializer when it reads the environment or configuration), a string constant. A parameter, a local or a call (for
+/// example <c>AgentKeys.Resolve</c>) is not comparable across types and is never reported here.</para>
+/// <para>The agent of a site is the class its client is handed to when built in the argument list
+/// (<c>new WriterAgent(new OpenAIClient(key))</c>), else the class the site is in.</para>
+/// <para>Quiet: one agent type using the key (one client for the whole app), sample and snippet classes, factories and
+/// DI helpers (not agents), distinct keys per agent, placeholder keys, loopback endpoints, clients routed through the
+/// runtime's <c>SharedProviderBudget</c>, test projects (xunit, NUnit, MSTest referenced) and test classes.</para>
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class RA0003SharedApiKeyAnalyzer : DiagnosticAnalyzer
@@ -45,13 +48,6 @@ public sealed class RA0003SharedApiKeyAnalyzer : DiagnosticAnalyzer
     // Agents named in a message; more are counted (a message listing 2,000 agents was 21k characters).
     private const int MaxAgentNames = 3;
 
-    private static readonly string[] TestFrameworks =
-    {
-        "Xunit.FactAttribute",
-        "NUnit.Framework.TestAttribute",
-        "Microsoft.VisualStudio.TestTools.UnitTesting.TestMethodAttribute",
-    };
-
     /// <inheritdoc />
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Descriptors.RA0003SharedApiKey);
 
@@ -63,61 +59,62 @@ public sealed class RA0003SharedApiKeyAnalyzer : DiagnosticAnalyzer
         context.RegisterCompilationStartAction(static start =>
         {
             var compilation = start.Compilation;
-            if (TestFrameworks.Any(name => compilation.GetTypeByMetadataName(name) is not null))
+            if (KeyRules.IsTestCompilation(compilation))
             {
-                return; // keys in the tests of the user's own code
+                return;
             }
 
             var sharedBudget = compilation.GetTypeByMetadataName(KnownTypes.RuntimeSharedProviderBudget);
+            var agentTypes = new AgentTypes();
             var sites = new ConcurrentBag<(KeySite Site, Location Location, INamedTypeSymbol Agent, bool PerItem)>();
             start.RegisterOperationAction(
                 operation =>
                 {
-                    if (KeySites.Find(operation.Operation, sharedBudget) is { Budgeted: false } site &&
-                        operation.ContainingSymbol.ContainingType is { } agent &&
-                        !IsTestClass(agent))
+                    if (operation.Operation is IObjectCreationOperation creation)
                     {
-                        sites.Add((site, operation.Operation.Syntax.GetLocation(), agent, IsPerItem(operation.Operation)));
+                        agentTypes.Created(creation, operation.ContainingSymbol);
+                    }
+
+                    if (KeySites.Find(operation.Operation, sharedBudget) is { Budgeted: false, Source.Kind: not KeySourceKind.Expression } site &&
+                        (AgentTypes.Receiver(operation.Operation) ?? operation.ContainingSymbol.ContainingType) is { } agent &&
+                        !KeyRules.IsTestClass(agent))
+                    {
+                        // A client per item counts for its agent but is RA0003ClientPerItemAnalyzer's to report.
+                        sites.Add((site, operation.Operation.Syntax.GetLocation(), agent, KeyRules.IsPerItem(site, operation.Operation)));
                     }
                 },
-                OperationKind.ObjectCreation,
-                OperationKind.Invocation,
-                OperationKind.SimpleAssignment);
+                // Without an SDK referenced, keys can only go into hand-written headers (invocations and assignments).
+                KeyRules.ReferencesSdk(compilation)
+                    ? ImmutableArray.Create(OperationKind.ObjectCreation, OperationKind.Invocation, OperationKind.SimpleAssignment)
+                    : ImmutableArray.Create(OperationKind.Invocation, OperationKind.SimpleAssignment));
 
             start.RegisterCompilationEndAction(end =>
             {
+                var createdTogether = agentTypes.CreatedTogether();
+
                 // Reported in source order, so builds, SARIF and `dotnet format` see the same sequence every run.
                 var ordered = sites
+                    .Where(s => AgentTypes.IsAgent(s.Agent, createdTogether))
                     .OrderBy(s => s.Location.SourceTree?.FilePath, System.StringComparer.Ordinal)
                     .ThenBy(s => s.Location.SourceSpan.Start);
                 foreach (var group in ordered.GroupBy(s => s.Site.Source.Id))
                 {
                     var agents = group.Select(s => s.Agent).Distinct<INamedTypeSymbol>(SymbolEqualityComparer.Default).OrderBy(a => a.Name, System.StringComparer.Ordinal).ToList();
-                    foreach (var (site, location, agent, perItem) in group)
+                    if (agents.Count < 2)
                     {
-                        string? who = agents.Count >= 2
-                            ? string.Format(CultureInfo.InvariantCulture, "{0} agents ({1})", agents.Count, AgentNames(agents, agent))
-                            : perItem ? "Clients created for every item of a loop in " + agent.Name : null;
-                        if (who is null)
-                        {
-                            continue;
-                        }
+                        continue;
+                    }
 
-                        var properties = ImmutableDictionary<string, string?>.Empty
-                            .Add(ShapeKey, site.Shape.ToString())
-                            .Add(SourceKindKey, site.Source.Kind.ToString())
-                            .Add(SourceNameKey, site.Source.Name)
-                            .Add(AgentKey, agent.Name)
-                            .Add(PerItemKey, perItem ? "true" : "false");
-                        end.ReportDiagnostic(Diagnostic.Create(Descriptors.RA0003SharedApiKey, location, properties, who, site.Source.Display));
+                    foreach (var (site, location, agent, _) in group.Where(s => !s.PerItem))
+                    {
+                        var who = string.Format(CultureInfo.InvariantCulture, "{0} agents ({1})", agents.Count, AgentNames(agents, agent));
+                        end.ReportDiagnostic(Diagnostic.Create(Descriptors.RA0003SharedApiKey, location, KeyRules.Properties(site, agent.Name, perItem: false), who, site.Source.Display));
                     }
                 }
             });
         });
     }
 
-    // A class with test methods ([Fact], [Theory], [Test], [TestCase], [TestMethod]), by attribute name so that it also
-    // holds when the test framework is not referenced by this compilation.
     // Up to three agents by name; more are counted, the reporting site's agent first: "ResearchAgent, WriterAgent and 12 more".
     private static string AgentNames(List<INamedTypeSymbol> agents, INamedTypeSymbol site)
     {
@@ -128,53 +125,5 @@ public sealed class RA0003SharedApiKeyAnalyzer : DiagnosticAnalyzer
 
         var other = agents.First(a => !SymbolEqualityComparer.Default.Equals(a, site));
         return string.Format(CultureInfo.InvariantCulture, "{0}, {1} and {2} more", site.Name, other.Name, agents.Count - 2);
-    }
-
-    private static bool IsTestClass(INamedTypeSymbol type)
-    {
-        // Test fixtures and base classes of tests by their conventional names (BaseAssistantTest, ChatTests, KeyFixture).
-        if (type.Name.EndsWith("Test", StringComparison.Ordinal) || type.Name.EndsWith("Tests", StringComparison.Ordinal) ||
-            type.Name.EndsWith("Fixture", StringComparison.Ordinal))
-        {
-            return true;
-        }
-
-        foreach (var member in type.GetMembers())
-        {
-            if (member is not IMethodSymbol method)
-            {
-                continue;
-            }
-
-            foreach (var attribute in method.GetAttributes())
-            {
-                if (attribute.AttributeClass?.Name is "FactAttribute" or "TheoryAttribute" or "TestAttribute" or "TestCaseAttribute" or "TestMethodAttribute" or
-                    "Fact" or "Theory" or "Test" or "TestCase" or "TestMethod")
-                {
-                    return true;
-                }
-            }
-        }
-
-        return false;
-    }
-
-    // Inside a loop, or a lambda given to a LINQ operator, of the same member.
-    private static bool IsPerItem(IOperation operation)
-    {
-        for (var current = operation.Parent; current is not null; current = current.Parent)
-        {
-            switch (current)
-            {
-                case ILoopOperation:
-                    return true;
-                case IAnonymousFunctionOperation lambda:
-                    return lambda.Parent is IDelegateCreationOperation { Parent: IArgumentOperation { Parent: IInvocationOperation { TargetMethod.ContainingType.Name: "Enumerable" or "ParallelEnumerable" } } };
-                case ILocalFunctionOperation:
-                    return false;
-            }
-        }
-
-        return false;
     }
 }

@@ -346,27 +346,138 @@ public sealed class RA0003SharedApiKeyTests
         class WriterAgent { readonly OpenAI.Extensions.CachingClient _cache = new OpenAI.Extensions.CachingClient(); }
         """);
 
+    // A menu of samples or snippets (one runs per process), factories and DI helpers build a client each: none is an agent.
     [Fact]
-    public Task AClientCreatedOnceOutsideTheLoop_NoDiagnostic() => Analyze("""
-        class Orchestrator
+    public Task SampleMenusFactoriesAndHelpers_AreNotAgents_NoDiagnostic() => Analyze(
+        """
+        public partial class Example05_Dalle_And_GPT4V
+        {
+            public static ChatClient Run() => new("gpt-4o", Environment.GetEnvironmentVariable("OPENAI_API_KEY")!);
+        }
+
+        public class GetStartCodeSnippet
+        {
+            public ChatClient CodeSnippet1() => new ChatClient("gpt-4o-mini", Environment.GetEnvironmentVariable("OPENAI_API_KEY")!);
+        }
+        """,
+        """
+        public static class ChatClientFactory
+        {
+            public static OpenAIClient Create() => new OpenAIClient(Environment.GetEnvironmentVariable("OPENAI_API_KEY")!);
+        }
+
+        public class LLMConfiguration
+        {
+            public ChatClient GetOpenAIGPT4o_mini() => new OpenAIClient(Environment.GetEnvironmentVariable("OPENAI_API_KEY")!).GetChatClient("gpt-4o-mini");
+        }
+
+        class ResearchAgent
+        {
+            readonly ChatClient _chat = new("gpt-4o-mini", Environment.GetEnvironmentVariable("OPENAI_API_KEY")!);
+        }
+        """);
+
+    // Classes that hold a client but are never started together and are not named or typed as agents: services.
+    [Fact]
+    public Task ServicesHoldingClientsNeverCreatedTogether_NoDiagnostic() => Analyze(
+        """
+        class ChatService
+        {
+            readonly ChatClient _chat = new("gpt-4o-mini", Environment.GetEnvironmentVariable("OPENAI_API_KEY")!);
+        }
+
+        class EmbeddingService
+        {
+            readonly EmbeddingClient _embeddings = new("text-embedding-3-small", Environment.GetEnvironmentVariable("OPENAI_API_KEY")!);
+        }
+
+        class Program
+        {
+            static ChatService Chat() => new ChatService();
+            static EmbeddingService Embeddings() => new EmbeddingService();
+        }
+        """);
+
+    // A client per item is the per-item analyzer's to report: this one stays quiet on it, even inside an agent.
+    [Fact]
+    public Task AClientPerItemInsideOneAgent_IsNotReportedAcrossTypes_NoDiagnostic() => Analyze("""
+        class ResearchAgent
         {
             static readonly string Key = Environment.GetEnvironmentVariable("OPENAI_API_KEY")!;
-
-            List<string> Run(IEnumerable<string> roles)
-            {
-                var chat = new ChatClient("gpt-4o-mini", Key);
-                var answers = new List<string>();
-                foreach (var role in roles)
-                {
-                    answers.Add(chat.CompleteChat(role).Value.Content[0].Text);
-                }
-
-                return answers;
-            }
+            List<ChatClient> PerRole(IEnumerable<string> roles) => roles.Select(r => new ChatClient("gpt-4o-mini", Key)).ToList();
         }
         """);
 
     // ---------------------------------------------------------------- Diagnostics
+
+    // An orchestrator building its team: each client is handed to the agent it is created for.
+    [Fact]
+    public async Task AnOrchestratorHandingOneKeyToItsAgents_ReportsEachAgentsSite()
+    {
+        var test = new Verify.Test();
+        test.TestState.Sources.Add(("/0/Agents.cs", Usings + """
+            class ResearchAgent { public ResearchAgent(OpenAIClient client) { } }
+            class WriterAgent { public WriterAgent(ChatClient chat) { } }
+            """));
+        test.TestState.Sources.Add(("/0/Orchestrator.cs", Usings + """
+            class Orchestrator
+            {
+                void Start()
+                {
+                    var key = Environment.GetEnvironmentVariable("OPENAI_API_KEY")!;
+                    var research = new ResearchAgent({|#0:new OpenAIClient(key)|});
+                    var writer = new WriterAgent({|#1:new OpenAIClient(key)|}.GetChatClient("gpt-4o"));
+                }
+            }
+            """));
+        foreach (var location in new[] { 0, 1 })
+        {
+            test.ExpectedDiagnostics.Add(Verify.Diagnostic("RA0003").WithLocation(location).WithArguments("2 agents (ResearchAgent, WriterAgent)", "the key in environment variable OPENAI_API_KEY"));
+        }
+
+        await test.RunAsync(CancellationToken.None);
+    }
+
+    // Not named Agent, but started together by one method: a team.
+    [Fact]
+    public Task ClassesHoldingClientsCreatedTogether_ReportDiagnostic() => Analyze(
+        """
+        class Researcher { readonly ChatClient _chat = {|RA0003:new("gpt-4o-mini", Environment.GetEnvironmentVariable("OPENAI_API_KEY")!)|}; }
+        class Writer { readonly ChatClient _chat = {|RA0003:new("gpt-4o", Environment.GetEnvironmentVariable("OPENAI_API_KEY")!)|}; }
+        """,
+        """
+        class Team
+        {
+            (Researcher, Writer) Start() => (new Researcher(), new Writer());
+        }
+        """);
+
+    // By name and namespace, so no agent framework has to be referenced: AutoGen's IAgent here.
+    [Fact]
+    public Task ClassesImplementingAnAgentAbstraction_ReportDiagnostic() => Analyze(
+        """
+        namespace AutoGen.Core { public interface IAgent { } }
+
+        class Planner : AutoGen.Core.IAgent { readonly ChatClient _chat = {|RA0003:new("gpt-4o-mini", Environment.GetEnvironmentVariable("OPENAI_API_KEY")!)|}; }
+        """,
+        """
+        class Critic : AutoGen.Core.IAgent { readonly OpenAIClient _client = {|RA0003:new(Environment.GetEnvironmentVariable("OPENAI_API_KEY")!)|}; }
+        """);
+
+    // A client per item counts for its agent: the other agent on the key is reported.
+    [Fact]
+    public Task AnAgentWithClientsPerItemAndAnotherOnTheKey_ReportsTheOthersSite() => Analyze("""
+        class ResearchAgent
+        {
+            static readonly string Key = Environment.GetEnvironmentVariable("OPENAI_API_KEY")!;
+            List<ChatClient> PerRole(IEnumerable<string> roles) => roles.Select(r => new ChatClient("gpt-4o-mini", Key)).ToList();
+        }
+
+        class WriterAgent
+        {
+            readonly ChatClient _chat = {|RA0003:new("gpt-4o", Environment.GetEnvironmentVariable("OPENAI_API_KEY")!)|};
+        }
+        """);
 
     [Fact]
     public Task TheSameEnvironmentVariableInTwoAgentsAcrossFiles_ReportsEverySite() => Analyze(
@@ -453,27 +564,6 @@ public sealed class RA0003SharedApiKeyTests
         {
             readonly HttpClient _http = new();
             AuditAgent() => {|RA0003:_http.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", "Bearer " + Secrets.OpenAIKey)|};
-        }
-        """);
-
-    [Fact]
-    public Task AClientPerItemOfALoopOrProjectionOnOneKey_ReportsDiagnostic() => Analyze("""
-        class Orchestrator
-        {
-            static readonly string Key = Environment.GetEnvironmentVariable("OPENAI_API_KEY")!;
-
-            List<ChatClient> PerLoop(IEnumerable<string> roles)
-            {
-                var clients = new List<ChatClient>();
-                foreach (var role in roles)
-                {
-                    clients.Add({|RA0003:new ChatClient("gpt-4o-mini", Key)|});
-                }
-
-                return clients;
-            }
-
-            List<ChatClient> PerProjection(IEnumerable<string> roles) => roles.Select(r => {|RA0003:new ChatClient("gpt-4o-mini", Key)|}).ToList();
         }
         """);
 

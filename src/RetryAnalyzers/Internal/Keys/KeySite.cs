@@ -16,6 +16,12 @@ internal enum KeySourceKind
 
     /// <summary>A hard-coded string.</summary>
     Literal,
+
+    /// <summary>
+    /// A value named only by the code that reads it (a parameter, a local, another object's member): the same key
+    /// throughout one member, not comparable across members. Only the per-item rule uses it.
+    /// </summary>
+    Expression,
 }
 
 /// <summary>The source of a key: two sites with equal <see cref="Id"/> hand the same key to their clients.</summary>
@@ -26,7 +32,7 @@ internal readonly record struct KeySource(KeySourceKind Kind, string Id, string 
     {
         KeySourceKind.Environment => "the key in environment variable " + Name,
         KeySourceKind.Configuration => "the key at configuration '" + Name + "'",
-        KeySourceKind.Member => "the key in '" + Name + "'",
+        KeySourceKind.Member or KeySourceKind.Expression => "the key in '" + Name + "'",
         _ => "one hard-coded key",
     };
 }

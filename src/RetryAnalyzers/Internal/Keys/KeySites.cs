@@ -9,7 +9,7 @@ namespace RetryAnalyzers.Internal;
 /// <summary>Finds key hand-offs to provider clients and resolves where their keys come from.</summary>
 internal static class KeySites
 {
-    private const int MaxDepth = 6;
+    public const int MaxDepth = 6;
 
     private static readonly string[] RegistrationNamespaces = { "Microsoft.SemanticKernel", "OpenAI", "Anthropic", "AutoGen" };
 
@@ -123,7 +123,28 @@ internal static class KeySites
     }
 
     private static KeySite? Site(KeySiteShape shape, IOperation key, bool budgeted)
-        => Resolve(key, depth: 0) is { } source ? new KeySite(shape, KeyPart(key), source, budgeted) : null;
+    {
+        var part = KeyPart(key);
+        return (Resolve(key, depth: 0) ?? Describe(part)) is { } source ? new KeySite(shape, part, source, budgeted) : null;
+    }
+
+    // A parameter, a local, or a member of another object (options.ApiKey): named by its code, never by its value.
+    private static KeySource? Describe(IOperation key)
+    {
+        var value = key is ICoalesceOperation coalesce ? coalesce.Value.WithoutConversions() : key;
+        switch (value)
+        {
+            case IParameterReferenceOperation parameter:
+                return new KeySource(KeySourceKind.Expression, "parameter:" + parameter.Parameter.Name, parameter.Parameter.Name);
+            case ILocalReferenceOperation local:
+                return new KeySource(KeySourceKind.Expression, "local:" + local.Local.Name, local.Local.Name);
+            case IMemberReferenceOperation { Instance: { } instance } member when member is IFieldReferenceOperation or IPropertyReferenceOperation { Arguments.Length: 0 } &&
+                                                                                  Describe(instance.WithoutConversions()) is { } owner:
+                return new KeySource(KeySourceKind.Expression, owner.Id + "." + member.Member.Name, owner.Name + "." + member.Member.Name);
+            default:
+                return null;
+        }
+    }
 
     // "Bearer " + key → key: the part a fix replaces.
     private static IOperation KeyPart(IOperation key)
@@ -263,7 +284,7 @@ internal static class KeySites
 
     private static readonly string[] PlaceholderWords = { "your", "dummy", "fake", "placeholder", "example", "sample", "xxx", "replace", "insert", "changeme", "not-needed", "notneeded", "ollama", "lm-studio", "lmstudio", "<", "{" };
 
-    private static bool IsKeyLiteral(string text)
+    public static bool IsKeyLiteral(string text)
     {
         var key = text.Trim();
         if (key.Length < MinimumKeyLength || key.IndexOf(' ') >= 0)
@@ -290,7 +311,7 @@ internal static class KeySites
         return keyName && (parameter.Type.SpecialType == SpecialType.System_String || IsCredential(parameter.Type));
     }
 
-    private static bool IsCredential(ITypeSymbol? type)
+    public static bool IsCredential(ITypeSymbol? type)
         => type is { Name: "ApiKeyCredential", ContainingNamespace: var ns } && ns.ToDisplayString() == "System.ClientModel" ||
            type is { Name: "AzureKeyCredential", ContainingNamespace: var azure } && azure.ToDisplayString() == "Azure" ||
            type is { Name: "APIAuthentication" } && ProviderClients.InNamespace(type as INamedTypeSymbol, new[] { "Anthropic" });

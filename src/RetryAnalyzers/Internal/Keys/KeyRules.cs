@@ -1,0 +1,103 @@
+using System;
+using System.Collections.Immutable;
+using Microsoft.CodeAnalysis;
+using RetryAnalyzers.Rules;
+
+namespace RetryAnalyzers.Internal;
+
+/// <summary>What RA0003's two analyzers share: where they stay quiet, and the properties a diagnostic hands to the fix.</summary>
+internal static class KeyRules
+{
+    private static readonly string[] TestFrameworks =
+    {
+        "Xunit.FactAttribute",
+        "NUnit.Framework.TestAttribute",
+        "Microsoft.VisualStudio.TestTools.UnitTesting.TestMethodAttribute",
+    };
+
+    // Assembly name roots of the SDKs whose clients, credentials and registrations take a key.
+    private static readonly string[] SdkAssemblies = { "OpenAI", "Azure.AI", "Azure.Core", "System.ClientModel", "Anthropic", "Microsoft.SemanticKernel", "AutoGen", "Microsoft.AutoGen" };
+
+    /// <summary>A test project (xunit, NUnit or MSTest referenced): keys in the tests of the user's own code.</summary>
+    public static bool IsTestCompilation(Compilation compilation)
+    {
+        foreach (var name in TestFrameworks)
+        {
+            if (compilation.GetTypeByMetadataName(name) is not null)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// The compilation references an LLM SDK or the credential types clients are built from. Without one, a key can only
+    /// reach a provider through a hand-written HTTP header.
+    /// </summary>
+    public static bool ReferencesSdk(Compilation compilation)
+    {
+        foreach (var assembly in compilation.ReferencedAssemblyNames)
+        {
+            foreach (var root in SdkAssemblies)
+            {
+                if (assembly.Name == root || assembly.Name.StartsWith(root + ".", StringComparison.Ordinal))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// A class with test methods (<c>[Fact]</c>, <c>[Theory]</c>, <c>[Test]</c>, <c>[TestCase]</c>, <c>[TestMethod]</c>), by
+    /// attribute name so that it also holds when the test framework is not referenced by this compilation, or a test
+    /// fixture or base class by its conventional name (<c>BaseAssistantTest</c>, <c>ChatTests</c>, <c>KeyFixture</c>).
+    /// </summary>
+    public static bool IsTestClass(INamedTypeSymbol type)
+    {
+        if (type.Name.EndsWith("Test", StringComparison.Ordinal) || type.Name.EndsWith("Tests", StringComparison.Ordinal) ||
+            type.Name.EndsWith("Fixture", StringComparison.Ordinal))
+        {
+            return true;
+        }
+
+        foreach (var member in type.GetMembers())
+        {
+            if (member is not IMethodSymbol method)
+            {
+                continue;
+            }
+
+            foreach (var attribute in method.GetAttributes())
+            {
+                if (attribute.AttributeClass?.Name is "FactAttribute" or "TheoryAttribute" or "TestAttribute" or "TestCaseAttribute" or "TestMethodAttribute" or
+                    "Fact" or "Theory" or "Test" or "TestCase" or "TestMethod")
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// A client (not a header: one client sends many requests) created for every item of a loop or projection, on a key
+    /// that does not come from the item: RA0003's per-item case.
+    /// </summary>
+    public static bool IsPerItem(KeySite site, IOperation operation)
+        => site.Shape != KeySiteShape.Header && ItemScopes.Of(operation) is { } scope && ItemScopes.IsInvariant(site.Key, scope);
+
+    /// <summary>The analyzer → fix contract of a diagnostic's properties.</summary>
+    public static ImmutableDictionary<string, string?> Properties(KeySite site, string agent, bool perItem)
+        => ImmutableDictionary<string, string?>.Empty
+            .Add(RA0003SharedApiKeyAnalyzer.ShapeKey, site.Shape.ToString())
+            .Add(RA0003SharedApiKeyAnalyzer.SourceKindKey, site.Source.Kind.ToString())
+            .Add(RA0003SharedApiKeyAnalyzer.SourceNameKey, site.Source.Name)
+            .Add(RA0003SharedApiKeyAnalyzer.AgentKey, agent)
+            .Add(RA0003SharedApiKeyAnalyzer.PerItemKey, perItem ? "true" : "false");
+}
