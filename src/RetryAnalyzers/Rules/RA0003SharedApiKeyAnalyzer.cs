@@ -12,9 +12,17 @@ using RetryAnalyzers.Internal;
 namespace RetryAnalyzers.Rules;
 
 /// <summary>
-/// RA0003, across types (reported at the end of the compilation: a build, or full-solution analysis in an IDE): one key
-/// source handed to provider clients in two or more <b>agent types</b> (see <see cref="AgentTypes"/>). Clients created per
-/// item of a loop on one key are <see cref="RA0003ClientPerItemAnalyzer"/>'s, reported as you type.
+/// RA0003: one key source feeding provider clients that run side by side. Two cases, two descriptors of one id:
+/// <list type="number">
+/// <item><b>Per item</b> (reported as you type, from the operation): a client created for every item of a <c>for</c>/<c>foreach</c>
+/// loop, a LINQ projection, <c>Parallel.For[Each][Async]</c> or <c>List&lt;T&gt;.ForEach</c>, on a key that does not come from the
+/// item — whatever the key's source, a parameter or a local of the member included
+/// (<c>Enumerable.Range(0, 7).Select(_ =&gt; new Worker(new OpenAIClient(apiKey)))</c>). Quiet: a key from the item, a key from
+/// a call we cannot see into (a rotation, <c>AgentKeys.Resolve(name)</c>), <c>while</c>/<c>do</c> loops (a client per attempt
+/// runs one at a time), headers (one client sends many requests).</item>
+/// <item><b>Across types</b> (reported at the end of the compilation: a build, or full-solution analysis in an IDE): one key
+/// source handed to provider clients in two or more <b>agent types</b> (see <see cref="AgentTypes"/>).</item>
+/// </list>
 /// <para>Key hand-offs: <c>new OpenAIClient(key)</c>, <c>new ChatClient(model, key)</c> and siblings, <c>new ApiKeyCredential(key)</c>,
 /// <c>new AzureKeyCredential(key)</c>, <c>new AnthropicClient { ApiKey = key }</c>, <c>headers.Add("x-api-key" | "api-key" | "Authorization", …)</c>,
 /// <c>Authorization = new AuthenticationHeaderValue("Bearer", key)</c>, registrations with an <c>apiKey</c> parameter (Semantic Kernel).</para>
@@ -49,7 +57,7 @@ public sealed class RA0003SharedApiKeyAnalyzer : DiagnosticAnalyzer
     private const int MaxAgentNames = 3;
 
     /// <inheritdoc />
-    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Descriptors.RA0003SharedApiKey);
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Descriptors.RA0003SharedApiKey, Descriptors.RA0003ClientPerItem);
 
     /// <inheritdoc />
     public override void Initialize(AnalysisContext context)
@@ -75,12 +83,29 @@ public sealed class RA0003SharedApiKeyAnalyzer : DiagnosticAnalyzer
                         agentTypes.Created(creation, operation.ContainingSymbol);
                     }
 
-                    if (KeySites.Find(operation.Operation, sharedBudget) is { Budgeted: false, Source.Kind: not KeySourceKind.Expression } site &&
-                        (AgentTypes.Receiver(operation.Operation) ?? operation.ContainingSymbol.ContainingType) is { } agent &&
-                        !KeyRules.IsTestClass(agent))
+                    if (KeySites.Find(operation.Operation, sharedBudget) is not { Budgeted: false } site ||
+                        operation.ContainingSymbol.ContainingType is not { } owner || KeyRules.IsTestClass(owner))
                     {
-                        // A client per item counts for its agent but is RA0003ClientPerItemAnalyzer's to report.
-                        sites.Add((site, operation.Operation.Syntax.GetLocation(), agent, KeyRules.IsPerItem(site, operation.Operation)));
+                        return;
+                    }
+
+                    var perItem = KeyRules.IsPerItem(site, operation.Operation);
+                    if (perItem)
+                    {
+                        // The evidence is in this member: reported now, so an editor shows it as the code is typed.
+                        operation.ReportDiagnostic(Diagnostic.Create(
+                            Descriptors.RA0003ClientPerItem,
+                            operation.Operation.Syntax.GetLocation(),
+                            KeyRules.Properties(site, owner.Name, perItem: true),
+                            "Clients created for every item of a loop in " + owner.Name,
+                            site.Source.Display));
+                    }
+
+                    if (site.Source.Kind != KeySourceKind.Expression &&
+                        (AgentTypes.Receiver(operation.Operation) ?? owner) is { } agent && !KeyRules.IsTestClass(agent))
+                    {
+                        // A client per item counts for its agent; it is already reported.
+                        sites.Add((site, operation.Operation.Syntax.GetLocation(), agent, perItem));
                     }
                 },
                 // Without an SDK referenced, keys can only go into hand-written headers (invocations and assignments).

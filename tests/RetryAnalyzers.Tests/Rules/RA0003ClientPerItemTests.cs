@@ -1,13 +1,21 @@
+using System;
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Testing;
+using RetryAnalyzers.Rules;
 using RetryAnalyzers.CodeFixes;
 using RetryAnalyzers.Tests.Verifiers;
-using Verify = RetryAnalyzers.Tests.Verifiers.CSharpVerifier<RetryAnalyzers.Rules.RA0003ClientPerItemAnalyzer, RetryAnalyzers.CodeFixes.RA0003SharedApiKeyCodeFix>;
+using Verify = RetryAnalyzers.Tests.Verifiers.CSharpVerifier<RetryAnalyzers.Rules.RA0003SharedApiKeyAnalyzer, RetryAnalyzers.CodeFixes.RA0003SharedApiKeyCodeFix>;
 
 namespace RetryAnalyzers.Tests.Rules;
 
-/// <summary>RA0003's per-item case (<see cref="RetryAnalyzers.Rules.RA0003ClientPerItemAnalyzer"/>): reported as you type.</summary>
+/// <summary>RA0003's per-item case: reported from the operation, as you type.</summary>
 public sealed class RA0003ClientPerItemTests
 {
     private const string Usings = """
@@ -257,6 +265,35 @@ public sealed class RA0003ClientPerItemTests
             }
         }
         """);
+
+    // What an editor runs on an open document: the operations of one tree, without the compilation's end. The per-item
+    // case shows there (a squiggle as the code is typed); the across-types case only in builds and full-solution analysis.
+    [Fact]
+    public async Task PerItemIsReportedInDocumentAnalysis_AcrossTypesOnlyAtTheCompilationsEnd()
+    {
+        await TestReferences.EnsureResolvedAsync();
+        var references = await TestReferences.Net80WithPolly.ResolveAsync(LanguageNames.CSharp, CancellationToken.None);
+        var tree = CSharpSyntaxTree.ParseText(Usings + """
+            class Orchestrator
+            {
+                List<OpenAIClient> Start(string apiKey) => Enumerable.Range(0, 7).Select(_ => new OpenAIClient(apiKey)).ToList();
+            }
+
+            class ResearchAgent { readonly ChatClient _chat = new("gpt-4o-mini", Environment.GetEnvironmentVariable("OPENAI_API_KEY")!); }
+            class WriterAgent { readonly ChatClient _chat = new("gpt-4o", Environment.GetEnvironmentVariable("OPENAI_API_KEY")!); }
+            """, path: "/0/Orchestrator.cs");
+        var compilation = CSharpCompilation.Create("Live", new[] { tree }, references, new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary));
+        var analyzers = compilation.WithAnalyzers(ImmutableArray.Create<DiagnosticAnalyzer>(new RA0003SharedApiKeyAnalyzer()));
+
+        var document = await analyzers.GetAnalyzerSemanticDiagnosticsAsync(compilation.GetSemanticModel(tree), filterSpan: null, CancellationToken.None);
+        var all = await analyzers.GetAnalyzerDiagnosticsAsync(CancellationToken.None);
+
+        var live = Assert.Single(document);
+        Assert.Contains("Clients created for every item of a loop in Orchestrator", live.GetMessage(CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        Assert.DoesNotContain(WellKnownDiagnosticTags.CompilationEnd, live.Descriptor.CustomTags);
+        Assert.Equal(3, all.Length);
+        Assert.Equal(2, all.Count(d => d.Descriptor.CustomTags.Contains(WellKnownDiagnosticTags.CompilationEnd)));
+    }
 
     // ---------------------------------------------------------------- CodeFix
 

@@ -398,15 +398,21 @@ public sealed class RA0003SharedApiKeyTests
         }
         """);
 
-    // A client per item is the per-item analyzer's to report: this one stays quiet on it, even inside an agent.
+    // A client per item inside an agent is reported once, as a client per item, not again across types.
     [Fact]
-    public Task AClientPerItemInsideOneAgent_IsNotReportedAcrossTypes_NoDiagnostic() => Analyze("""
-        class ResearchAgent
-        {
-            static readonly string Key = Environment.GetEnvironmentVariable("OPENAI_API_KEY")!;
-            List<ChatClient> PerRole(IEnumerable<string> roles) => roles.Select(r => new ChatClient("gpt-4o-mini", Key)).ToList();
-        }
-        """);
+    public async Task AClientPerItemInsideOneAgent_IsReportedOnce()
+    {
+        var test = new Verify.Test();
+        test.TestState.Sources.Add(("/0/A.cs", Usings + """
+            class ResearchAgent
+            {
+                static readonly string Key = Environment.GetEnvironmentVariable("OPENAI_API_KEY")!;
+                List<ChatClient> PerRole(IEnumerable<string> roles) => roles.Select(r => {|#0:new ChatClient("gpt-4o-mini", Key)|}).ToList();
+            }
+            """));
+        test.ExpectedDiagnostics.Add(Verify.Diagnostic("RA0003").WithLocation(0).WithArguments("Clients created for every item of a loop in ResearchAgent", "the key in environment variable OPENAI_API_KEY"));
+        await test.RunAsync(CancellationToken.None);
+    }
 
     // ---------------------------------------------------------------- Diagnostics
 
@@ -464,13 +470,13 @@ public sealed class RA0003SharedApiKeyTests
         class Critic : AutoGen.Core.IAgent { readonly OpenAIClient _client = {|RA0003:new(Environment.GetEnvironmentVariable("OPENAI_API_KEY")!)|}; }
         """);
 
-    // A client per item counts for its agent: the other agent on the key is reported.
+    // A client per item counts for its agent: the other agent on the key is reported too.
     [Fact]
     public Task AnAgentWithClientsPerItemAndAnotherOnTheKey_ReportsTheOthersSite() => Analyze("""
         class ResearchAgent
         {
             static readonly string Key = Environment.GetEnvironmentVariable("OPENAI_API_KEY")!;
-            List<ChatClient> PerRole(IEnumerable<string> roles) => roles.Select(r => new ChatClient("gpt-4o-mini", Key)).ToList();
+            List<ChatClient> PerRole(IEnumerable<string> roles) => roles.Select(r => {|RA0003:new ChatClient("gpt-4o-mini", Key)|}).ToList();
         }
 
         class WriterAgent

@@ -1,3 +1,4 @@
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.CodeAnalysis.CodeFixes;
@@ -12,7 +13,11 @@ internal static class CSharpVerifier<TAnalyzer, TCodeFix>
     where TAnalyzer : DiagnosticAnalyzer, new()
     where TCodeFix : CodeFixProvider, new()
 {
-    public static DiagnosticResult Diagnostic(string id) => CSharpCodeFixVerifier<TAnalyzer, TCodeFix, DefaultVerifier>.Diagnostic(id);
+    /// <summary>
+    /// The expected diagnostic of a rule, by id. A rule may have two descriptors of one id (RA0003: across types, reported
+    /// at the end of the compilation, and per item, as you type); they share id, severity and message format.
+    /// </summary>
+    public static DiagnosticResult Diagnostic(string id) => new(new TAnalyzer().SupportedDiagnostics.First(d => d.Id == id));
 
     /// <summary>Runs the analyzer; the markup (<c>[|…|]</c>, <c>{|RA0001:…|}</c>) gives the expected diagnostics.</summary>
     public static Task VerifyAnalyzerAsync(string source, params DiagnosticResult[] expected)
@@ -67,6 +72,7 @@ internal static class CSharpVerifier<TAnalyzer, TCodeFix>
             ReferenceAssemblies = TestReferences.Net80WithPolly;
             TestState.AdditionalReferences.Add(TestReferences.Runtime);
             CodeActionEquivalenceKey = null;
+            MarkupOptions = MarkupOptions.UseFirstDescriptor;
         }
 
         /// <summary>Resolves every reference set first (one at a time), and refuses a set not declared in <see cref="TestReferences"/>.</summary>

@@ -86,11 +86,11 @@ internal static class KeyRules
     }
 
     /// <summary>
-    /// A client (not a header: one client sends many requests) created for every item of a loop or projection, on a key
-    /// that does not come from the item: RA0003's per-item case.
+    /// A client or credential created for every item of a loop or projection, on a key that does not come from the item:
+    /// RA0003's per-item case. Not a header (one client sends many requests) nor a registration (services of one kernel).
     /// </summary>
     public static bool IsPerItem(KeySite site, IOperation operation)
-        => site.Shape != KeySiteShape.Header && ItemScopes.Of(operation) is { } scope && ItemScopes.IsInvariant(site.Key, scope);
+        => site.Shape is KeySiteShape.ClientCreation or KeySiteShape.Credential && ItemScopes.Of(operation) is { } scope && ItemScopes.IsInvariant(site.Key, scope);
 
     /// <summary>The analyzer → fix contract of a diagnostic's properties.</summary>
     public static ImmutableDictionary<string, string?> Properties(KeySite site, string agent, bool perItem)
