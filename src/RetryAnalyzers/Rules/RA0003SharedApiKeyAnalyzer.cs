@@ -30,7 +30,8 @@ namespace RetryAnalyzers.Rules;
 /// initializer when it reads the environment or configuration), a string constant. A parameter, a local or a call (for
 /// example <c>AgentKeys.Resolve</c>) is not comparable across types and is never reported here.</para>
 /// <para>The agent of a site is the class its client is handed to when built in the argument list
-/// (<c>new WriterAgent(new OpenAIClient(key))</c>), else the class the site is in.</para>
+/// (<c>new WriterAgent(new OpenAIClient(key))</c>), else the class the site is in, unless the site is in a static method
+/// there (a sample's <c>static RunAsync</c> builds a client for the agents it starts; it is not one).</para>
 /// <para>Quiet: one agent type using the key (one client for the whole app), sample and snippet classes, factories and
 /// DI helpers (not agents), distinct keys per agent, placeholder keys, loopback endpoints, clients routed through the
 /// runtime's <c>SharedProviderBudget</c>, test projects (xunit, NUnit, MSTest referenced) and test classes.</para>
@@ -73,7 +74,7 @@ public sealed class RA0003SharedApiKeyAnalyzer : DiagnosticAnalyzer
             }
 
             var sharedBudget = compilation.GetTypeByMetadataName(KnownTypes.RuntimeSharedProviderBudget);
-            var agentTypes = new AgentTypes();
+            var agentTypes = new AgentTypes(compilation.Assembly);
             var sites = new ConcurrentBag<(KeySite Site, Location Location, INamedTypeSymbol Agent, bool PerItem)>();
             start.RegisterOperationAction(
                 operation =>
@@ -102,7 +103,7 @@ public sealed class RA0003SharedApiKeyAnalyzer : DiagnosticAnalyzer
                     }
 
                     if (site.Source.Kind != KeySourceKind.Expression &&
-                        (AgentTypes.Receiver(operation.Operation) ?? owner) is { } agent && !KeyRules.IsTestClass(agent))
+                        AgentTypes.Of(operation.Operation, operation.ContainingSymbol) is { } agent && !KeyRules.IsTestClass(agent))
                     {
                         // A client per item counts for its agent; it is already reported.
                         sites.Add((site, operation.Operation.Syntax.GetLocation(), agent, perItem));

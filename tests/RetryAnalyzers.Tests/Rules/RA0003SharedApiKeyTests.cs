@@ -377,6 +377,48 @@ public sealed class RA0003SharedApiKeyTests
         }
         """);
 
+    // Samples named after what they show (Example17_ReActAgent): a static RunAsync builds a client for the agents it
+    // starts; the class holds none. A library's agent class started beside a sample's class does not make it an agent.
+    [Fact]
+    public async Task SamplesNamedAfterAgentsAndLibraryAgents_NoDiagnostic()
+    {
+        var test = new Verify.Test();
+        test.TestState.AdditionalProjects["AgentLibrary"].Sources.Add(("/1/ChatAgent.cs", """
+            public class ChatAgent { public ChatAgent(OpenAI.Chat.ChatClient chat) { } }
+            """));
+        test.TestState.AdditionalProjectReferences.Add("AgentLibrary");
+        test.TestState.Sources.Add(("/0/A.cs", Usings + """
+            public class Example17_ReActAgent
+            {
+                public static ChatAgent RunAsync()
+                {
+                    var client = new OpenAIClient(Environment.GetEnvironmentVariable("OPENAI_API_KEY")!);
+                    return new ChatAgent(client.GetChatClient("gpt-4o"));
+                }
+            }
+            """));
+        test.TestState.Sources.Add(("/0/B.cs", Usings + """
+            public class Use_Tools_With_Agent
+            {
+                public static OpenAIClient RunAsync() => new OpenAIClient(Environment.GetEnvironmentVariable("OPENAI_API_KEY")!);
+            }
+
+            public partial class Example05_Dalle_And_GPT4V
+            {
+                private readonly OpenAIClient _client;
+                public Example05_Dalle_And_GPT4V(OpenAIClient client) => _client = client;
+
+                public static void RunAsync()
+                {
+                    var client = new OpenAIClient(Environment.GetEnvironmentVariable("OPENAI_API_KEY")!);
+                    var instance = new Example05_Dalle_And_GPT4V(client);
+                    var dalle = new ChatAgent(client.GetChatClient("gpt-4o"));
+                }
+            }
+            """));
+        await test.RunAsync(CancellationToken.None);
+    }
+
     // Classes that hold a client but are never started together and are not named or typed as agents: services.
     [Fact]
     public Task ServicesHoldingClientsNeverCreatedTogether_NoDiagnostic() => Analyze(

@@ -27,13 +27,21 @@ internal sealed class AgentTypes
 
     private static readonly string[] ExtensionsAI = { "Microsoft.Extensions.AI" };
 
+    private readonly IAssemblySymbol _assembly;
     private readonly ConcurrentDictionary<INamedTypeSymbol, bool> _holdsClient = new(SymbolEqualityComparer.Default);
     private readonly ConcurrentBag<(ISymbol Method, INamedTypeSymbol Type)> _created = new();
 
-    /// <summary>Records a creation of a class holding a client, for the co-creation test; call for every object creation.</summary>
+    /// <summary>Creates the per-compilation state.</summary>
+    /// <param name="assembly">The compilation's own assembly: co-creation counts its classes only.</param>
+    public AgentTypes(IAssemblySymbol assembly) => _assembly = assembly;
+
+    /// <summary>Records a creation of a source class holding a client, for the co-creation test; call for every object creation.</summary>
     public void Created(IObjectCreationOperation creation, ISymbol method)
     {
-        if (creation.Type is INamedTypeSymbol { TypeKind: TypeKind.Class } type && !ProviderClients.Is(type) && HoldsClient(type))
+        // Classes of this compilation only: a library's agent class (AutoGen's OpenAIChatAgent) started beside a sample's
+        // own class does not make the sample an agent.
+        if (creation.Type is INamedTypeSymbol { TypeKind: TypeKind.Class } type && SymbolEqualityComparer.Default.Equals(type.ContainingAssembly, _assembly) &&
+            !ProviderClients.Is(type) && HoldsClient(type))
         {
             _created.Add((method, type));
         }
@@ -71,10 +79,18 @@ internal sealed class AgentTypes
            (type.Name.EndsWith("Agent", StringComparison.Ordinal) || IsAbstraction(type) || createdTogether.Contains(type));
 
     /// <summary>
+    /// The agent a site's client belongs to: the class it is handed to when built in the argument list, else the class
+    /// the site is in, unless the site is in a static method (a sample's <c>static RunAsync</c>, a <c>Main</c>, a factory:
+    /// an agent holds its client, in a field, a property or its constructor).
+    /// </summary>
+    public static INamedTypeSymbol? Of(IOperation site, ISymbol member)
+        => Receiver(site) ?? (member is IMethodSymbol { IsStatic: true, MethodKind: not MethodKind.StaticConstructor } ? null : member.ContainingType);
+
+    /// <summary>
     /// The class a site's client is handed to when it is built right in the argument list:
     /// <c>new WriterAgent(new OpenAIClient(key).GetChatClient(model))</c> → <c>WriterAgent</c>; else null.
     /// </summary>
-    public static INamedTypeSymbol? Receiver(IOperation site)
+    private static INamedTypeSymbol? Receiver(IOperation site)
     {
         var current = site;
         while (current.Parent is { } parent)
