@@ -1,5 +1,6 @@
-// Harness sample for RA0003 (needs --package OpenAI@2.1.0): consume-nupkg.sh --expect RA0003=4 and format-fix.sh ... RA0003.
-// Each "RA0003" comment marks one expected diagnostic; the other types must stay quiet.
+// Harness sample for RA0003 (needs --package OpenAI@2.1.0): consume-nupkg.sh --expect RA0003=2 and format-fix.sh ... RA0003.
+// Each "RA0003" comment marks one expected diagnostic; the other types must stay quiet. Agents across types are
+// reported at the end of the compilation (builds); the per-item case, reported as you type, is in ../RA0003-peritem.
 using OpenAI.Chat;
 
 namespace HarnessSample;
@@ -16,24 +17,6 @@ public sealed class WriterAgent
     private readonly ChatClient _chat = new ChatClient("gpt-4o", Environment.GetEnvironmentVariable("OPENAI_API_KEY")!); // RA0003
 
     public string Write(string brief) => _chat.CompleteChat(brief).Value.Content[0].Text;
-}
-
-public sealed class Reviewers
-{
-    private static readonly string Key = Environment.GetEnvironmentVariable("OPENAI_API_KEY_REVIEW")!;
-
-    public List<ChatClient> PerRole(IEnumerable<string> roles) => roles.Select(_ => new ChatClient("gpt-4o-mini", Key)).ToList(); // RA0003
-
-    public List<ChatClient> PerRoleLoop(IEnumerable<string> roles)
-    {
-        var clients = new List<ChatClient>();
-        foreach (var role in roles)
-        {
-            clients.Add(new ChatClient("gpt-4o-mini", Key)); // RA0003
-        }
-
-        return clients;
-    }
 }
 
 // Quiet: its own key.
