@@ -844,6 +844,77 @@ public sealed class RA0003SharedApiKeyTests
             class WriterAgent { readonly ChatClient _chat = new("gpt-4o", new ApiKeyCredential(Environment.GetEnvironmentVariable("OPENAI_API_KEY")!), new OpenAIClientOptions { Transport = new HttpClientPipelineTransport(SharedProviderBudget.HttpClient) }); }
             """)]);
 
+    // One Fix All over the project routes every agent on the key, whatever the creation is written as (target-typed
+    // `new(model, key)` included) and wherever it is.
+    [Fact]
+    public Task SharedBudgetFix_FixAllInProject_RoutesEveryShapeAcrossFiles()
+    {
+        const string Budgeted = "new OpenAIClientOptions { Transport = new HttpClientPipelineTransport(SharedProviderBudget.HttpClient) }";
+        const string Header = """
+            using System;
+            using System.ClientModel;
+            using System.ClientModel.Primitives;
+            using OpenAI;
+            using OpenAI.Chat;
+            using RetryAnalyzers.Runtime;
+
+            """;
+        var test = new Verify.Test
+        {
+            CodeActionEquivalenceKey = RA0003SharedApiKeyCodeFix.SharedBudgetEquivalenceKey,
+            CodeFixTestBehaviors = CodeFixTestBehaviors.SkipLocalDiagnosticCheck | CodeFixTestBehaviors.SkipFixAllInDocumentCheck | CodeFixTestBehaviors.SkipFixAllInSolutionCheck,
+            NumberOfFixAllInProjectIterations = 1,
+            TestState =
+            {
+                Sources =
+                {
+                    ("/0/A.cs", """
+                        using System;
+                        using OpenAI;
+                        using OpenAI.Chat;
+
+                        class ResearchAgent { readonly ChatClient _chat = {|RA0003:new("gpt-4o-mini", Environment.GetEnvironmentVariable("OPENAI_API_KEY")!)|}; }
+                        class CriticAgent { readonly OpenAIClient _client = {|RA0003:new(Environment.GetEnvironmentVariable("OPENAI_API_KEY")!)|}; }
+                        """),
+                    ("/0/B.cs", """
+                        using System;
+                        using OpenAI.Chat;
+
+                        class WriterAgent { readonly ChatClient _chat = {|RA0003:new ChatClient("gpt-4o", Environment.GetEnvironmentVariable("OPENAI_API_KEY")!)|}; }
+                        """),
+                },
+            },
+        };
+        var fixedA = Header + "\n" + $$"""
+            class ResearchAgent { readonly ChatClient _chat = new("gpt-4o-mini", new ApiKeyCredential(Environment.GetEnvironmentVariable("OPENAI_API_KEY")!), {{Budgeted}}); }
+            class CriticAgent { readonly OpenAIClient _client = new(new ApiKeyCredential(Environment.GetEnvironmentVariable("OPENAI_API_KEY")!), {{Budgeted}}); }
+            """;
+
+        // One by one, the last agent on the key is no longer sharing it and keeps its code; Fix All routes all three.
+        test.NumberOfIncrementalIterations = 2;
+        test.FixedState.Sources.Add(("/0/A.cs", fixedA));
+        test.FixedState.Sources.Add(("/0/B.cs", """
+            using System;
+            using OpenAI.Chat;
+
+            class WriterAgent { readonly ChatClient _chat = new ChatClient("gpt-4o", Environment.GetEnvironmentVariable("OPENAI_API_KEY")!); }
+            """));
+        test.BatchFixedState.Sources.Add(("/0/A.cs", fixedA));
+        test.BatchFixedState.Sources.Add(("/0/B.cs", """
+            using System;
+            using System.ClientModel;
+            using System.ClientModel.Primitives;
+            using OpenAI;
+            using OpenAI.Chat;
+            using RetryAnalyzers.Runtime;
+
+
+            """ + $$"""
+            class WriterAgent { readonly ChatClient _chat = new ChatClient("gpt-4o", new ApiKeyCredential(Environment.GetEnvironmentVariable("OPENAI_API_KEY")!), {{Budgeted}}); }
+            """));
+        return test.RunAsync(CancellationToken.None);
+    }
+
     [Fact]
     public Task AgentKeyFix_ForAConfigurationKey_ReadsTheAgentsKeyFromTheSameConfiguration() => VerifyFix(
         RA0003SharedApiKeyCodeFix.AgentKeyEquivalenceKey,
