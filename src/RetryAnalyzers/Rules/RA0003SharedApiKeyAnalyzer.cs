@@ -68,9 +68,9 @@ public sealed class RA0003SharedApiKeyAnalyzer : DiagnosticAnalyzer
         context.RegisterCompilationStartAction(static start =>
         {
             var compilation = start.Compilation;
-            if (KeyRules.IsTestCompilation(compilation))
+            if (KeyRules.IsTestCompilation(compilation) || !KeyRules.MayShareKeys(compilation))
             {
-                return;
+                return; // keys in the tests of the user's own code; or no SDK and no agent: nothing to look at
             }
 
             var sharedBudget = compilation.GetTypeByMetadataName(KnownTypes.RuntimeSharedProviderBudget);

@@ -661,6 +661,69 @@ public sealed class RA0003SharedApiKeyTests
         await test.RunAsync(CancellationToken.None);
     }
 
+    // Without an LLM SDK a key can only go into a hand-written header, and only a type named …Agent can be an agent: a
+    // project with neither (Polly.Core) gets no RA0003 action at all; one with agents still gets its header sites.
+    [Fact]
+    public async Task WithoutAnSdk_RegistersNothing_UnlessTheProjectHasAgents()
+    {
+        await TestReferences.EnsureResolvedAsync();
+        var references = (await TestReferences.Net80WithPolly.ResolveAsync(Microsoft.CodeAnalysis.LanguageNames.CSharp, CancellationToken.None))
+            .Where(r => r.Display is { } path && !System.IO.Path.GetFileName(path).StartsWith("OpenAI", StringComparison.Ordinal) &&
+                        !System.IO.Path.GetFileName(path).StartsWith("System.ClientModel", StringComparison.Ordinal))
+            .ToList();
+        const string Header = """
+            using System;
+            using System.Net.Http;
+
+            """;
+
+        async Task<(int Actions, int Diagnostics)> Run(string source)
+        {
+            var compilation = Microsoft.CodeAnalysis.CSharp.CSharpCompilation.Create(
+                "NoSdk",
+                new[] { Microsoft.CodeAnalysis.CSharp.CSharpSyntaxTree.ParseText(Header + source) },
+                references,
+                new Microsoft.CodeAnalysis.CSharp.CSharpCompilationOptions(Microsoft.CodeAnalysis.OutputKind.DynamicallyLinkedLibrary));
+            Assert.Empty(compilation.GetDiagnostics().Where(d => d.Severity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error));
+            Assert.DoesNotContain(compilation.ReferencedAssemblyNames, a => a.Name is "OpenAI" or "System.ClientModel");
+            var analyzer = new RetryAnalyzers.Rules.RA0003SharedApiKeyAnalyzer();
+            var withAnalyzers = new Microsoft.CodeAnalysis.Diagnostics.CompilationWithAnalyzers(
+                compilation,
+                System.Collections.Immutable.ImmutableArray.Create<Microsoft.CodeAnalysis.Diagnostics.DiagnosticAnalyzer>(analyzer),
+                new Microsoft.CodeAnalysis.Diagnostics.CompilationWithAnalyzersOptions(
+                    new Microsoft.CodeAnalysis.Diagnostics.AnalyzerOptions(System.Collections.Immutable.ImmutableArray<Microsoft.CodeAnalysis.AdditionalText>.Empty),
+                    onAnalyzerException: null, concurrentAnalysis: false, logAnalyzerExecutionTime: true));
+            var diagnostics = await withAnalyzers.GetAnalyzerDiagnosticsAsync(CancellationToken.None);
+            var telemetry = await withAnalyzers.GetAnalyzerTelemetryInfoAsync(analyzer, CancellationToken.None);
+            return (telemetry.OperationActionsCount + telemetry.CompilationEndActionsCount, diagnostics.Length);
+        }
+
+        var services = await Run("""
+            class ChatService
+            {
+                readonly HttpClient _http = new();
+                ChatService() => _http.DefaultRequestHeaders.Add("api-key", Environment.GetEnvironmentVariable("OPENAI_API_KEY"));
+            }
+            """);
+        var agents = await Run("""
+            class ResearchAgent
+            {
+                readonly HttpClient _http = new();
+                ResearchAgent() => _http.DefaultRequestHeaders.Add("api-key", Environment.GetEnvironmentVariable("OPENAI_API_KEY"));
+            }
+
+            class WriterAgent
+            {
+                readonly HttpClient _http = new();
+                WriterAgent() => _http.DefaultRequestHeaders.Add("api-key", Environment.GetEnvironmentVariable("OPENAI_API_KEY"));
+            }
+            """);
+
+        Assert.Equal((0, 0), services);
+        Assert.True(agents.Actions > 0);
+        Assert.Equal(2, agents.Diagnostics);
+    }
+
     // ---------------------------------------------------------------- CodeFix
     // A site is reported because another agent shares its key: once one agent is fixed, the last one on the key is no
     // longer "shared" and keeps its code. Fix All fixes every site of the group at once.

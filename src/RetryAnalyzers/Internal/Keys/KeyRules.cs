@@ -16,7 +16,11 @@ internal static class KeyRules
     };
 
     // Assembly name roots of the SDKs whose clients, credentials and registrations take a key.
-    private static readonly string[] SdkAssemblies = { "OpenAI", "Azure.AI", "Azure.Core", "System.ClientModel", "Anthropic", "Microsoft.SemanticKernel", "AutoGen", "Microsoft.AutoGen" };
+    private static readonly string[] SdkAssemblies =
+    {
+        "OpenAI", "Azure.AI", "Azure.Core", "System.ClientModel", "Anthropic", "Microsoft.SemanticKernel", "AutoGen", "Microsoft.AutoGen",
+        "Microsoft.Agents.AI", "Microsoft.Extensions.AI",
+    };
 
     /// <summary>A test project (xunit, NUnit or MSTest referenced): keys in the tests of the user's own code.</summary>
     public static bool IsTestCompilation(Compilation compilation)
@@ -51,6 +55,13 @@ internal static class KeyRules
 
         return false;
     }
+
+    /// <summary>
+    /// RA0003 has something to look at: an SDK is referenced, or the project declares a type named <c>…Agent</c> (without an
+    /// SDK, only such a type can be an agent, its key in a hand-written header). Otherwise it registers nothing.
+    /// </summary>
+    public static bool MayShareKeys(Compilation compilation)
+        => ReferencesSdk(compilation) || compilation.ContainsSymbolsWithName(static name => name.EndsWith("Agent", StringComparison.Ordinal), SymbolFilter.Type);
 
     /// <summary>
     /// A class with test methods (<c>[Fact]</c>, <c>[Theory]</c>, <c>[Test]</c>, <c>[TestCase]</c>, <c>[TestMethod]</c>), by
