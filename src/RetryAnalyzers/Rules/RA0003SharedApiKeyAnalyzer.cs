@@ -68,9 +68,10 @@ public sealed class RA0003SharedApiKeyAnalyzer : DiagnosticAnalyzer
         context.RegisterCompilationStartAction(static start =>
         {
             var compilation = start.Compilation;
-            if (KeyRules.IsTestCompilation(compilation) || !KeyRules.MayShareKeys(compilation))
+            // The cheap test first: the first type lookup by metadata name reads every reference's type table.
+            if (!KeyRules.MayShareKeys(compilation) || KeyRules.IsTestCompilation(compilation))
             {
-                return; // keys in the tests of the user's own code; or no SDK and no agent: nothing to look at
+                return; // no SDK and no agent: nothing to look at; or keys in the tests of the user's own code
             }
 
             var sharedBudget = compilation.GetTypeByMetadataName(KnownTypes.RuntimeSharedProviderBudget);
