@@ -99,6 +99,19 @@ public sealed class RA0003ClientPerItemTests
 
                 return clients;
             }
+
+            List<ChatClient> ThroughAnOutArgument(string? fallback, Dictionary<string, string> keys, IEnumerable<string> agents)
+            {
+                var key = fallback;
+                var clients = new List<ChatClient>();
+                foreach (var agent in agents)
+                {
+                    keys.TryGetValue(agent, out key);
+                    clients.Add(new ChatClient("gpt-4o-mini", key!));
+                }
+
+                return clients;
+            }
         }
         """);
 

@@ -101,7 +101,13 @@ internal static class ItemScopes
     {
         foreach (var operation in scope.Descendants())
         {
-            if (operation is IAssignmentOperation { Target: ILocalReferenceOperation target } && SymbolEqualityComparer.Default.Equals(target.Local, local))
+            var written = operation switch
+            {
+                IAssignmentOperation { Target: ILocalReferenceOperation target } => target.Local,
+                IArgumentOperation { Parameter.RefKind: RefKind.Out or RefKind.Ref, Value: ILocalReferenceOperation target } => target.Local, // map.TryGetValue(item, out key)
+                _ => null,
+            };
+            if (written is not null && SymbolEqualityComparer.Default.Equals(written, local))
             {
                 return true;
             }
