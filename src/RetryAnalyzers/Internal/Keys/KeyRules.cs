@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Immutable;
+using System.IO;
 using Microsoft.CodeAnalysis;
 using RetryAnalyzers.Rules;
 
@@ -38,18 +39,35 @@ internal static class KeyRules
 
     /// <summary>
     /// The compilation references an LLM SDK or the credential types clients are built from. Without one, a key can only
-    /// reach a provider through a hand-written HTTP header.
+    /// reach a provider through a hand-written HTTP header. Read from the references' file and project names, so it
+    /// binds no reference (the first lookup of a type or of the referenced assemblies loads every reference's metadata).
     /// </summary>
     public static bool ReferencesSdk(Compilation compilation)
     {
-        foreach (var assembly in compilation.ReferencedAssemblyNames)
+        foreach (var reference in compilation.ExternalReferences) // not References: its #r directives bind every reference
         {
-            foreach (var root in SdkAssemblies)
+            var name = reference switch
             {
-                if (assembly.Name == root || assembly.Name.StartsWith(root + ".", StringComparison.Ordinal))
-                {
-                    return true;
-                }
+                PortableExecutableReference { FilePath: { } path } => Path.GetFileNameWithoutExtension(path),
+                CompilationReference project => project.Compilation.AssemblyName,
+                _ => null,
+            };
+            if (name is not null && IsSdk(name))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsSdk(string assembly)
+    {
+        foreach (var root in SdkAssemblies)
+        {
+            if (assembly.Equals(root, StringComparison.OrdinalIgnoreCase) || assembly.StartsWith(root + ".", StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
             }
         }
 
