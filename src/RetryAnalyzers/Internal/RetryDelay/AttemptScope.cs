@@ -16,25 +16,36 @@ internal sealed class AttemptScope
     {
         AttemptSymbol = attemptSymbol;
         ContainingLambda = containingLambda;
-        _written = new Dictionary<ISymbol, bool>(SymbolEqualityComparer.Default);
+        _written = MemberIndex.For(region).Written(region, WrittenIn);
+    }
+
+    /// <summary>The symbols written in <paramref name="region"/>, each with whether it is written so as to grow.</summary>
+    private static Dictionary<ISymbol, bool> WrittenIn(IOperation region)
+    {
+        var written = new Dictionary<ISymbol, bool>(SymbolEqualityComparer.Default);
         foreach (var operation in region.DescendantsAndSelf())
         {
             switch (operation)
             {
                 case ISimpleAssignmentOperation assignment:
-                    Record(assignment.Target, SelfGrowing(assignment));
+                    Record(written, assignment.Target, SelfGrowing(assignment));
                     break;
                 case ICompoundAssignmentOperation compound:
-                    Record(compound.Target, compound.OperatorKind is BinaryOperatorKind.Multiply or BinaryOperatorKind.Add or BinaryOperatorKind.LeftShift);
+                    Record(written, compound.Target, compound.OperatorKind is BinaryOperatorKind.Multiply or BinaryOperatorKind.Add or BinaryOperatorKind.LeftShift);
                     break;
                 case IIncrementOrDecrementOperation increment:
-                    Record(increment.Target, increment.Kind == OperationKind.Increment);
+                    Record(written, increment.Target, increment.Kind == OperationKind.Increment);
+                    break;
+                case ICoalesceAssignmentOperation coalesce:
+                    Record(written, coalesce.Target, growing: false);
                     break;
                 case IArgumentOperation { Parameter.RefKind: RefKind.Ref or RefKind.Out } argument:
-                    Record(argument.Value, growing: false);
+                    Record(written, argument.Value, growing: false);
                     break;
             }
         }
+
+        return written;
     }
 
     /// <summary>The loop counter or the provider's attempt parameter, when there is one.</summary>
@@ -46,12 +57,12 @@ internal sealed class AttemptScope
     /// <summary>Null when the symbol is not written between attempts; otherwise whether it is written so as to grow.</summary>
     public bool? WrittenBetweenAttempts(ISymbol symbol) => _written.TryGetValue(symbol, out var growing) ? growing : null;
 
-    private void Record(IOperation target, bool growing)
+    private static void Record(Dictionary<ISymbol, bool> written, IOperation target, bool growing)
     {
         var symbol = ReferencedSymbol(target);
         if (symbol is not null)
         {
-            _written[symbol] = growing || (_written.TryGetValue(symbol, out var before) && before);
+            written[symbol] = growing || (written.TryGetValue(symbol, out var before) && before);
         }
     }
 

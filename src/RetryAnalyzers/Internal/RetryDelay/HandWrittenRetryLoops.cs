@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 
@@ -122,17 +123,11 @@ internal static class HandWrittenRetryLoops
                 // try { return await CallAsync(); } catch { }  await Task.Delay(…);
                 // if (response.IsSuccessStatusCode) return response;  await Task.Delay(…);
                 case IBlockOperation block:
-                    foreach (var statement in block.Operations)
+                    // The block's first failure gate, found once per block: a gate before the wait makes it a retry wait.
+                    var gate = MemberIndex.For(block).FirstGate(block, loop, key => FirstFailureGate((IBlockOperation)key.Block, loop, symbols));
+                    if (gate is not null && gate.Syntax.SpanStart < child.Syntax.SpanStart)
                     {
-                        if (statement == child)
-                        {
-                            break;
-                        }
-
-                        if (IsFailureGate(statement, loop, symbols))
-                        {
-                            return true;
-                        }
+                        return true;
                     }
 
                     break;
@@ -140,6 +135,19 @@ internal static class HandWrittenRetryLoops
         }
 
         return false;
+    }
+
+    private static IOperation? FirstFailureGate(IBlockOperation block, ILoopOperation loop, RetrySymbols symbols)
+    {
+        foreach (var statement in block.Operations)
+        {
+            if (IsFailureGate(statement, loop, symbols))
+            {
+                return statement;
+            }
+        }
+
+        return null;
     }
 
     private static bool IsFailureGate(IOperation statement, ILoopOperation loop, RetrySymbols symbols) => statement switch
@@ -159,22 +167,37 @@ internal static class HandWrittenRetryLoops
     /// </summary>
     private static bool ExitsLoop(IOperation region, ILoopOperation loop, IOperation? excluded, RetrySymbols symbols)
     {
-        foreach (var operation in region.DescendantsAndSelf())
+        // The exits of a region are found once (a loop body is asked about by every wait in it); then only `excluded` varies.
+        foreach (var exit in MemberIndex.For(region).List(region, loop, key => Exits(key.Region, loop, symbols)))
         {
-            var exits = operation switch
-            {
-                IReturnOperation { Kind: OperationKind.Return } => true,
-                IBranchOperation { BranchKind: BranchKind.Break } branch => SymbolEqualityComparer.Default.Equals(branch.Target, loop.ExitLabel),
-                ISimpleAssignmentOperation { Target: ILocalReferenceOperation flag, Value.ConstantValue: { HasValue: true, Value: bool } } => ConditionReads(loop, flag.Local),
-                _ => false,
-            };
-            if (exits && !IsInside(operation, excluded) && !InNestedFunction(operation, region) && !OnCancellation(operation, region, symbols))
+            if (!IsInside(exit, excluded))
             {
                 return true;
             }
         }
 
         return false;
+    }
+
+    private static List<IOperation> Exits(IOperation region, ILoopOperation loop, RetrySymbols symbols)
+    {
+        var exits = new List<IOperation>();
+        foreach (var operation in region.DescendantsAndSelf())
+        {
+            var isExit = operation switch
+            {
+                IReturnOperation { Kind: OperationKind.Return } => true,
+                IBranchOperation { BranchKind: BranchKind.Break } branch => SymbolEqualityComparer.Default.Equals(branch.Target, loop.ExitLabel),
+                ISimpleAssignmentOperation { Target: ILocalReferenceOperation flag, Value.ConstantValue: { HasValue: true, Value: bool } } => ConditionReads(loop, flag.Local),
+                _ => false,
+            };
+            if (isExit && !InNestedFunction(operation, region) && !OnCancellation(operation, region, symbols))
+            {
+                exits.Add(operation);
+            }
+        }
+
+        return exits;
     }
 
     private static bool OnCancellation(IOperation exit, IOperation region, RetrySymbols symbols)
