@@ -32,6 +32,7 @@ internal static partial class RetryRewriter
         var growing = kind == DelayKind.Growing;
         return shape switch
         {
+            RetryShape.HelperWait => null, // the helper has no loop to hand out a backoff, and other callers may not retry
             RetryShape.PollyV8Options => PlanPollyV8Options(node, model, symbols, keepBackoffType: growing, cancellationToken),
             _ when jittered is null => null, // the runtime library is not referenced
             RetryShape.PollyV7SleepProvider => PlanSleepProvider(node, model, symbols, jittered, growing, cancellationToken),

@@ -59,6 +59,9 @@ public sealed class RetryDelayAnalyzer : DiagnosticAnalyzer
                     Report(operation, PollyV7Retries.Analyze(invocation, symbols) ?? HandWrittenRetryLoops.Analyze(invocation, symbols));
                 },
                 OperationKind.Invocation);
+            start.RegisterOperationAction(
+                operation => Report(operation, PollyV7Retries.AnalyzeHeldProvider((IAnonymousFunctionOperation)operation.Operation, symbols)),
+                OperationKind.AnonymousFunction);
 
             if (symbols.RetryStrategyOptions is not null || symbols.RetryStrategyOptionsOfT is not null)
             {

@@ -5,19 +5,24 @@ using Microsoft.CodeAnalysis.Operations;
 namespace RetryAnalyzers.Internal;
 
 /// <summary>
-/// The part of the code in which one retry attempt follows another: a retry loop, or the body of a Polly v7
-/// sleep-duration provider. Symbols written inside it, and the attempt symbol itself, change between attempts.
+/// The part of the code in which one retry attempt follows another: a retry loop, the body of a Polly v7
+/// sleep-duration provider, or a wait helper a retry loop calls. Symbols written inside it, and the attempt symbol
+/// itself, change between attempts; a helper's parameters are what its retry callers pass.
 /// </summary>
 internal sealed class AttemptScope
 {
     private readonly Dictionary<ISymbol, bool> _written;
 
-    public AttemptScope(IOperation region, ISymbol? attemptSymbol, ISymbol? containingLambda)
+    public AttemptScope(IOperation region, ISymbol? attemptSymbol, ISymbol? containingLambda, IReadOnlyDictionary<IParameterSymbol, DelayClass>? parameters = null)
     {
         AttemptSymbol = attemptSymbol;
         ContainingLambda = containingLambda;
+        Parameters = parameters;
         _written = MemberIndex.For(region).Written(region, WrittenIn);
     }
+
+    /// <summary>For a wait helper: the class of what its retry callers pass for each parameter.</summary>
+    public IReadOnlyDictionary<IParameterSymbol, DelayClass>? Parameters { get; }
 
     /// <summary>The symbols written in <paramref name="region"/>, each with whether it is written so as to grow.</summary>
     private static Dictionary<ISymbol, bool> WrittenIn(IOperation region)

@@ -61,6 +61,12 @@ internal static class DelayClassifier
                         : DelayClass.Unknown;
                 }
 
+                if (scope.Parameters is { } passed && scope.WrittenBetweenAttempts(parameter.Parameter) is null)
+                {
+                    // A wait helper's parameter: what the retry loops pass for it (the attempt grows, a constant does not).
+                    return passed.TryGetValue(parameter.Parameter, out var argument) ? argument : DelayClass.Unknown;
+                }
+
                 return ClassifyVariable(parameter.Parameter, operation, scope, symbols, depth);
             case IFieldReferenceOperation { Field: { IsStatic: true, Name: "Zero" } zero } when SymbolEqualityComparer.Default.Equals(zero.ContainingType, symbols.TimeSpan):
                 return new DelayClass(DelayKind.Constant, DelayEvaluator.Evaluate(operation, symbols));

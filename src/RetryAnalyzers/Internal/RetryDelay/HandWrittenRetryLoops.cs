@@ -7,7 +7,8 @@ namespace RetryAnalyzers.Internal;
 /// <summary>
 /// Hand-written retry loops: a <c>Task.Delay</c> / <c>Thread.Sleep</c> reached after a failure (in a <c>catch</c>, after
 /// a swallowed exception, or after a failed HTTP status check) inside a <c>for</c>/<c>while</c>/<c>do</c> loop that
-/// leaves on success. Polling loops, periodic workers and delays not preceded by a failure are not retry loops.
+/// leaves on success, or in a helper method such a loop calls there (<see cref="WaitHelpers"/>). Polling loops, periodic
+/// workers and delays not preceded by a failure are not retry loops.
 /// </summary>
 internal static class HandWrittenRetryLoops
 {
@@ -20,7 +21,12 @@ internal static class HandWrittenRetryLoops
         }
 
         var loop = EnclosingLoop(invocation);
-        if (loop is null || !IsAfterFailure(invocation, loop, symbols))
+        if (loop is null)
+        {
+            return symbols.WaitHelpers.Analyze(invocation, delayArgument, symbols);
+        }
+
+        if (!IsAfterFailure(invocation, loop, symbols))
         {
             return null;
         }
@@ -29,6 +35,10 @@ internal static class HandWrittenRetryLoops
         var delay = DelayClassifier.Classify(delayArgument, scope, symbols);
         return new RetrySite(RetryShape.HandWrittenLoop, delay, invocation.Syntax.GetLocation(), RetrySite.Describe(delay.Value, delayArgument.Syntax));
     }
+
+    /// <summary>The retry loop whose wait <paramref name="call"/> is (it is reached after a failure in the loop), or null.</summary>
+    public static ILoopOperation? RetryLoopOf(IOperation call, RetrySymbols symbols)
+        => EnclosingLoop(call) is { } loop && IsAfterFailure(call, loop, symbols) ? loop : null;
 
     /// <summary>The wait of <c>Task.Delay(int|TimeSpan, …)</c> or <c>Thread.Sleep(int|TimeSpan)</c>, else null.</summary>
     public static IOperation? DelayArgument(IInvocationOperation invocation, RetrySymbols symbols)
