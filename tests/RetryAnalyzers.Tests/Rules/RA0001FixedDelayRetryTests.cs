@@ -1216,4 +1216,214 @@ public sealed class RA0001FixedDelayRetryTests
             }
         }
         """);
+
+    // ---------------------------------------------------------------- A wait guarded by a flag that only a failure sets (issue 17, from semantic-kernel)
+
+    [Fact]
+    public Task WaitGuardedByAFlagSetInACatch_ReportsDiagnostic() => Analyze("""
+        class C
+        {
+            async Task<string?> DoWhile(HttpClient http, TimeSpan syncDelay, CancellationToken cancellationToken)
+            {
+                string? message = null;
+                bool retry = false;
+                int count = 0;
+                do
+                {
+                    try
+                    {
+                        message = await http.GetStringAsync("https://example.test", cancellationToken);
+                    }
+                    catch (HttpRequestException exception)
+                    {
+                        retry = exception.StatusCode == HttpStatusCode.NotFound && count < 3;
+                    }
+
+                    if (retry)
+                    {
+                        await {|RA0001:Task.Delay(syncDelay, cancellationToken)|};
+                    }
+
+                    ++count;
+                }
+                while (retry);
+
+                return message;
+            }
+
+            async Task<string> WhileTrue(HttpClient http)
+            {
+                while (true)
+                {
+                    var failed = false;
+                    try
+                    {
+                        var body = await http.GetStringAsync("https://example.test");
+                        if (body.Length > 0)
+                        {
+                            return body;
+                        }
+                    }
+                    catch (HttpRequestException)
+                    {
+                        failed = true;
+                    }
+
+                    if (failed)
+                        {|RA0001:Thread.Sleep(500)|};
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task WaitGuardedByAFlagNotOnlySetByAFailure_NoDiagnostic() => Analyze("""
+        class C
+        {
+            async Task<string?> SetOnSuccessToo(HttpClient http)
+            {
+                string? message = null;
+                bool again = false;
+                do
+                {
+                    try
+                    {
+                        message = await http.GetStringAsync("https://example.test/status");
+                        again = message.Contains("pending");
+                    }
+                    catch (HttpRequestException)
+                    {
+                        again = true;
+                    }
+
+                    if (again)
+                    {
+                        await Task.Delay(1000); // also polls while pending
+                    }
+                }
+                while (again);
+
+                return message;
+            }
+
+            async Task WorkerThatNeverLeaves(HttpClient http)
+            {
+                while (true)
+                {
+                    var failed = false;
+                    try { await http.GetStringAsync("https://example.test/heartbeat"); }
+                    catch (HttpRequestException) { failed = true; }
+
+                    if (failed)
+                    {
+                        await Task.Delay(1000);
+                    }
+                }
+            }
+
+            async Task<string?> OnTheOtherBranch(HttpClient http)
+            {
+                string? message = null;
+                bool retry = false;
+                do
+                {
+                    try { message = await http.GetStringAsync("https://example.test"); }
+                    catch (HttpRequestException) { retry = true; }
+
+                    if (retry)
+                    {
+                        Console.WriteLine("retrying");
+                    }
+                    else
+                    {
+                        await Task.Delay(1000); // runs on success
+                    }
+                }
+                while (retry);
+
+                return message;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task WaitGuardedByAFailureFlag_FixesToARetryBackoffBeforeTheLoop() => Verify.VerifyCodeFixAsync(
+        """
+        using System;
+        using System.Net;
+        using System.Net.Http;
+        using System.Threading;
+        using System.Threading.Tasks;
+
+        class C
+        {
+            async Task<string?> Get(HttpClient http, TimeSpan syncDelay, CancellationToken cancellationToken)
+            {
+                string? message = null;
+                bool retry = false;
+                int count = 0;
+                do
+                {
+                    try
+                    {
+                        message = await http.GetStringAsync("https://example.test", cancellationToken);
+                    }
+                    catch (HttpRequestException exception)
+                    {
+                        retry = exception.StatusCode == HttpStatusCode.NotFound && count < 3;
+                    }
+
+                    if (retry)
+                    {
+                        await {|RA0001:Task.Delay(syncDelay, cancellationToken)|};
+                    }
+
+                    ++count;
+                }
+                while (retry);
+
+                return message;
+            }
+        }
+        """,
+        """
+        using System;
+        using System.Net;
+        using System.Net.Http;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using RetryAnalyzers.Runtime;
+
+        class C
+        {
+            async Task<string?> Get(HttpClient http, TimeSpan syncDelay, CancellationToken cancellationToken)
+            {
+                string? message = null;
+                bool retry = false;
+                int count = 0;
+                var retryBackoff = new RetryBackoff(syncDelay);
+                do
+                {
+                    try
+                    {
+                        message = await http.GetStringAsync("https://example.test", cancellationToken);
+                    }
+                    catch (HttpRequestException exception)
+                    {
+                        retry = exception.StatusCode == HttpStatusCode.NotFound && count < 3;
+                    }
+
+                    if (retry)
+                    {
+                        await Task.Delay(retryBackoff.NextDelay(), cancellationToken);
+                    }
+
+                    ++count;
+                }
+                while (retry);
+
+                return message;
+            }
+        }
+        """);
 }

@@ -944,4 +944,34 @@ public sealed class RA0002RetryWithoutJitterTests
             void M() => Policy.Handle<HttpRequestException>().WaitAndRetryAsync(3, n => JitteredBackoff.GetDelay(n - 1, TimeSpan.FromMilliseconds(100)));
         }
         """);
+
+    // ---------------------------------------------------------------- A wait guarded by a flag that only a failure sets (issue 17)
+
+    [Fact]
+    public Task GrowingWaitGuardedByAFlagSetInACatch_ReportsDiagnostic() => Analyze("""
+        class C
+        {
+            async Task<string?> Get(HttpClient http)
+            {
+                string? message = null;
+                bool retry = false;
+                int count = 0;
+                do
+                {
+                    try { message = await http.GetStringAsync("https://example.test"); }
+                    catch (HttpRequestException) { retry = count < 3; }
+
+                    if (retry)
+                    {
+                        await {|RA0002:Task.Delay(100 * (1 << count))|};
+                    }
+
+                    count++;
+                }
+                while (retry);
+
+                return message;
+            }
+        }
+        """);
 }

@@ -130,6 +130,10 @@ internal static class HandWrittenRetryLoops
                 case IConditionalOperation conditional when conditional.Condition != child && IsStatusCheck(conditional.Condition, symbols):
                     return Branch(conditional, onSuccess: false) == child && ExitsLoop(loop.Body, loop, excluded: child, symbols);
 
+                // try { … } catch (…) { retry = …; }  if (retry) { await Task.Delay(…); }  — a flag only a failure sets.
+                case IConditionalOperation conditional when conditional.WhenTrue == child && IsFailureFlag(conditional.Condition, loop, symbols):
+                    return true;
+
                 // try { return await CallAsync(); } catch { }  await Task.Delay(…);
                 // if (response.IsSuccessStatusCode) return response;  await Task.Delay(…);
                 case IBlockOperation block:
@@ -141,6 +145,51 @@ internal static class HandWrittenRetryLoops
                     }
 
                     break;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// A <c>bool</c> local that, inside the loop, is set only in a <c>catch</c> (or reset to <c>false</c>), in a loop that
+    /// leaves on success (its condition reads the flag, or the body returns or breaks).
+    /// </summary>
+    private static bool IsFailureFlag(IOperation condition, ILoopOperation loop, RetrySymbols symbols)
+    {
+        if (condition.WithoutConversions() is not ILocalReferenceOperation { Local: { Type.SpecialType: SpecialType.System_Boolean } flag })
+        {
+            return false;
+        }
+
+        var setOnFailure = false;
+        foreach (var reference in MemberIndex.For(loop).References(flag))
+        {
+            if (!MemberIndex.IsWrite(reference) || !IsInside(reference, loop.Body))
+            {
+                continue;
+            }
+
+            if (InCatch(reference, loop))
+            {
+                setOnFailure = true;
+            }
+            else if (reference.Parent is not ISimpleAssignmentOperation { Value.ConstantValue: { HasValue: true, Value: false } })
+            {
+                return false; // set on another path too
+            }
+        }
+
+        return setOnFailure && (ConditionReads(loop, flag) || ExitsLoop(loop.Body, loop, excluded: null, symbols));
+    }
+
+    private static bool InCatch(IOperation operation, ILoopOperation loop)
+    {
+        for (var current = operation.Parent; current is not null && current != loop; current = current.Parent)
+        {
+            if (current is ICatchClauseOperation)
+            {
+                return true;
             }
         }
 
