@@ -20,6 +20,7 @@ internal sealed class WaitHelpers
     private readonly Compilation _compilation;
     private readonly Lazy<Dictionary<string, List<InvocationExpressionSyntax>>> _callsInLoops;
     private readonly ConcurrentDictionary<IMethodSymbol, List<(IInvocationOperation Call, ILoopOperation Loop)>> _retryCallers = new(SymbolEqualityComparer.Default);
+    private readonly ConcurrentDictionary<SyntaxTree, SemanticModel> _models = new();
 
     public WaitHelpers(Compilation compilation)
     {
@@ -91,17 +92,14 @@ internal sealed class WaitHelpers
                 return found;
             }
 
-            SemanticModel? model = null;
             foreach (var syntax in candidates)
             {
-                if (model?.SyntaxTree != syntax.SyntaxTree)
+                if (!ArityFits(syntax, method))
                 {
-#pragma warning disable RS1030 // Do not invoke Compilation.GetSemanticModel() within a diagnostic analyzer: the callers live in other members and files
-                    model = _compilation.GetSemanticModel(syntax.SyntaxTree);
-#pragma warning restore RS1030
+                    continue; // another overload or another method of that name: not worth binding
                 }
 
-                if (model.GetOperation(syntax) is IInvocationOperation call &&
+                if (Model(syntax.SyntaxTree).GetOperation(syntax) is IInvocationOperation call &&
                     SymbolEqualityComparer.Default.Equals(call.TargetMethod.OriginalDefinition, method) &&
                     HandWrittenRetryLoops.RetryLoopOf(call, symbols) is { } loop)
                 {
@@ -112,7 +110,33 @@ internal sealed class WaitHelpers
             return found;
         });
 
-    /// <summary>Every invocation inside a <c>for</c>/<c>while</c>/<c>do</c> statement, by the name it calls; built once, on first need.</summary>
+    // One semantic model per tree, so the callers of several helpers in one file are bound once.
+    private SemanticModel Model(SyntaxTree tree)
+#pragma warning disable RS1030 // Do not invoke Compilation.GetSemanticModel() within a diagnostic analyzer: the callers live in other members and files
+        => _models.GetOrAdd(tree, t => _compilation.GetSemanticModel(t));
+#pragma warning restore RS1030
+
+    private static bool ArityFits(InvocationExpressionSyntax syntax, IMethodSymbol method)
+    {
+        var count = syntax.ArgumentList.Arguments.Count;
+        var required = 0;
+        foreach (var parameter in method.Parameters)
+        {
+            if (parameter.IsParams)
+            {
+                return count >= required;
+            }
+
+            required += parameter.IsOptional ? 0 : 1;
+        }
+
+        return count >= required && count <= method.Parameters.Length;
+    }
+
+    /// <summary>
+    /// Every invocation inside a <c>for</c>/<c>while</c>/<c>do</c> statement that could follow a failure (in a <c>catch</c>,
+    /// under an <c>if</c>, or after a <c>try</c> or an <c>if</c> in its block), by the name it calls; built once, on first need.
+    /// </summary>
     private Dictionary<string, List<InvocationExpressionSyntax>> IndexCallsInLoops()
     {
         var index = new Dictionary<string, List<InvocationExpressionSyntax>>(StringComparer.Ordinal);
@@ -126,9 +150,10 @@ internal sealed class WaitHelpers
                     continue;
                 }
 
+                var firstGates = new Dictionary<BlockSyntax, int>();
                 foreach (var invocation in node.DescendantNodes())
                 {
-                    if (invocation is InvocationExpressionSyntax call && CalledName(call.Expression) is { } name)
+                    if (invocation is InvocationExpressionSyntax call && CalledName(call.Expression) is { } name && MayFollowFailure(call, node, firstGates))
                     {
                         if (!index.TryGetValue(name, out var list))
                         {
@@ -142,6 +167,44 @@ internal sealed class WaitHelpers
         }
 
         return index;
+    }
+
+    // The syntax shapes IsAfterFailure accepts, checked cheaply: each block's first try/if statement is found once.
+    private static bool MayFollowFailure(SyntaxNode call, SyntaxNode loop, Dictionary<BlockSyntax, int> firstGates)
+    {
+        SyntaxNode child = call;
+        for (var current = call.Parent; current is not null && current != loop; child = current, current = current.Parent)
+        {
+            switch (current)
+            {
+                case CatchClauseSyntax or IfStatementSyntax:
+                    return true;
+                case BlockSyntax block:
+                    if (!firstGates.TryGetValue(block, out var gate))
+                    {
+                        gate = int.MaxValue;
+                        foreach (var statement in block.Statements)
+                        {
+                            if (statement is TryStatementSyntax or IfStatementSyntax)
+                            {
+                                gate = statement.SpanStart;
+                                break;
+                            }
+                        }
+
+                        firstGates[block] = gate;
+                    }
+
+                    if (gate < child.SpanStart)
+                    {
+                        return true;
+                    }
+
+                    break;
+            }
+        }
+
+        return false;
     }
 
     private static bool IsLoop(SyntaxNode node) => node is ForStatementSyntax or WhileStatementSyntax or DoStatementSyntax;
