@@ -1218,51 +1218,21 @@ public sealed class RA0001FixedDelayRetryTests
         """);
 
     // ---------------------------------------------------------------- A wait guarded by a flag that only a failure sets (issue 17, from semantic-kernel)
+    // (the do/while shape of semantic-kernel's RetrieveMessageAsync is in the fix test below, which checks its diagnostic too)
 
     [Fact]
     public Task WaitGuardedByAFlagSetInACatch_ReportsDiagnostic() => Analyze("""
         class C
         {
-            async Task<string?> DoWhile(HttpClient http, TimeSpan syncDelay, CancellationToken cancellationToken)
+            void ResetEachTime(HttpClient http)
             {
-                string? message = null;
-                bool retry = false;
-                int count = 0;
+                bool failed;
                 do
                 {
+                    failed = false;
                     try
                     {
-                        message = await http.GetStringAsync("https://example.test", cancellationToken);
-                    }
-                    catch (HttpRequestException exception)
-                    {
-                        retry = exception.StatusCode == HttpStatusCode.NotFound && count < 3;
-                    }
-
-                    if (retry)
-                    {
-                        await {|RA0001:Task.Delay(syncDelay, cancellationToken)|};
-                    }
-
-                    ++count;
-                }
-                while (retry);
-
-                return message;
-            }
-
-            async Task<string> WhileTrue(HttpClient http)
-            {
-                while (true)
-                {
-                    var failed = false;
-                    try
-                    {
-                        var body = await http.GetStringAsync("https://example.test");
-                        if (body.Length > 0)
-                        {
-                            return body;
-                        }
+                        http.Send(new HttpRequestMessage(HttpMethod.Post, "https://example.test")).EnsureSuccessStatusCode();
                     }
                     catch (HttpRequestException)
                     {
@@ -1272,6 +1242,7 @@ public sealed class RA0001FixedDelayRetryTests
                     if (failed)
                         {|RA0001:Thread.Sleep(500)|};
                 }
+                while (failed);
             }
         }
         """);
