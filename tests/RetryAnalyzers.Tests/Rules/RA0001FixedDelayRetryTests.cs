@@ -976,6 +976,41 @@ public sealed class RA0001FixedDelayRetryTests
         """);
 
     [Fact]
+    public Task MethodsThatDoMoreThanWaitOrAreCalledThroughAnInterface_AreNotWaitHelpers_NoDiagnostic() => Analyze("""
+        interface IPause
+        {
+            Task PauseAsync();
+        }
+
+        class C : IPause
+        {
+            public Task PauseAsync() => Task.Delay(1000); // implements IPause: calls may go to another implementation
+
+            protected virtual Task WaitAsync() => Task.Delay(1000); // may be overridden
+
+            static async Task RecoverAsync(HttpClient http)
+            {
+                Console.WriteLine("recovering");
+                http.CancelPendingRequests();
+                http.DefaultRequestHeaders.Clear();
+                http.Timeout = TimeSpan.FromSeconds(30);
+                await Task.Delay(1000); // the fifth statement: a method that does work, then waits
+            }
+
+            async Task<string> Get(HttpClient http)
+            {
+                for (var attempt = 0; attempt < 3; attempt++)
+                {
+                    try { return await http.GetStringAsync("https://example.test"); }
+                    catch (HttpRequestException) { await PauseAsync(); await WaitAsync(); await RecoverAsync(http); }
+                }
+
+                throw new InvalidOperationException();
+            }
+        }
+        """);
+
+    [Fact]
     public Task WaitHelperCalledWithAConstantAndWithAJitteredWait_NoDiagnostic() => Analyze("""
         class C
         {

@@ -17,6 +17,8 @@ namespace RetryAnalyzers.Internal;
 /// </summary>
 internal sealed class WaitHelpers
 {
+    private const int MaxHelperStatements = 4;
+
     private readonly Compilation _compilation;
     private readonly Lazy<Dictionary<string, List<InvocationExpressionSyntax>>> _callsInLoops;
     private readonly ConcurrentDictionary<IMethodSymbol, List<(IInvocationOperation Call, ILoopOperation Loop)>> _retryCallers = new(SymbolEqualityComparer.Default);
@@ -33,6 +35,11 @@ internal sealed class WaitHelpers
     {
         if (InAnyLoopOrFunction(delay) ||
             delay.SemanticModel?.GetEnclosingSymbol(delay.Syntax.SpanStart) is not IMethodSymbol { MethodKind: MethodKind.Ordinary } helper)
+        {
+            return null;
+        }
+
+        if (!CalledDirectly(helper) || !IsSmall(delay.Root()))
         {
             return null;
         }
@@ -66,6 +73,40 @@ internal sealed class WaitHelpers
 
         var result = combined!.Value;
         return new RetrySite(RetryShape.HelperWait, result, delay.Syntax.GetLocation(), RetrySite.Describe(result.Value, delayArgument.Syntax));
+    }
+
+    /// <summary>
+    /// A method whose calls name it: not virtual, abstract or an override, and not one that an interface of its type
+    /// declares (a call through the interface binds to the interface member, so such helpers are not followed; this
+    /// also spares binding the many calls to interface methods that test doubles implement with a delay).
+    /// </summary>
+    private static bool CalledDirectly(IMethodSymbol helper)
+    {
+        if (helper.IsVirtual || helper.IsAbstract || helper.IsOverride || !helper.ExplicitInterfaceImplementations.IsEmpty)
+        {
+            return false;
+        }
+
+        foreach (var implemented in helper.ContainingType.AllInterfaces)
+        {
+            if (!implemented.GetMembers(helper.Name).IsEmpty)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// A wait helper does little besides waiting: an expression body, or a block of at most <see cref="MaxHelperStatements"/>
+    /// statements (say a log line, a computed delay, the wait). A method that does more work and then waits is not one, and
+    /// most methods that wait are not helpers, so this keeps the compilation-wide search for callers rare.
+    /// </summary>
+    private static bool IsSmall(IOperation body)
+    {
+        var block = body is IMethodBodyOperation method ? method.BlockBody ?? method.ExpressionBody : body as IBlockOperation;
+        return block is not null && block.Operations.Length <= MaxHelperStatements;
     }
 
     /// <summary>Inside a loop (its own retry or polling loop decides), a lambda or a local function: not a helper's wait.</summary>
