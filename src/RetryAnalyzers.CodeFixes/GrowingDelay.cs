@@ -47,18 +47,18 @@ internal sealed class GrowingDelay
     }
 
     /// <summary>Null when the first delay is known to be zero or negative both at the first and the second attempt (no base to keep).</summary>
-    public static GrowingDelay? Create(ExpressionSyntax delay, SemanticModel model, INamedTypeSymbol timeSpan, IReadOnlyList<AttemptBinding> bindings, CancellationToken cancellationToken)
+    public static GrowingDelay? Create(ExpressionSyntax delay, SemanticModel model, RetrySymbols symbols, IReadOnlyList<AttemptBinding> bindings, CancellationToken cancellationToken)
     {
-        if (model.GetOperation(delay, cancellationToken) is not { } operation)
+        if (model.GetOperation(delay, cancellationToken) is not { } operation || symbols.TimeSpan is not { } timeSpan)
         {
             return null;
         }
 
         var isTimeSpan = SymbolEqualityComparer.Default.Equals(operation.Type, timeSpan);
-        var first = Evaluate(operation, bindings, offset: 0);
+        var first = Evaluate(operation, bindings, symbols, offset: 0);
         if (first is <= 0)
         {
-            first = Evaluate(operation, bindings, offset: 1); // attempt * 1000 from attempt 0: the step is the base
+            first = Evaluate(operation, bindings, symbols, offset: 1); // attempt * 1000 from attempt 0: the step is the base
             if (first is null or <= 0)
             {
                 return null;
@@ -73,8 +73,8 @@ internal sealed class GrowingDelay
         if (first is { } known)
         {
             // Far out, a capped schedule stops growing: Math.Min(Math.Pow(2, n), 30) is 30 at n = 40 and at n = 80.
-            var far = Evaluate(operation, bindings, FarAttempt);
-            var farther = Evaluate(operation, bindings, 2 * FarAttempt);
+            var far = Evaluate(operation, bindings, symbols, FarAttempt);
+            var farther = Evaluate(operation, bindings, symbols, 2 * FarAttempt);
             var cap = far is { } a && farther is { } b && a == b && a > known && !double.IsInfinity(a) ? a : (double?)null;
             return new GrowingDelay(timeSpan, known, null, isTimeSpan, cap);
         }
@@ -128,7 +128,7 @@ internal sealed class GrowingDelay
         return arguments.ToArray();
     }
 
-    private static double? Evaluate(IOperation operation, IReadOnlyList<AttemptBinding> bindings, int offset)
+    private static double? Evaluate(IOperation operation, IReadOnlyList<AttemptBinding> bindings, RetrySymbols symbols, int offset)
     {
         var values = new Dictionary<ISymbol, double>(SymbolEqualityComparer.Default);
         foreach (var binding in bindings)
@@ -141,7 +141,7 @@ internal sealed class GrowingDelay
             values[binding.Symbol] = value + offset;
         }
 
-        return DelayEvaluator.Evaluate(operation, values);
+        return DelayEvaluator.Evaluate(operation, values, symbols);
     }
 
     private SyntaxNode TimeSpanLiteral(SyntaxGenerator generator, double milliseconds)

@@ -33,7 +33,7 @@ internal static partial class RetryRewriter
             return null;
         }
 
-        if (!growing && IsKnownNonPositive(argumentSyntax, model, cancellationToken))
+        if (!growing && IsKnownNonPositive(argumentSyntax, model, symbols, cancellationToken))
         {
             return null;
         }
@@ -49,12 +49,12 @@ internal static partial class RetryRewriter
             {
                 bindings.Add(new AttemptBinding(counter!, start, Literal(start)));
             }
-            else if (!GrowingLocals(argument, loop, growingLocals, bindings))
+            else if (!GrowingLocals(argument, loop, symbols, growingLocals, bindings))
             {
                 return null;
             }
 
-            schedule = GrowingDelay.Create(argumentSyntax, model, symbols.TimeSpan!, bindings, cancellationToken);
+            schedule = GrowingDelay.Create(argumentSyntax, model, symbols, bindings, cancellationToken);
             if (schedule is null)
             {
                 return null;
@@ -110,7 +110,7 @@ internal static partial class RetryRewriter
     /// The locals of the delay that grow in the loop (<c>delay *= 2</c>, <c>attempt++</c>), each bound to its initializer.
     /// False when another kind of variable grows, or a growing local has no initializer before the loop.
     /// </summary>
-    private static bool GrowingLocals(IOperation argument, ILoopOperation loop, List<ILocalSymbol> locals, List<AttemptBinding> bindings)
+    private static bool GrowingLocals(IOperation argument, ILoopOperation loop, RetrySymbols symbols, List<ILocalSymbol> locals, List<AttemptBinding> bindings)
     {
         var scope = new AttemptScope(loop, attemptSymbol: null, containingLambda: null);
         foreach (var operation in argument.DescendantsAndSelf())
@@ -123,13 +123,13 @@ internal static partial class RetryRewriter
 
             if (symbol is not ILocalSymbol local ||
                 local.DeclaringSyntaxReferences.Any(r => loop.Syntax.Span.Contains(r.Span)) ||
-                LocalInitializers.Find(local, argument) is not { Syntax: ExpressionSyntax initializer } value)
+                MemberIndex.For(argument).Initializer(local) is not { Syntax: ExpressionSyntax initializer } value)
             {
                 return false;
             }
 
             locals.Add(local);
-            bindings.Add(new AttemptBinding(local, DelayEvaluator.Evaluate(value, NoBindings), initializer));
+            bindings.Add(new AttemptBinding(local, DelayEvaluator.Evaluate(value, symbols), initializer));
         }
 
         return locals.Count > 0;

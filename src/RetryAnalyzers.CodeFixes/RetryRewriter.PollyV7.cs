@@ -36,7 +36,7 @@ internal static partial class RetryRewriter
             return null;
         }
 
-        if (!growing && IsKnownNonPositive(returned, model, cancellationToken))
+        if (!growing && IsKnownNonPositive(returned, model, symbols, cancellationToken))
         {
             return null;
         }
@@ -45,7 +45,7 @@ internal static partial class RetryRewriter
         GrowingDelay? schedule = null;
         if (growing &&
             (model.GetDeclaredSymbol(parameter, cancellationToken) is not { } attempt ||
-             (schedule = GrowingDelay.Create(returned, model, symbols.TimeSpan!, new[] { new AttemptBinding(attempt, 1, Literal(1)) }, cancellationToken)) is null))
+             (schedule = GrowingDelay.Create(returned, model, symbols, new[] { new AttemptBinding(attempt, 1, Literal(1)) }, cancellationToken)) is null))
         {
             return null;
         }
@@ -74,7 +74,7 @@ internal static partial class RetryRewriter
     }
 
     // new[] { d, d, d }  →  JitteredBackoff.Delays(d, 3);  new[] { 1 s, 2 s, 4 s }  →  JitteredBackoff.Delays(1 s, 3)
-    private static Action<DocumentEditor>? PlanSleepDurations(SyntaxNode node, SemanticModel model, INamedTypeSymbol jittered, bool growing, CancellationToken cancellationToken)
+    private static Action<DocumentEditor>? PlanSleepDurations(SyntaxNode node, SemanticModel model, RetrySymbols symbols, INamedTypeSymbol jittered, bool growing, CancellationToken cancellationToken)
     {
         var elements = node switch
         {
@@ -84,14 +84,14 @@ internal static partial class RetryRewriter
                 => collection.Elements.Cast<ExpressionElementSyntax>().Select(e => e.Expression).ToList(),
             _ => null,
         };
-        if (elements is not { Count: > 0 } || IsKnownNonPositive(elements[0], model, cancellationToken))
+        if (elements is not { Count: > 0 } || IsKnownNonPositive(elements[0], model, symbols, cancellationToken))
         {
             return null;
         }
 
         // A growing array's last (longest) delay is its cap; keep it when it is beyond the runtime's default cap.
         var last = growing && model.GetOperation(elements[elements.Count - 1], cancellationToken) is { } lastDelay &&
-                   DelayEvaluator.Evaluate(lastDelay, NoBindings) is { } lastMs && lastMs > DefaultCapMilliseconds
+                   DelayEvaluator.Evaluate(lastDelay, symbols) is { } lastMs && lastMs > DefaultCapMilliseconds
             ? elements[elements.Count - 1].WithoutTrivia()
             : null;
         return editor =>
@@ -107,7 +107,7 @@ internal static partial class RetryRewriter
     }
 
     // Backoff.ConstantBackoff(d, n), Backoff.ExponentialBackoff(d, n, …), Backoff.LinearBackoff(d, n, …)  →  JitteredBackoff.Delays(d, n)
-    private static Action<DocumentEditor>? PlanContribBackoff(SyntaxNode node, SemanticModel model, INamedTypeSymbol jittered, CancellationToken cancellationToken)
+    private static Action<DocumentEditor>? PlanContribBackoff(SyntaxNode node, SemanticModel model, RetrySymbols symbols, INamedTypeSymbol jittered, CancellationToken cancellationToken)
     {
         if (node is not InvocationExpressionSyntax invocation || model.GetOperation(invocation, cancellationToken) is not IInvocationOperation operation)
         {
@@ -116,7 +116,7 @@ internal static partial class RetryRewriter
 
         var delay = operation.Arguments.FirstOrDefault(a => a.Parameter?.Ordinal == 0 && a.ArgumentKind == ArgumentKind.Explicit)?.Value.Syntax;
         var count = operation.Arguments.FirstOrDefault(a => a.Parameter?.Name == "retryCount" && a.ArgumentKind == ArgumentKind.Explicit)?.Value.Syntax;
-        if (delay is null || count is null || IsKnownNonPositive(delay, model, cancellationToken))
+        if (delay is null || count is null || IsKnownNonPositive(delay, model, symbols, cancellationToken))
         {
             return null;
         }

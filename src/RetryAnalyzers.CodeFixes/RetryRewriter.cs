@@ -19,7 +19,6 @@ internal static partial class RetryRewriter
     private const string AttemptName = "retryAttempt";
     private const string BackoffName = "retryBackoff";
     internal const double DefaultCapMilliseconds = 30_000; // JitteredBackoff.DefaultMaxDelay
-    private static readonly Dictionary<ISymbol, double> NoBindings = new(SymbolEqualityComparer.Default);
 
     public static Action<DocumentEditor>? Plan(RetryShape shape, DelayKind kind, SyntaxNode node, SemanticModel model, CancellationToken cancellationToken)
     {
@@ -33,11 +32,12 @@ internal static partial class RetryRewriter
         var growing = kind == DelayKind.Growing;
         return shape switch
         {
+            RetryShape.HelperWait => null, // the helper has no loop to hand out a backoff, and other callers may not retry
             RetryShape.PollyV8Options => PlanPollyV8Options(node, model, symbols, keepBackoffType: growing, cancellationToken),
             _ when jittered is null => null, // the runtime library is not referenced
             RetryShape.PollyV7SleepProvider => PlanSleepProvider(node, model, symbols, jittered, growing, cancellationToken),
-            RetryShape.PollyV7SleepDurations => PlanSleepDurations(node, model, jittered, growing, cancellationToken),
-            RetryShape.ContribBackoff => PlanContribBackoff(node, model, jittered, cancellationToken),
+            RetryShape.PollyV7SleepDurations => PlanSleepDurations(node, model, symbols, jittered, growing, cancellationToken),
+            RetryShape.ContribBackoff => PlanContribBackoff(node, model, symbols, jittered, cancellationToken),
             RetryShape.HandWrittenLoop => PlanLoop(node, model, symbols, jittered, growing, cancellationToken),
             _ => null,
         };
@@ -47,8 +47,8 @@ internal static partial class RetryRewriter
         => SyntaxFactory.LiteralExpression(SyntaxKind.NumericLiteralExpression, SyntaxFactory.Literal(value));
 
     /// <summary>A wait known to be zero (<c>TimeSpan.Zero</c>, <c>Task.Delay(0)</c>): it cannot be the base of a backoff, so no fix is offered.</summary>
-    private static bool IsKnownNonPositive(SyntaxNode delay, SemanticModel model, CancellationToken cancellationToken)
-        => model.GetOperation(delay, cancellationToken) is { } operation && DelayEvaluator.Evaluate(operation, NoBindings) is <= 0;
+    private static bool IsKnownNonPositive(SyntaxNode delay, SemanticModel model, RetrySymbols symbols, CancellationToken cancellationToken)
+        => model.GetOperation(delay, cancellationToken) is { } operation && DelayEvaluator.Evaluate(operation, symbols) is <= 0;
 
     /// <summary><c>JitteredBackoff.Method(arguments)</c>, with the <c>using</c> for the runtime library added to the file.</summary>
     private static SyntaxNode Call(DocumentEditor editor, SemanticModel model, SyntaxNode site, INamedTypeSymbol type, string method, params SyntaxNode[] arguments)

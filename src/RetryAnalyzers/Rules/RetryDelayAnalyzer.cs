@@ -14,14 +14,19 @@ namespace RetryAnalyzers.Rules;
 /// <para>Reports when:</para>
 /// <list type="bullet">
 /// <item>a Polly v7 <c>WaitAndRetry[Forever][Async]</c> sleep-duration provider returns the same wait whatever the attempt
-/// (RA0001) or a wait that grows with it without randomness (RA0002);</item>
+/// (RA0001) or a wait that grows with it without randomness (RA0002) — also when the lambda is held in a local, a
+/// readonly or private field, or a null-defaulted parameter (<c>provider ??= n =&gt; …</c>) that nothing else writes,
+/// reported at the lambda;</item>
 /// <item>a Polly v7 <c>WaitAndRetry[Async]</c> is given an array or collection expression of two or more identical delays
 /// (RA0001) or of non-decreasing delays (RA0002);</item>
 /// <item>Polly.Contrib.WaitAndRetry <c>Backoff.ConstantBackoff</c> (RA0001), <c>ExponentialBackoff</c> / <c>LinearBackoff</c> (RA0002);</item>
 /// <item>a Polly v8 <c>RetryStrategyOptions[&lt;T&gt;]</c> without jitter and without a <c>DelayGenerator</c>: <c>BackoffType</c>
 /// <c>Constant</c>, set explicitly or left at Polly's default (RA0001), <c>Exponential</c> or <c>Linear</c> (RA0002);</item>
 /// <item>a hand-written <c>for</c>/<c>while</c>/<c>do</c> retry loop waits with <c>Task.Delay</c>/<c>Thread.Sleep</c> after a failure,
-/// for a wait that does not change between attempts (RA0001) or one that grows with the attempt (RA0002).</item>
+/// for a wait that does not change between attempts (RA0001) or one that grows with the attempt (RA0002), including
+/// under <c>if (retry)</c> where only a <c>catch</c> sets <c>retry</c>;</item>
+/// <item>a helper method such a loop calls after a failure waits with <c>Task.Delay</c>/<c>Thread.Sleep</c> outside
+/// any loop of its own: reported once at the helper's wait, classed with what the retry callers pass (no fix).</item>
 /// </list>
 /// <para>Does not report when:</para>
 /// <list type="bullet">
@@ -29,7 +34,9 @@ namespace RetryAnalyzers.Rules;
 /// <item>a <c>DelayGenerator</c>, a method group or any call we cannot see into computes the wait (jitter helpers included);</item>
 /// <item>the options type is a subclass with its own defaults (<c>HttpRetryStrategyOptions</c>) and the code does not set both backoff and jitter;</item>
 /// <item>Polly's defaults apply but the options object escapes to code we cannot see (a field, a return, a configuration binder);</item>
-/// <item>the delay is in a polling loop, a periodic worker loop, a <c>foreach</c>, or is not preceded by a failure.</item>
+/// <item>the delay is in a polling loop, a periodic worker loop, a <c>foreach</c>, or is not preceded by a failure;</item>
+/// <item>a held provider's holder is written elsewhere, or a wait helper is reached through another helper, an
+/// interface, a virtual call or a delegate.</item>
 /// </list>
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
@@ -59,6 +66,9 @@ public sealed class RetryDelayAnalyzer : DiagnosticAnalyzer
                     Report(operation, PollyV7Retries.Analyze(invocation, symbols) ?? HandWrittenRetryLoops.Analyze(invocation, symbols));
                 },
                 OperationKind.Invocation);
+            start.RegisterOperationAction(
+                operation => Report(operation, PollyV7Retries.AnalyzeHeldProvider((IAnonymousFunctionOperation)operation.Operation, symbols)),
+                OperationKind.AnonymousFunction);
 
             if (symbols.RetryStrategyOptions is not null || symbols.RetryStrategyOptionsOfT is not null)
             {

@@ -851,4 +851,585 @@ public sealed class RA0001FixedDelayRetryTests
         test.FixedState.AdditionalReferences.Clear();
         await test.RunAsync();
     }
+
+    // ---------------------------------------------------------------- Waits in helpers that retry loops call (issue 17)
+
+    [Fact]
+    public Task WaitHelperWithAConstantDelay_ReportedOnceAtTheHelper_EvenWithSeveralRetryLoops() => Analyze("""
+        class C
+        {
+            static Task WaitAsync() => {|RA0001:Task.Delay(1000)|};
+
+            static async Task BackoffAsync(int attempt)
+            {
+                Console.WriteLine($"retry {attempt}");
+                await {|RA0001:Task.Delay(TimeSpan.FromSeconds(2))|};
+            }
+
+            static void Pause() => {|RA0001:Thread.Sleep(500)|};
+
+            async Task<string> First(HttpClient http)
+            {
+                for (var attempt = 0; attempt < 3; attempt++)
+                {
+                    try { return await http.GetStringAsync("https://example.test/a"); }
+                    catch (HttpRequestException) { await WaitAsync(); await BackoffAsync(attempt); }
+                }
+
+                throw new InvalidOperationException();
+            }
+
+            async Task<string> Second(HttpClient http)
+            {
+                while (true)
+                {
+                    try { return await http.GetStringAsync("https://example.test/b"); }
+                    catch (HttpRequestException) { }
+
+                    await WaitAsync();
+                }
+            }
+
+            string Third(HttpClient http)
+            {
+                for (var attempt = 0; attempt < 3; attempt++)
+                {
+                    var response = http.Send(new HttpRequestMessage(HttpMethod.Get, "https://example.test/c"));
+                    if (response.IsSuccessStatusCode) { return "ok"; }
+
+                    Pause();
+                }
+
+                throw new InvalidOperationException();
+            }
+        }
+        """);
+
+    [Fact]
+    public Task WaitHelperGivenAConstantByItsCallers_ReportsDiagnostic() => Analyze("""
+        class C
+        {
+            static readonly TimeSpan RetryPause = TimeSpan.FromMilliseconds(750);
+
+            static Task PauseAsync(TimeSpan pause, CancellationToken cancellationToken = default) => {|RA0001:Task.Delay(pause, cancellationToken)|};
+
+            async Task<string> Get(HttpClient http, CancellationToken cancellationToken)
+            {
+                for (var attempt = 0; attempt < 3; attempt++)
+                {
+                    try { return await http.GetStringAsync("https://example.test", cancellationToken); }
+                    catch (HttpRequestException) { await PauseAsync(RetryPause, cancellationToken); }
+                }
+
+                throw new InvalidOperationException();
+            }
+        }
+        """);
+
+    [Fact]
+    public Task WaitHelpersThatAreJitteredUnknownOrNotCalledFromARetry_NoDiagnostic() => Analyze("""
+        class C
+        {
+            static Task JitteredAsync() => Task.Delay(Random.Shared.Next(500, 1500));
+            static Task ComputedAsync(int attempt) => Task.Delay(NextDelay(attempt));
+            static int NextDelay(int attempt) => 100;
+            static Task PauseAsync(TimeSpan pause) => Task.Delay(pause);
+            static Task WarmUpAsync() => Task.Delay(1000);
+            static Task BeforeCallAsync() => Task.Delay(1000);
+            static Task PollPauseAsync() => Task.Delay(1000);
+
+            static async Task OwnLoopAsync()
+            {
+                for (var i = 0; i < 3; i++)
+                {
+                    await Task.Delay(100); // its own loop decides (not a retry)
+                }
+            }
+
+            async Task<string> Get(HttpClient http)
+            {
+                await WarmUpAsync(); // not in a loop
+                for (var attempt = 0; attempt < 3; attempt++)
+                {
+                    await BeforeCallAsync(); // before the call, not after a failure
+                    try { return await http.GetStringAsync("https://example.test"); }
+                    catch (HttpRequestException)
+                    {
+                        await JitteredAsync();
+                        await ComputedAsync(attempt);
+                        await PauseAsync(TimeSpan.FromMilliseconds(Random.Shared.Next(100, 900)));
+                        await OwnLoopAsync();
+                    }
+                }
+
+                throw new InvalidOperationException();
+            }
+
+            async Task Poll(HttpClient http)
+            {
+                while (!(await http.GetStringAsync("https://example.test/status")).Contains("done"))
+                {
+                    await PollPauseAsync(); // polling, no failure
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task MethodsThatDoMoreThanWaitOrAreCalledThroughAnInterface_AreNotWaitHelpers_NoDiagnostic() => Analyze("""
+        interface IPause
+        {
+            Task PauseAsync();
+        }
+
+        class C : IPause
+        {
+            public Task PauseAsync() => Task.Delay(1000); // implements IPause: calls may go to another implementation
+
+            protected virtual Task WaitAsync() => Task.Delay(1000); // may be overridden
+
+            static async Task RecoverAsync(HttpClient http)
+            {
+                Console.WriteLine("recovering");
+                http.CancelPendingRequests();
+                http.DefaultRequestHeaders.Clear();
+                http.Timeout = TimeSpan.FromSeconds(30);
+                await Task.Delay(1000); // the fifth statement: a method that does work, then waits
+            }
+
+            async Task<string> Get(HttpClient http)
+            {
+                for (var attempt = 0; attempt < 3; attempt++)
+                {
+                    try { return await http.GetStringAsync("https://example.test"); }
+                    catch (HttpRequestException) { await PauseAsync(); await WaitAsync(); await RecoverAsync(http); }
+                }
+
+                throw new InvalidOperationException();
+            }
+        }
+        """);
+
+    [Fact]
+    public Task WaitHelperCalledWithAConstantAndWithAJitteredWait_NoDiagnostic() => Analyze("""
+        class C
+        {
+            static Task PauseAsync(int milliseconds) => Task.Delay(milliseconds);
+
+            async Task<string> Get(HttpClient http)
+            {
+                for (var attempt = 0; attempt < 3; attempt++)
+                {
+                    try { return await http.GetStringAsync("https://example.test"); }
+                    catch (HttpRequestException) { await PauseAsync(1000); }
+                }
+
+                for (var attempt = 0; attempt < 3; attempt++)
+                {
+                    try { return await http.GetStringAsync("https://example.test"); }
+                    catch (HttpRequestException) { await PauseAsync(Random.Shared.Next(500, 1500)); }
+                }
+
+                throw new InvalidOperationException();
+            }
+        }
+        """);
+
+    [Fact]
+    public Task WaitHelperInAnotherFile_ReportsDiagnosticAtTheHelper()
+    {
+        var test = new Verify.Test();
+        test.TestState.Sources.Add(Usings + """
+            class Loop
+            {
+                async Task<string> Get(HttpClient http)
+                {
+                    for (var attempt = 0; attempt < 3; attempt++)
+                    {
+                        try { return await http.GetStringAsync("https://example.test"); }
+                        catch (HttpRequestException) { await Waits.PauseAsync(); }
+                    }
+
+                    throw new InvalidOperationException();
+                }
+            }
+            """);
+        test.TestState.Sources.Add(Usings + """
+            static class Waits
+            {
+                public static Task PauseAsync() => {|RA0001:Task.Delay(2000)|};
+            }
+            """);
+        test.DisabledDiagnostics.Add(RuleIds.RetryWithoutJitter);
+        return test.RunAsync();
+    }
+
+    [Fact]
+    public Task WaitHelper_IsReportedButNotFixed() => Verify.VerifyNoFixAsync(Usings + """
+        class C
+        {
+            static Task WaitAsync() => {|RA0001:Task.Delay(1000)|};
+
+            async Task<string> Get(HttpClient http)
+            {
+                for (var attempt = 0; attempt < 3; attempt++)
+                {
+                    try { return await http.GetStringAsync("https://example.test"); }
+                    catch (HttpRequestException) { await WaitAsync(); }
+                }
+
+                throw new InvalidOperationException();
+            }
+        }
+        """);
+
+    // ---------------------------------------------------------------- Polly v7 providers held in a local, a field, a parameter (issue 17)
+
+    [Fact]
+    public Task HeldProviders_ReportDiagnosticAtTheLambda() => Analyze("""
+        class C
+        {
+            static readonly Func<int, TimeSpan> Fixed = {|RA0001:_ => TimeSpan.FromSeconds(2)|};
+            private Func<int, TimeSpan> _instance = {|RA0001:(int n) => TimeSpan.FromMilliseconds(500)|};
+
+            void Local()
+            {
+                Func<int, TimeSpan> provider = {|RA0001:n => TimeSpan.FromSeconds(2)|};
+                Policy.Handle<HttpRequestException>().WaitAndRetryAsync(3, provider);
+            }
+
+            void Field() => Policy.Handle<HttpRequestException>().WaitAndRetry(3, Fixed);
+
+            void InstanceField() => Policy.Handle<HttpRequestException>().WaitAndRetryAsync(3, this._instance);
+
+            void Parameter(Func<int, TimeSpan>? provider = null)
+            {
+                provider ??= {|RA0001:n => TimeSpan.FromSeconds(1)|};
+                Policy.Handle<HttpRequestException>().WaitAndRetryForeverAsync(provider);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task HeldProvidersThatMayHoldSomethingElseOrNeverReachARetry_NoDiagnostic() => Analyze("""
+        class C
+        {
+            public static Func<int, TimeSpan> Public = _ => TimeSpan.FromSeconds(2);
+            private static Func<int, TimeSpan> _reassigned = _ => TimeSpan.FromSeconds(2);
+            private readonly Func<int, TimeSpan> _setInConstructor = _ => TimeSpan.FromSeconds(2);
+            private readonly Func<int, TimeSpan> _unused = _ => TimeSpan.FromSeconds(2);
+
+            C(bool slow)
+            {
+                if (slow)
+                {
+                    _setInConstructor = Configured;
+                }
+            }
+
+            static TimeSpan Configured(int attempt) => TimeSpan.FromSeconds(attempt);
+
+            void Configure(Func<int, TimeSpan> provider) => _reassigned = provider;
+
+            void Fields()
+            {
+                Policy.Handle<HttpRequestException>().WaitAndRetryAsync(3, Public);
+                Policy.Handle<HttpRequestException>().WaitAndRetryAsync(3, _reassigned);
+                Policy.Handle<HttpRequestException>().WaitAndRetryAsync(3, _setInConstructor);
+                Console.WriteLine(_unused(1));
+            }
+
+            void Locals(bool slow)
+            {
+                Func<int, TimeSpan> reassigned = _ => TimeSpan.FromSeconds(2);
+                if (slow)
+                {
+                    reassigned = Configured;
+                }
+
+                Policy.Handle<HttpRequestException>().WaitAndRetryAsync(3, reassigned);
+
+                Func<int, TimeSpan> notARetry = _ => TimeSpan.FromSeconds(2);
+                Console.WriteLine(notARetry(1));
+
+                Func<int, TimeSpan> growing = n => TimeSpan.FromSeconds(Math.Pow(2, n));
+                Policy.Handle<HttpRequestException>().WaitAndRetryAsync(3, growing);
+
+                Func<int, TimeSpan> jittered = _ => TimeSpan.FromMilliseconds(Random.Shared.Next(500, 1500));
+                Policy.Handle<HttpRequestException>().WaitAndRetryAsync(3, jittered);
+            }
+
+            void ParameterWithoutNullDefault(Func<int, TimeSpan>? provider)
+            {
+                provider ??= _ => TimeSpan.FromSeconds(1);
+                Policy.Handle<HttpRequestException>().WaitAndRetryAsync(3, provider);
+            }
+
+            void ParameterAlsoAssigned(bool slow, Func<int, TimeSpan>? provider = null)
+            {
+                provider ??= _ => TimeSpan.FromSeconds(1);
+                if (slow)
+                {
+                    provider = Configured;
+                }
+
+                Policy.Handle<HttpRequestException>().WaitAndRetryAsync(3, provider);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task HeldProviders_FixToJitteredGetDelay() => Verify.VerifyCodeFixAsync(
+        """
+        using System;
+        using System.Net.Http;
+        using Polly;
+
+        class C
+        {
+            static readonly Func<int, TimeSpan> Fixed = {|RA0001:_ => TimeSpan.FromSeconds(2)|};
+
+            void M(Func<int, TimeSpan>? fallback = null)
+            {
+                Func<int, TimeSpan> provider = {|RA0001:n => TimeSpan.FromMilliseconds(600)|};
+                Policy.Handle<HttpRequestException>().WaitAndRetryAsync(3, provider);
+                Policy.Handle<HttpRequestException>().WaitAndRetry(3, Fixed);
+                fallback ??= {|RA0001:_ => TimeSpan.FromSeconds(1)|};
+                Policy.Handle<HttpRequestException>().WaitAndRetryAsync(5, fallback);
+            }
+        }
+        """,
+        """
+        using System;
+        using System.Net.Http;
+        using Polly;
+        using RetryAnalyzers.Runtime;
+
+        class C
+        {
+            static readonly Func<int, TimeSpan> Fixed = retryAttempt => JitteredBackoff.GetDelay(retryAttempt - 1, TimeSpan.FromSeconds(2));
+
+            void M(Func<int, TimeSpan>? fallback = null)
+            {
+                Func<int, TimeSpan> provider = n => JitteredBackoff.GetDelay(n - 1, TimeSpan.FromMilliseconds(600));
+                Policy.Handle<HttpRequestException>().WaitAndRetryAsync(3, provider);
+                Policy.Handle<HttpRequestException>().WaitAndRetry(3, Fixed);
+                fallback ??= retryAttempt => JitteredBackoff.GetDelay(retryAttempt - 1, TimeSpan.FromSeconds(1));
+                Policy.Handle<HttpRequestException>().WaitAndRetryAsync(5, fallback);
+            }
+        }
+        """);
+
+    // ---------------------------------------------------------------- One evaluator (issue 17)
+
+    [Fact]
+    public Task EqualDelaysWrittenWithTimeSpanArithmetic_AreValuedLikeTheFixValuesThem() => Verify.VerifyCodeFixAsync(
+        """
+        using System;
+        using System.Net.Http;
+        using Polly;
+
+        class C
+        {
+            void M()
+            {
+                Policy.Handle<HttpRequestException>().WaitAndRetryAsync({|RA0001:new[] { TimeSpan.FromMilliseconds(500) * 2, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(0.5) + TimeSpan.FromMilliseconds(500) }|});
+            }
+        }
+        """,
+        """
+        using System;
+        using System.Net.Http;
+        using Polly;
+        using RetryAnalyzers.Runtime;
+
+        class C
+        {
+            void M()
+            {
+                Policy.Handle<HttpRequestException>().WaitAndRetryAsync(JitteredBackoff.Delays(TimeSpan.FromMilliseconds(500) * 2, 3));
+            }
+        }
+        """);
+
+    // ---------------------------------------------------------------- A wait guarded by a flag that only a failure sets (issue 17, from semantic-kernel)
+    // (the do/while shape of semantic-kernel's RetrieveMessageAsync is in the fix test below, which checks its diagnostic too)
+
+    [Fact]
+    public Task WaitGuardedByAFlagSetInACatch_ReportsDiagnostic() => Analyze("""
+        class C
+        {
+            void ResetEachTime(HttpClient http)
+            {
+                bool failed;
+                do
+                {
+                    failed = false;
+                    try
+                    {
+                        http.Send(new HttpRequestMessage(HttpMethod.Post, "https://example.test")).EnsureSuccessStatusCode();
+                    }
+                    catch (HttpRequestException)
+                    {
+                        failed = true;
+                    }
+
+                    if (failed)
+                        {|RA0001:Thread.Sleep(500)|};
+                }
+                while (failed);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task WaitGuardedByAFlagNotOnlySetByAFailure_NoDiagnostic() => Analyze("""
+        class C
+        {
+            async Task<string?> SetOnSuccessToo(HttpClient http)
+            {
+                string? message = null;
+                bool again = false;
+                do
+                {
+                    try
+                    {
+                        message = await http.GetStringAsync("https://example.test/status");
+                        again = message.Contains("pending");
+                    }
+                    catch (HttpRequestException)
+                    {
+                        again = true;
+                    }
+
+                    if (again)
+                    {
+                        await Task.Delay(1000); // also polls while pending
+                    }
+                }
+                while (again);
+
+                return message;
+            }
+
+            async Task WorkerThatNeverLeaves(HttpClient http)
+            {
+                while (true)
+                {
+                    var failed = false;
+                    try { await http.GetStringAsync("https://example.test/heartbeat"); }
+                    catch (HttpRequestException) { failed = true; }
+
+                    if (failed)
+                    {
+                        await Task.Delay(1000);
+                    }
+                }
+            }
+
+            async Task<string?> OnTheOtherBranch(HttpClient http)
+            {
+                string? message = null;
+                bool retry = false;
+                do
+                {
+                    try { message = await http.GetStringAsync("https://example.test"); }
+                    catch (HttpRequestException) { retry = true; }
+
+                    if (retry)
+                    {
+                        Console.WriteLine("retrying");
+                    }
+                    else
+                    {
+                        await Task.Delay(1000); // runs on success
+                    }
+                }
+                while (retry);
+
+                return message;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task WaitGuardedByAFailureFlag_FixesToARetryBackoffBeforeTheLoop() => Verify.VerifyCodeFixAsync(
+        """
+        using System;
+        using System.Net;
+        using System.Net.Http;
+        using System.Threading;
+        using System.Threading.Tasks;
+
+        class C
+        {
+            async Task<string?> Get(HttpClient http, TimeSpan syncDelay, CancellationToken cancellationToken)
+            {
+                string? message = null;
+                bool retry = false;
+                int count = 0;
+                do
+                {
+                    try
+                    {
+                        message = await http.GetStringAsync("https://example.test", cancellationToken);
+                    }
+                    catch (HttpRequestException exception)
+                    {
+                        retry = exception.StatusCode == HttpStatusCode.NotFound && count < 3;
+                    }
+
+                    if (retry)
+                    {
+                        await {|RA0001:Task.Delay(syncDelay, cancellationToken)|};
+                    }
+
+                    ++count;
+                }
+                while (retry);
+
+                return message;
+            }
+        }
+        """,
+        """
+        using System;
+        using System.Net;
+        using System.Net.Http;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using RetryAnalyzers.Runtime;
+
+        class C
+        {
+            async Task<string?> Get(HttpClient http, TimeSpan syncDelay, CancellationToken cancellationToken)
+            {
+                string? message = null;
+                bool retry = false;
+                int count = 0;
+                var retryBackoff = new RetryBackoff(syncDelay);
+                do
+                {
+                    try
+                    {
+                        message = await http.GetStringAsync("https://example.test", cancellationToken);
+                    }
+                    catch (HttpRequestException exception)
+                    {
+                        retry = exception.StatusCode == HttpStatusCode.NotFound && count < 3;
+                    }
+
+                    if (retry)
+                    {
+                        await Task.Delay(retryBackoff.NextDelay(), cancellationToken);
+                    }
+
+                    ++count;
+                }
+                while (retry);
+
+                return message;
+            }
+        }
+        """);
 }

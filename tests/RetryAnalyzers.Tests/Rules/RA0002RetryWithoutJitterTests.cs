@@ -697,4 +697,281 @@ public sealed class RA0002RetryWithoutJitterTests
         test.FixedState.MarkupHandling = MarkupMode.Allow; // the v7 site keeps its diagnostic: it has no fix here
         await test.RunAsync();
     }
+
+    // ---------------------------------------------------------------- Waits in helpers that retry loops call (issue 17)
+
+    [Fact]
+    public Task WaitHelperGrowingWithTheAttempt_ReportedOnceAtTheHelper() => Analyze("""
+        class C
+        {
+            static Task BackoffAsync(int attempt, CancellationToken cancellationToken = default)
+                => {|RA0002:Task.Delay(TimeSpan.FromSeconds(Math.Pow(2, attempt)), cancellationToken)|};
+
+            static void Backoff(int attempt) => {|RA0002:Thread.Sleep(100 * (1 << attempt))|};
+
+            async Task<string> Counter(HttpClient http)
+            {
+                for (var attempt = 0; attempt < 3; attempt++)
+                {
+                    try { return await http.GetStringAsync("https://example.test/a"); }
+                    catch (HttpRequestException) { await BackoffAsync(attempt); }
+                }
+
+                throw new InvalidOperationException();
+            }
+
+            async Task<string> Incremented(HttpClient http)
+            {
+                var tries = 0;
+                while (true)
+                {
+                    try { return await http.GetStringAsync("https://example.test/b"); }
+                    catch (HttpRequestException) when (tries < 5)
+                    {
+                        tries++;
+                        await BackoffAsync(tries);
+                    }
+                }
+            }
+
+            string Sync(HttpClient http)
+            {
+                for (var attempt = 0; attempt < 3; attempt++)
+                {
+                    var response = http.Send(new HttpRequestMessage(HttpMethod.Get, "https://example.test/c"));
+                    if (response.IsSuccessStatusCode) { return "ok"; }
+
+                    Backoff(attempt);
+                }
+
+                throw new InvalidOperationException();
+            }
+        }
+        """);
+
+    [Fact]
+    public Task WaitHelpersThatAreJitteredConstantOrGivenNoAttempt_NoDiagnostic() => Analyze("""
+        class C
+        {
+            static Task JitteredAsync(int attempt) => Task.Delay(TimeSpan.FromSeconds(Math.Pow(2, attempt)) + TimeSpan.FromMilliseconds(Random.Shared.Next(0, 250)));
+            static Task ConstantAsync(int attempt) => Task.Delay(1000); // RA0001's
+            static Task GivenAConstantAsync(int seconds) => Task.Delay(TimeSpan.FromSeconds(Math.Pow(2, seconds)));
+            static Task ShrinkingAsync(int attempt) => Task.Delay(TimeSpan.FromSeconds(10 - attempt));
+            static Task NotARetryAsync(int attempt) => Task.Delay(TimeSpan.FromSeconds(attempt));
+
+            async Task<string> Get(HttpClient http)
+            {
+                for (var attempt = 0; attempt < 3; attempt++)
+                {
+                    await NotARetryAsync(attempt); // before the call
+                    try { return await http.GetStringAsync("https://example.test"); }
+                    catch (HttpRequestException)
+                    {
+                        await JitteredAsync(attempt);
+                        await ConstantAsync(attempt);
+                        await GivenAConstantAsync(3);
+                        await ShrinkingAsync(attempt);
+                    }
+                }
+
+                throw new InvalidOperationException();
+            }
+        }
+        """);
+
+    [Fact]
+    public Task WaitHelperGrowing_IsReportedButNotFixed() => Verify.VerifyNoFixAsync(Usings + """
+        class C
+        {
+            static Task BackoffAsync(int attempt) => {|RA0002:Task.Delay(TimeSpan.FromSeconds(Math.Pow(2, attempt)))|};
+
+            async Task<string> Get(HttpClient http)
+            {
+                for (var attempt = 0; attempt < 3; attempt++)
+                {
+                    try { return await http.GetStringAsync("https://example.test"); }
+                    catch (HttpRequestException) { await BackoffAsync(attempt); }
+                }
+
+                throw new InvalidOperationException();
+            }
+        }
+        """);
+
+    // ---------------------------------------------------------------- Polly v7 providers held in a local, a field, a parameter (issue 17)
+
+    [Fact]
+    public Task HeldGrowingProviders_ReportDiagnosticAtTheLambda() => Analyze("""
+        class C
+        {
+            private static readonly Func<int, TimeSpan> Exponential = {|RA0002:n => TimeSpan.FromSeconds(Math.Pow(2, n))|};
+
+            void M(Func<int, TimeSpan>? provider = null)
+            {
+                Func<int, TimeSpan> linear = {|RA0002:n => TimeSpan.FromMilliseconds(250 * n)|};
+                Policy.Handle<HttpRequestException>().WaitAndRetryAsync(3, linear);
+                Policy.Handle<HttpRequestException>().WaitAndRetryAsync(3, Exponential);
+                provider ??= {|RA0002:attempt => TimeSpan.FromSeconds(attempt)|};
+                Policy.Handle<HttpRequestException>().WaitAndRetry(3, provider);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task HeldProvidersThatAreJitteredConstantOrReassigned_NoDiagnostic() => Analyze("""
+        class C
+        {
+            private static Func<int, TimeSpan> _configurable = n => TimeSpan.FromSeconds(Math.Pow(2, n));
+
+            public static void Configure(Func<int, TimeSpan> provider) => _configurable = provider;
+
+            void M(bool slow)
+            {
+                Func<int, TimeSpan> jittered = n => TimeSpan.FromSeconds(Math.Pow(2, n)) + TimeSpan.FromMilliseconds(Random.Shared.Next(100));
+                Func<int, TimeSpan> constant = _ => TimeSpan.FromSeconds(1); // RA0001's
+                Func<int, TimeSpan> reassigned = n => TimeSpan.FromSeconds(n);
+                if (slow)
+                {
+                    reassigned = n => TimeSpan.FromSeconds(Random.Shared.Next(1, 5));
+                }
+
+                Policy.Handle<HttpRequestException>().WaitAndRetryAsync(3, jittered);
+                Policy.Handle<HttpRequestException>().WaitAndRetryAsync(3, constant);
+                Policy.Handle<HttpRequestException>().WaitAndRetryAsync(3, reassigned);
+                Policy.Handle<HttpRequestException>().WaitAndRetryAsync(3, _configurable);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task HeldGrowingProvider_FixesToJitteredGetDelay() => Verify.VerifyCodeFixAsync(
+        """
+        using System;
+        using System.Net.Http;
+        using Polly;
+
+        class C
+        {
+            private static readonly Func<int, TimeSpan> Exponential = {|RA0002:n => TimeSpan.FromSeconds(Math.Pow(2, n))|};
+
+            void M()
+            {
+                Func<int, TimeSpan> linear = {|RA0002:n => TimeSpan.FromMilliseconds(250 * n)|};
+                Policy.Handle<HttpRequestException>().WaitAndRetryAsync(3, linear);
+                Policy.Handle<HttpRequestException>().WaitAndRetryAsync(3, Exponential);
+            }
+        }
+        """,
+        """
+        using System;
+        using System.Net.Http;
+        using Polly;
+        using RetryAnalyzers.Runtime;
+
+        class C
+        {
+            private static readonly Func<int, TimeSpan> Exponential = n => JitteredBackoff.GetDelay(n - 1, TimeSpan.FromSeconds(2));
+
+            void M()
+            {
+                Func<int, TimeSpan> linear = n => JitteredBackoff.GetDelay(n - 1, TimeSpan.FromMilliseconds(250));
+                Policy.Handle<HttpRequestException>().WaitAndRetryAsync(3, linear);
+                Policy.Handle<HttpRequestException>().WaitAndRetryAsync(3, Exponential);
+            }
+        }
+        """);
+
+    // ---------------------------------------------------------------- One evaluator (issue 17)
+
+    [Fact]
+    public Task GrowingDelaysWrittenWithTimeSpanArithmetic_AreValuedLikeTheFixValuesThem() => Verify.VerifyCodeFixAsync(
+        """
+        using System;
+        using System.Net.Http;
+        using Polly;
+
+        class C
+        {
+            static readonly TimeSpan Unit = TimeSpan.FromSeconds(1);
+
+            void M()
+            {
+                Policy.Handle<HttpRequestException>().WaitAndRetryAsync({|RA0002:new[] { TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1) * 2, TimeSpan.FromSeconds(1) * 4 }|});
+                Policy.Handle<HttpRequestException>().WaitAndRetryAsync(new[] { TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(1) * 2 }); // shrinks
+                Policy.Handle<HttpRequestException>().WaitAndRetryAsync(new[] { Unit, Unit * 2 }); // a field's value: not known
+            }
+        }
+        """,
+        """
+        using System;
+        using System.Net.Http;
+        using Polly;
+        using RetryAnalyzers.Runtime;
+
+        class C
+        {
+            static readonly TimeSpan Unit = TimeSpan.FromSeconds(1);
+
+            void M()
+            {
+                Policy.Handle<HttpRequestException>().WaitAndRetryAsync(JitteredBackoff.Delays(TimeSpan.FromSeconds(1), 3));
+                Policy.Handle<HttpRequestException>().WaitAndRetryAsync(new[] { TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(1) * 2 }); // shrinks
+                Policy.Handle<HttpRequestException>().WaitAndRetryAsync(new[] { Unit, Unit * 2 }); // a field's value: not known
+            }
+        }
+        """);
+
+    [Fact]
+    public Task AnIntegerCastInTheDelay_TruncatesInTheFixsFirstDelay() => Verify.VerifyCodeFixAsync(
+        """
+        using System;
+        using System.Net.Http;
+        using Polly;
+
+        class C
+        {
+            void M() => Policy.Handle<HttpRequestException>().WaitAndRetryAsync(3, {|RA0002:n => TimeSpan.FromMilliseconds((int)Math.Pow(1.5, n) * 100)|});
+        }
+        """,
+        """
+        using System;
+        using System.Net.Http;
+        using Polly;
+        using RetryAnalyzers.Runtime;
+
+        class C
+        {
+            void M() => Policy.Handle<HttpRequestException>().WaitAndRetryAsync(3, n => JitteredBackoff.GetDelay(n - 1, TimeSpan.FromMilliseconds(100)));
+        }
+        """);
+
+    // ---------------------------------------------------------------- A wait guarded by a flag that only a failure sets (issue 17)
+
+    [Fact]
+    public Task GrowingWaitGuardedByAFlagSetInACatch_ReportsDiagnostic() => Analyze("""
+        class C
+        {
+            async Task<string?> Get(HttpClient http)
+            {
+                string? message = null;
+                bool retry = false;
+                int count = 0;
+                do
+                {
+                    try { message = await http.GetStringAsync("https://example.test"); }
+                    catch (HttpRequestException) { retry = count < 3; }
+
+                    if (retry)
+                    {
+                        await {|RA0002:Task.Delay(100 * (1 << count))|};
+                    }
+
+                    count++;
+                }
+                while (retry);
+
+                return message;
+            }
+        }
+        """);
 }

@@ -5,36 +5,52 @@ using Microsoft.CodeAnalysis.Operations;
 namespace RetryAnalyzers.Internal;
 
 /// <summary>
-/// The part of the code in which one retry attempt follows another: a retry loop, or the body of a Polly v7
-/// sleep-duration provider. Symbols written inside it, and the attempt symbol itself, change between attempts.
+/// The part of the code in which one retry attempt follows another: a retry loop, the body of a Polly v7
+/// sleep-duration provider, or a wait helper a retry loop calls. Symbols written inside it, and the attempt symbol
+/// itself, change between attempts; a helper's parameters are what its retry callers pass.
 /// </summary>
 internal sealed class AttemptScope
 {
     private readonly Dictionary<ISymbol, bool> _written;
 
-    public AttemptScope(IOperation region, ISymbol? attemptSymbol, ISymbol? containingLambda)
+    public AttemptScope(IOperation region, ISymbol? attemptSymbol, ISymbol? containingLambda, IReadOnlyDictionary<IParameterSymbol, DelayClass>? parameters = null)
     {
         AttemptSymbol = attemptSymbol;
         ContainingLambda = containingLambda;
-        _written = new Dictionary<ISymbol, bool>(SymbolEqualityComparer.Default);
+        Parameters = parameters;
+        _written = MemberIndex.For(region).Written(region, WrittenIn);
+    }
+
+    /// <summary>For a wait helper: the class of what its retry callers pass for each parameter.</summary>
+    public IReadOnlyDictionary<IParameterSymbol, DelayClass>? Parameters { get; }
+
+    /// <summary>The symbols written in <paramref name="region"/>, each with whether it is written so as to grow.</summary>
+    private static Dictionary<ISymbol, bool> WrittenIn(IOperation region)
+    {
+        var written = new Dictionary<ISymbol, bool>(SymbolEqualityComparer.Default);
         foreach (var operation in region.DescendantsAndSelf())
         {
             switch (operation)
             {
                 case ISimpleAssignmentOperation assignment:
-                    Record(assignment.Target, SelfGrowing(assignment));
+                    Record(written, assignment.Target, SelfGrowing(assignment));
                     break;
                 case ICompoundAssignmentOperation compound:
-                    Record(compound.Target, compound.OperatorKind is BinaryOperatorKind.Multiply or BinaryOperatorKind.Add or BinaryOperatorKind.LeftShift);
+                    Record(written, compound.Target, compound.OperatorKind is BinaryOperatorKind.Multiply or BinaryOperatorKind.Add or BinaryOperatorKind.LeftShift);
                     break;
                 case IIncrementOrDecrementOperation increment:
-                    Record(increment.Target, increment.Kind == OperationKind.Increment);
+                    Record(written, increment.Target, increment.Kind == OperationKind.Increment);
+                    break;
+                case ICoalesceAssignmentOperation coalesce:
+                    Record(written, coalesce.Target, growing: false);
                     break;
                 case IArgumentOperation { Parameter.RefKind: RefKind.Ref or RefKind.Out } argument:
-                    Record(argument.Value, growing: false);
+                    Record(written, argument.Value, growing: false);
                     break;
             }
         }
+
+        return written;
     }
 
     /// <summary>The loop counter or the provider's attempt parameter, when there is one.</summary>
@@ -46,12 +62,12 @@ internal sealed class AttemptScope
     /// <summary>Null when the symbol is not written between attempts; otherwise whether it is written so as to grow.</summary>
     public bool? WrittenBetweenAttempts(ISymbol symbol) => _written.TryGetValue(symbol, out var growing) ? growing : null;
 
-    private void Record(IOperation target, bool growing)
+    private static void Record(Dictionary<ISymbol, bool> written, IOperation target, bool growing)
     {
         var symbol = ReferencedSymbol(target);
         if (symbol is not null)
         {
-            _written[symbol] = growing || (_written.TryGetValue(symbol, out var before) && before);
+            written[symbol] = growing || (written.TryGetValue(symbol, out var before) && before);
         }
     }
 

@@ -4,13 +4,21 @@ using Microsoft.CodeAnalysis.Operations;
 
 namespace RetryAnalyzers.Internal;
 
-/// <summary>Classifies a delay expression as constant, growing, jittered or unknown. No guessing: anything it cannot follow is unknown.</summary>
+/// <summary>
+/// Classifies a delay expression as constant, growing, jittered or unknown. No guessing: anything it cannot follow is
+/// unknown. The value of a constant delay comes from <see cref="DelayEvaluator"/>, the one engine the fixes use too.
+/// </summary>
 internal static class DelayClassifier
 {
     private const int MaxDepth = 6;
 
     public static DelayClass Classify(IOperation operation, AttemptScope scope, RetrySymbols symbols)
-        => Classify(operation, scope, symbols, depth: 0);
+    {
+        var result = Classify(operation, scope, symbols, depth: 0);
+        return result is { Kind: DelayKind.Constant, Value: null } && DelayEvaluator.Evaluate(operation, symbols) is { } value
+            ? new DelayClass(DelayKind.Constant, value)
+            : result;
+    }
 
     private static DelayClass Classify(IOperation operation, AttemptScope scope, RetrySymbols symbols, int depth)
     {
@@ -19,9 +27,9 @@ internal static class DelayClassifier
             return DelayClass.Unknown;
         }
 
-        if (operation.ConstantValue is { HasValue: true, Value: var constant })
+        if (operation.ConstantValue.HasValue)
         {
-            return new DelayClass(DelayKind.Constant, ToDouble(constant));
+            return new DelayClass(DelayKind.Constant, DelayEvaluator.Evaluate(operation, symbols));
         }
 
         switch (operation)
@@ -53,9 +61,15 @@ internal static class DelayClassifier
                         : DelayClass.Unknown;
                 }
 
+                if (scope.Parameters is { } passed && scope.WrittenBetweenAttempts(parameter.Parameter) is null)
+                {
+                    // A wait helper's parameter: what the retry loops pass for it (the attempt grows, a constant does not).
+                    return passed.TryGetValue(parameter.Parameter, out var argument) ? argument : DelayClass.Unknown;
+                }
+
                 return ClassifyVariable(parameter.Parameter, operation, scope, symbols, depth);
             case IFieldReferenceOperation { Field: { IsStatic: true, Name: "Zero" } zero } when SymbolEqualityComparer.Default.Equals(zero.ContainingType, symbols.TimeSpan):
-                return new DelayClass(DelayKind.Constant, 0);
+                return new DelayClass(DelayKind.Constant, DelayEvaluator.Evaluate(operation, symbols));
             case IFieldReferenceOperation field:
                 if (symbols.IsRandomSource(field.Type))
                 {
@@ -106,7 +120,8 @@ internal static class DelayClassifier
         var grows = false;
         foreach (var value in initializer.ElementValues)
         {
-            if (Classify(value, constantScope, symbols, depth + 1) is not { Kind: DelayKind.Constant, Value: { } current } ||
+            if (Classify(value, constantScope, symbols, depth + 1).Kind != DelayKind.Constant ||
+                DelayEvaluator.Evaluate(value, symbols) is not { } current ||
                 (previous is { } before && current < before))
             {
                 return DelayClass.Unknown;
@@ -126,7 +141,7 @@ internal static class DelayClassifier
         switch (array.WithoutConversions())
         {
             case ILocalReferenceOperation local:
-                value = LocalInitializers.Find(local.Local, array);
+                value = MemberIndex.For(array).Initializer(local.Local);
                 break;
             case IFieldReferenceOperation { Field: { IsReadOnly: true } field } when array.SemanticModel is { } model:
                 foreach (var reference in field.DeclaringSyntaxReferences)
@@ -185,32 +200,19 @@ internal static class DelayClassifier
 
         if (SymbolEqualityComparer.Default.Equals(method.ContainingType, symbols.TimeSpan) && method.IsStatic && invocation.Arguments.Length >= 1)
         {
-            var factor = method.Name switch
-            {
-                "FromTicks" => 1.0 / 10_000,
-                "FromMilliseconds" => 1.0,
-                "FromSeconds" => 1_000.0,
-                "FromMinutes" => 60_000.0,
-                "FromHours" => 3_600_000.0,
-                "FromDays" => 86_400_000.0,
-                _ => (double?)null,
-            };
-            if (factor is null)
+            if (DelayEvaluator.TimeSpanFactor(method.Name) is null)
             {
                 return DelayClass.Unknown;
             }
 
             var argument = CombineAll(invocation.Arguments, scope, symbols, depth);
-            var single = invocation.Arguments.Length == 1 ? Classify(invocation.Arguments[0].Value, scope, symbols, depth + 1) : argument;
-            return argument.Kind == DelayKind.Constant && single.Value is { } raw
-                ? new DelayClass(DelayKind.Constant, raw * factor.Value)
-                : argument;
+            return argument.Kind == DelayKind.Constant ? new DelayClass(DelayKind.Constant, DelayEvaluator.Evaluate(invocation, symbols)) : argument;
         }
 
         if (SymbolEqualityComparer.Default.Equals(method.ContainingType, symbols.Math))
         {
             if (method.Name == "Pow" && invocation.Arguments.Length == 2 &&
-                invocation.Arguments[0].Value.ConstantValue is { HasValue: true } powBase && ToDouble(powBase.Value) is not > 1)
+                DelayEvaluator.Evaluate(invocation.Arguments[0].Value, symbols) is not > 1)
             {
                 return DelayClass.Unknown; // Math.Pow(0.5, attempt) shrinks
             }
@@ -240,14 +242,13 @@ internal static class DelayClassifier
         if (symbol is ILocalSymbol local)
         {
             // Read the local's initializer, wherever it is declared (inside the loop or before it).
-            var initializer = LocalInitializers.Find(local, reference);
+            var initializer = MemberIndex.For(reference).Initializer(local);
             return initializer is null ? DelayClass.Unknown : Classify(initializer, scope, symbols, depth + 1);
         }
 
         // Parameters, fields and properties not written between attempts are the same for every attempt.
         return DelayClass.ConstantUnknownValue;
     }
-
 
     private static DelayClass CombineAll(System.Collections.Immutable.ImmutableArray<IArgumentOperation> arguments, AttemptScope scope, RetrySymbols symbols, int depth)
     {
@@ -264,17 +265,4 @@ internal static class DelayClassifier
 
         return result;
     }
-
-    private static double? ToDouble(object? value) => value switch
-    {
-        int i => i,
-        long l => l,
-        double d => d,
-        float f => f,
-        short s => s,
-        uint u => u,
-        ulong ul => ul,
-        decimal m => (double)m,
-        _ => null,
-    };
 }

@@ -6,19 +6,26 @@ using Microsoft.CodeAnalysis.Operations;
 namespace RetryAnalyzers.Internal;
 
 /// <summary>
-/// Computes the value of a delay expression for given values of its attempt variables (<c>Math.Pow(2, attempt)</c> at
-/// attempt 1 is 2), so a fix can keep the user's first delay and cap. A <see cref="TimeSpan"/> value is in milliseconds,
-/// a number is itself. Anything it cannot compute exactly gives null; arithmetic is in doubles, so a large attempt
-/// does not overflow.
+/// The one engine that values delays, for the analyzer (the delay in a message, equal or non-decreasing delay lists) and
+/// for the fixes (the first delay and cap to keep): the value of a delay expression for given values of its attempt
+/// variables (<c>Math.Pow(2, attempt)</c> at attempt 1 is 2). A <see cref="TimeSpan"/> value is in milliseconds, a number
+/// is itself. Types and methods are recognised by symbol (<see cref="RetrySymbols"/>), never by name. Anything it cannot
+/// compute exactly gives null; arithmetic is in doubles, so a large attempt does not overflow.
 /// </summary>
 internal static class DelayEvaluator
 {
     private const int MaxDepth = 12;
 
-    public static double? Evaluate(IOperation operation, IReadOnlyDictionary<ISymbol, double> bindings)
-        => Evaluate(operation, bindings, depth: 0);
+    private static readonly Dictionary<ISymbol, double> NoBindings = new(SymbolEqualityComparer.Default);
 
-    private static double? Evaluate(IOperation operation, IReadOnlyDictionary<ISymbol, double> bindings, int depth)
+    /// <summary>The value of a delay with no attempt variables bound (a constant delay), or null.</summary>
+    public static double? Evaluate(IOperation operation, RetrySymbols symbols)
+        => Evaluate(operation, NoBindings, symbols, depth: 0);
+
+    public static double? Evaluate(IOperation operation, IReadOnlyDictionary<ISymbol, double> bindings, RetrySymbols symbols)
+        => Evaluate(operation, bindings, symbols, depth: 0);
+
+    private static double? Evaluate(IOperation operation, IReadOnlyDictionary<ISymbol, double> bindings, RetrySymbols symbols, int depth)
     {
         if (depth > MaxDepth)
         {
@@ -36,6 +43,7 @@ internal static class DelayEvaluator
             return constant switch
             {
                 bool b => b ? 1 : 0,
+                char c => c, // IConvertible.ToDouble throws for a char
                 IConvertible convertible and not string => convertible.ToDouble(System.Globalization.CultureInfo.InvariantCulture),
                 _ => null,
             };
@@ -44,22 +52,24 @@ internal static class DelayEvaluator
         switch (operation)
         {
             case IConversionOperation conversion:
-                return Evaluate(conversion.Operand, bindings, depth + 1);
+                // (int)Math.Pow(1.5, n): a cast to an integer truncates.
+                var converted = Evaluate(conversion.Operand, bindings, symbols, depth + 1);
+                return converted is { } number && IsInteger(conversion.Type) && !IsInteger(conversion.Operand.Type) ? Math.Truncate(number) : converted;
             case IParenthesizedOperation parenthesized:
-                return Evaluate(parenthesized.Operand, bindings, depth + 1);
+                return Evaluate(parenthesized.Operand, bindings, symbols, depth + 1);
             case IBinaryOperation binary:
-                var result = Binary(binary.OperatorKind, Evaluate(binary.LeftOperand, bindings, depth + 1), Evaluate(binary.RightOperand, bindings, depth + 1));
+                var result = Binary(binary.OperatorKind, Evaluate(binary.LeftOperand, bindings, symbols, depth + 1), Evaluate(binary.RightOperand, bindings, symbols, depth + 1));
                 return binary.OperatorKind == BinaryOperatorKind.Divide && binary.Type?.SpecialType is SpecialType.System_Int32 or SpecialType.System_Int64
                     ? result is { } quotient ? Math.Truncate(quotient) : null
                     : result;
             case IConditionalOperation { WhenFalse: { } whenFalse } conditional:
-                return Evaluate(conditional.Condition, bindings, depth + 1) is { } condition
-                    ? Evaluate(condition != 0 ? conditional.WhenTrue : whenFalse, bindings, depth + 1)
+                return Evaluate(conditional.Condition, bindings, symbols, depth + 1) is { } condition
+                    ? Evaluate(condition != 0 ? conditional.WhenTrue : whenFalse, bindings, symbols, depth + 1)
                     : null;
             case IInvocationOperation invocation:
-                return Invocation(invocation, bindings, depth);
-            case IPropertyReferenceOperation { Instance: { } instance } property when KnownSymbols.Is(property.Property.ContainingType, operation.SemanticModel?.Compilation, KnownTypes.TimeSpan):
-                return Evaluate(instance, bindings, depth + 1) is { } ms
+                return Invocation(invocation, bindings, symbols, depth);
+            case IPropertyReferenceOperation { Instance: { } instance } property when SymbolEqualityComparer.Default.Equals(property.Property.ContainingType, symbols.TimeSpan):
+                return Evaluate(instance, bindings, symbols, depth + 1) is { } ms
                     ? property.Property.Name switch
                     {
                         "Ticks" => ms * 10_000,
@@ -68,28 +78,29 @@ internal static class DelayEvaluator
                         _ => null,
                     }
                     : null;
-            case IFieldReferenceOperation { Field: { IsStatic: true, Name: "Zero" } field } when KnownSymbols.Is(field.ContainingType, operation.SemanticModel?.Compilation, KnownTypes.TimeSpan):
+            case IFieldReferenceOperation { Field: { IsStatic: true, Name: "Zero" } field } when SymbolEqualityComparer.Default.Equals(field.ContainingType, symbols.TimeSpan):
                 return 0;
             case IArrayElementReferenceOperation { Indices.Length: 1 } element:
-                return Evaluate(element.Indices[0], bindings, depth + 1) is { } index &&
+                return Evaluate(element.Indices[0], bindings, symbols, depth + 1) is { } index &&
                        DelayClassifier.ArrayInitializer(element.ArrayReference) is { } initializer &&
                        index >= 0 && index < initializer.ElementValues.Length && index == Math.Floor(index)
-                    ? Evaluate(initializer.ElementValues[(int)index], bindings, depth + 1)
+                    ? Evaluate(initializer.ElementValues[(int)index], bindings, symbols, depth + 1)
                     : null;
-            case ILocalReferenceOperation local when LocalInitializers.Find(local.Local, operation) is { } localInitializer:
-                return Evaluate(localInitializer, bindings, depth + 1);
+            case ILocalReferenceOperation local when MemberIndex.For(operation) is var members && !members.IsWritten(local.Local) && members.Initializer(local.Local) is { } localInitializer:
+                // Only a local that keeps the value it is declared with.
+                return Evaluate(localInitializer, bindings, symbols, depth + 1);
             default:
                 return null;
         }
     }
 
-    private static double? Invocation(IInvocationOperation invocation, IReadOnlyDictionary<ISymbol, double> bindings, int depth)
+    private static double? Invocation(IInvocationOperation invocation, IReadOnlyDictionary<ISymbol, double> bindings, RetrySymbols symbols, int depth)
     {
         var method = invocation.TargetMethod;
         var arguments = new double[invocation.Arguments.Length];
         for (var i = 0; i < arguments.Length; i++)
         {
-            if (Evaluate(invocation.Arguments[i].Value, bindings, depth + 1) is not { } value)
+            if (Evaluate(invocation.Arguments[i].Value, bindings, symbols, depth + 1) is not { } value)
             {
                 return null;
             }
@@ -102,32 +113,45 @@ internal static class DelayEvaluator
             return null;
         }
 
-        switch (method.ContainingType.Name, method.Name, arguments.Length)
+        if (SymbolEqualityComparer.Default.Equals(method.ContainingType, symbols.TimeSpan) && arguments.Length == 1)
         {
-            case ("TimeSpan", "FromTicks", 1):
-                return arguments[0] / 10_000;
-            case ("TimeSpan", "FromMilliseconds", 1):
-                return arguments[0];
-            case ("TimeSpan", "FromSeconds", 1):
-                return arguments[0] * 1_000;
-            case ("TimeSpan", "FromMinutes", 1):
-                return arguments[0] * 60_000;
-            case ("TimeSpan", "FromHours", 1):
-                return arguments[0] * 3_600_000;
-            case ("TimeSpan", "FromDays", 1):
-                return arguments[0] * 86_400_000;
-            case ("Math", "Pow", 2):
+            return TimeSpanFactor(method.Name) is { } factor ? arguments[0] * factor : null;
+        }
+
+        if (!SymbolEqualityComparer.Default.Equals(method.ContainingType, symbols.Math))
+        {
+            return null;
+        }
+
+        switch (method.Name, arguments.Length)
+        {
+            case ("Pow", 2):
                 return Math.Pow(arguments[0], arguments[1]);
-            case ("Math", "Min", 2):
+            case ("Min", 2):
                 return Math.Min(arguments[0], arguments[1]);
-            case ("Math", "Max", 2):
+            case ("Max", 2):
                 return Math.Max(arguments[0], arguments[1]);
-            case ("Math", "Abs", 1):
+            case ("Abs", 1):
                 return Math.Abs(arguments[0]);
             default:
                 return null;
         }
     }
+
+    /// <summary>Milliseconds per unit of a <c>TimeSpan.FromX</c> factory, or null for another method.</summary>
+    public static double? TimeSpanFactor(string method) => method switch
+    {
+        "FromTicks" => 1.0 / 10_000,
+        "FromMilliseconds" => 1.0,
+        "FromSeconds" => 1_000.0,
+        "FromMinutes" => 60_000.0,
+        "FromHours" => 3_600_000.0,
+        "FromDays" => 86_400_000.0,
+        _ => null,
+    };
+
+    private static bool IsInteger(ITypeSymbol? type) => type?.SpecialType is SpecialType.System_Int32 or SpecialType.System_Int64 or
+        SpecialType.System_Int16 or SpecialType.System_UInt32 or SpecialType.System_UInt64 or SpecialType.System_UInt16 or SpecialType.System_Byte or SpecialType.System_SByte;
 
     private static double? Binary(BinaryOperatorKind kind, double? left, double? right)
     {

@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 
@@ -6,7 +7,8 @@ namespace RetryAnalyzers.Internal;
 /// <summary>
 /// Hand-written retry loops: a <c>Task.Delay</c> / <c>Thread.Sleep</c> reached after a failure (in a <c>catch</c>, after
 /// a swallowed exception, or after a failed HTTP status check) inside a <c>for</c>/<c>while</c>/<c>do</c> loop that
-/// leaves on success. Polling loops, periodic workers and delays not preceded by a failure are not retry loops.
+/// leaves on success, or in a helper method such a loop calls there (<see cref="WaitHelpers"/>). Polling loops, periodic
+/// workers and delays not preceded by a failure are not retry loops.
 /// </summary>
 internal static class HandWrittenRetryLoops
 {
@@ -19,7 +21,12 @@ internal static class HandWrittenRetryLoops
         }
 
         var loop = EnclosingLoop(invocation);
-        if (loop is null || !IsAfterFailure(invocation, loop, symbols))
+        if (loop is null)
+        {
+            return symbols.WaitHelpers.Analyze(invocation, delayArgument, symbols);
+        }
+
+        if (!IsAfterFailure(invocation, loop, symbols))
         {
             return null;
         }
@@ -28,6 +35,10 @@ internal static class HandWrittenRetryLoops
         var delay = DelayClassifier.Classify(delayArgument, scope, symbols);
         return new RetrySite(RetryShape.HandWrittenLoop, delay, invocation.Syntax.GetLocation(), RetrySite.Describe(delay.Value, delayArgument.Syntax));
     }
+
+    /// <summary>The retry loop whose wait <paramref name="call"/> is (it is reached after a failure in the loop), or null.</summary>
+    public static ILoopOperation? RetryLoopOf(IOperation call, RetrySymbols symbols)
+        => EnclosingLoop(call) is { } loop && IsAfterFailure(call, loop, symbols) ? loop : null;
 
     /// <summary>The wait of <c>Task.Delay(int|TimeSpan, …)</c> or <c>Thread.Sleep(int|TimeSpan)</c>, else null.</summary>
     public static IOperation? DelayArgument(IInvocationOperation invocation, RetrySymbols symbols)
@@ -119,20 +130,18 @@ internal static class HandWrittenRetryLoops
                 case IConditionalOperation conditional when conditional.Condition != child && IsStatusCheck(conditional.Condition, symbols):
                     return Branch(conditional, onSuccess: false) == child && ExitsLoop(loop.Body, loop, excluded: child, symbols);
 
+                // try { … } catch (…) { retry = …; }  if (retry) { await Task.Delay(…); }  — a flag only a failure sets.
+                case IConditionalOperation conditional when conditional.WhenTrue == child && IsFailureFlag(conditional.Condition, loop, symbols):
+                    return true;
+
                 // try { return await CallAsync(); } catch { }  await Task.Delay(…);
                 // if (response.IsSuccessStatusCode) return response;  await Task.Delay(…);
                 case IBlockOperation block:
-                    foreach (var statement in block.Operations)
+                    // The block's first failure gate, found once per block: a gate before the wait makes it a retry wait.
+                    var gate = MemberIndex.For(block).FirstGate(block, loop, key => FirstFailureGate((IBlockOperation)key.Block, loop, symbols));
+                    if (gate is not null && gate.Syntax.SpanStart < child.Syntax.SpanStart)
                     {
-                        if (statement == child)
-                        {
-                            break;
-                        }
-
-                        if (IsFailureGate(statement, loop, symbols))
-                        {
-                            return true;
-                        }
+                        return true;
                     }
 
                     break;
@@ -140,6 +149,64 @@ internal static class HandWrittenRetryLoops
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// A <c>bool</c> local that, inside the loop, is set only in a <c>catch</c> (or reset to <c>false</c>), in a loop that
+    /// leaves on success (its condition reads the flag, or the body returns or breaks).
+    /// </summary>
+    private static bool IsFailureFlag(IOperation condition, ILoopOperation loop, RetrySymbols symbols)
+    {
+        if (condition.WithoutConversions() is not ILocalReferenceOperation { Local: { Type.SpecialType: SpecialType.System_Boolean } flag })
+        {
+            return false;
+        }
+
+        var setOnFailure = false;
+        foreach (var reference in MemberIndex.For(loop).References(flag))
+        {
+            if (!MemberIndex.IsWrite(reference) || !IsInside(reference, loop.Body))
+            {
+                continue;
+            }
+
+            if (InCatch(reference, loop))
+            {
+                setOnFailure = true;
+            }
+            else if (reference.Parent is not ISimpleAssignmentOperation { Value.ConstantValue: { HasValue: true, Value: false } })
+            {
+                return false; // set on another path too
+            }
+        }
+
+        return setOnFailure && (ConditionReads(loop, flag) || ExitsLoop(loop.Body, loop, excluded: null, symbols));
+    }
+
+    private static bool InCatch(IOperation operation, ILoopOperation loop)
+    {
+        for (var current = operation.Parent; current is not null && current != loop; current = current.Parent)
+        {
+            if (current is ICatchClauseOperation)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static IOperation? FirstFailureGate(IBlockOperation block, ILoopOperation loop, RetrySymbols symbols)
+    {
+        foreach (var statement in block.Operations)
+        {
+            if (IsFailureGate(statement, loop, symbols))
+            {
+                return statement;
+            }
+        }
+
+        return null;
     }
 
     private static bool IsFailureGate(IOperation statement, ILoopOperation loop, RetrySymbols symbols) => statement switch
@@ -159,22 +226,37 @@ internal static class HandWrittenRetryLoops
     /// </summary>
     private static bool ExitsLoop(IOperation region, ILoopOperation loop, IOperation? excluded, RetrySymbols symbols)
     {
-        foreach (var operation in region.DescendantsAndSelf())
+        // The exits of a region are found once (a loop body is asked about by every wait in it); then only `excluded` varies.
+        foreach (var exit in MemberIndex.For(region).List(region, loop, key => Exits(key.Region, loop, symbols)))
         {
-            var exits = operation switch
-            {
-                IReturnOperation { Kind: OperationKind.Return } => true,
-                IBranchOperation { BranchKind: BranchKind.Break } branch => SymbolEqualityComparer.Default.Equals(branch.Target, loop.ExitLabel),
-                ISimpleAssignmentOperation { Target: ILocalReferenceOperation flag, Value.ConstantValue: { HasValue: true, Value: bool } } => ConditionReads(loop, flag.Local),
-                _ => false,
-            };
-            if (exits && !IsInside(operation, excluded) && !InNestedFunction(operation, region) && !OnCancellation(operation, region, symbols))
+            if (!IsInside(exit, excluded))
             {
                 return true;
             }
         }
 
         return false;
+    }
+
+    private static List<IOperation> Exits(IOperation region, ILoopOperation loop, RetrySymbols symbols)
+    {
+        var exits = new List<IOperation>();
+        foreach (var operation in region.DescendantsAndSelf())
+        {
+            var isExit = operation switch
+            {
+                IReturnOperation { Kind: OperationKind.Return } => true,
+                IBranchOperation { BranchKind: BranchKind.Break } branch => SymbolEqualityComparer.Default.Equals(branch.Target, loop.ExitLabel),
+                ISimpleAssignmentOperation { Target: ILocalReferenceOperation flag, Value.ConstantValue: { HasValue: true, Value: bool } } => ConditionReads(loop, flag.Local),
+                _ => false,
+            };
+            if (isExit && !InNestedFunction(operation, region) && !OnCancellation(operation, region, symbols))
+            {
+                exits.Add(operation);
+            }
+        }
+
+        return exits;
     }
 
     private static bool OnCancellation(IOperation exit, IOperation region, RetrySymbols symbols)

@@ -44,21 +44,131 @@ internal static class PollyV7Retries
     // WaitAndRetryAsync(3, _ => TimeSpan.FromSeconds(1)): the provider ignores the attempt.
     private static RetrySite? SleepDurationProvider(IOperation value, RetrySymbols symbols)
     {
-        if (value.WithoutConversions() is not IDelegateCreationOperation { Target: IAnonymousFunctionOperation lambda } ||
-            lambda.Symbol.Parameters.Length == 0)
+        if (value.WithoutConversions() is not IDelegateCreationOperation { Target: IAnonymousFunctionOperation lambda })
         {
-            return null; // a method group or a delegate variable: not followed
+            return null; // a method group or a delegate variable: followed from the lambda's side (AnalyzeHeldProvider)
         }
 
-        var returned = SingleReturnedValue(lambda);
-        if (returned is null)
+        return ProviderSite(lambda, symbols);
+    }
+
+    /// <summary>
+    /// A sleep-duration lambda held in a local, a field or a parameter that defaults to null (<c>provider ??= n =&gt; …</c>)
+    /// and passed from there to <c>WaitAndRetry*</c>: its site, reported at the lambda. Null when the holder is written
+    /// anywhere else (it may hold something unknown by then), is a field other types can write, or never reaches a retry.
+    /// </summary>
+    public static RetrySite? AnalyzeHeldProvider(IAnonymousFunctionOperation lambda, RetrySymbols symbols)
+    {
+        var parameters = lambda.Symbol.Parameters;
+        if (parameters.Length == 0 || parameters[0].Type.SpecialType != SpecialType.System_Int32 ||
+            !SymbolEqualityComparer.Default.Equals(lambda.Symbol.ReturnType, symbols.TimeSpan) ||
+            lambda.Parent is not IDelegateCreationOperation creation)
+        {
+            return null;
+        }
+
+        IOperation holder = creation;
+        while (holder.Parent is IConversionOperation or IParenthesizedOperation)
+        {
+            holder = holder.Parent;
+        }
+
+        var reaches = holder.Parent switch
+        {
+            IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator } => ReachesRetry(declarator.Symbol, lambda, assignment: null, symbols),
+            IFieldInitializerOperation { InitializedFields.Length: 1 } field => FieldReachesRetry(field.InitializedFields[0], symbols),
+            ICoalesceAssignmentOperation { Target: IParameterReferenceOperation { Parameter: { HasExplicitDefaultValue: true, ExplicitDefaultValue: null } parameter } } assignment
+                when assignment.Value == holder => ReachesRetry(parameter, lambda, assignment, symbols),
+            _ => false,
+        };
+        return reaches ? ProviderSite(lambda, symbols) : null;
+    }
+
+    // A local or parameter of this member, never written but by `assignment`, passed to WaitAndRetry* (after `assignment`).
+    private static bool ReachesRetry(ISymbol holder, IOperation lambda, IOperation? assignment, RetrySymbols symbols)
+    {
+        var index = MemberIndex.For(lambda);
+        if (index.IsWritten(holder, except: assignment))
+        {
+            return false;
+        }
+
+        foreach (var reference in index.References(holder))
+        {
+            if (IsSleepDurationProvider(reference, symbols) && (assignment is null || reference.Syntax.SpanStart > assignment.Syntax.Span.End))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    // A readonly or private field: every place that can write it is in its type, so read them all.
+    private static bool FieldReachesRetry(IFieldSymbol field, RetrySymbols symbols)
+    {
+        if (!field.IsReadOnly && field.DeclaredAccessibility != Accessibility.Private)
+        {
+            return false;
+        }
+
+        var reaches = false;
+        foreach (var declaration in field.ContainingType.DeclaringSyntaxReferences)
+        {
+            var type = declaration.GetSyntax();
+#pragma warning disable RS1030 // Do not invoke Compilation.GetSemanticModel() within a diagnostic analyzer: the field's readers are in other members, maybe other files
+            var model = symbols.Compilation.GetSemanticModel(type.SyntaxTree);
+#pragma warning restore RS1030
+            foreach (var node in type.DescendantNodes())
+            {
+                if (node is not IdentifierNameSyntax name || name.Identifier.ValueText != field.Name)
+                {
+                    continue;
+                }
+
+                var expression = name.Parent is MemberAccessExpressionSyntax member && member.Name == name ? member : (SyntaxNode)name;
+                if (model.GetOperation(expression) is not IFieldReferenceOperation reference ||
+                    !SymbolEqualityComparer.Default.Equals(reference.Field.OriginalDefinition, field.OriginalDefinition))
+                {
+                    continue;
+                }
+
+                if (MemberIndex.IsWrite(reference))
+                {
+                    return false; // reassigned (in a constructor, or anywhere for a private field)
+                }
+
+                reaches |= IsSleepDurationProvider(reference, symbols);
+            }
+        }
+
+        return reaches;
+    }
+
+    // The sleepDurationProvider argument of a Polly v7 WaitAndRetry* call.
+    private static bool IsSleepDurationProvider(IOperation value, RetrySymbols symbols)
+    {
+        while (value.Parent is IConversionOperation or IParenthesizedOperation)
+        {
+            value = value.Parent;
+        }
+
+        return value.Parent is IArgumentOperation { Parameter.Name: "sleepDurationProvider", Parent: IInvocationOperation invocation } &&
+               invocation.TargetMethod.Name.StartsWith("WaitAndRetry", StringComparison.Ordinal) &&
+               symbols.IsPollyV7RetrySyntax(invocation.TargetMethod.ContainingType);
+    }
+
+    // The class of a provider lambda's single returned wait, with its first parameter as the attempt; reported at the lambda.
+    private static RetrySite? ProviderSite(IAnonymousFunctionOperation lambda, RetrySymbols symbols)
+    {
+        if (lambda.Symbol.Parameters.Length == 0 || SingleReturnedValue(lambda) is not { } returned)
         {
             return null;
         }
 
         var scope = new AttemptScope(lambda.Body, lambda.Symbol.Parameters[0], lambda.Symbol);
         var delay = DelayClassifier.Classify(returned, scope, symbols);
-        return new RetrySite(RetryShape.PollyV7SleepProvider, delay, value.Syntax.GetLocation(), RetrySite.Describe(delay.Value, returned.Syntax));
+        return new RetrySite(RetryShape.PollyV7SleepProvider, delay, lambda.Syntax.GetLocation(), RetrySite.Describe(delay.Value, returned.Syntax));
     }
 
     // WaitAndRetryAsync(new[] { TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1) }): identical delays.

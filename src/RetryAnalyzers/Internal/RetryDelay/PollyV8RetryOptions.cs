@@ -107,7 +107,7 @@ internal static class PollyV8RetryOptions
     {
         if (assignment.Target is not IPropertyReferenceOperation { Property.Name: "BackoffType" or "UseJitter", Instance: ILocalReferenceOperation local } ||
             !symbols.IsRetryStrategyOptions(local.Type, out _) ||
-            LocalInitializers.Find(local.Local, assignment)?.WithoutConversions() is not IObjectCreationOperation creation)
+            MemberIndex.For(assignment).Initializer(local.Local)?.WithoutConversions() is not IObjectCreationOperation creation)
         {
             return null;
         }
@@ -160,13 +160,8 @@ internal static class PollyV8RetryOptions
             return false;
         }
 
-        foreach (var operation in creation.Root().Descendants())
+        foreach (var reference in MemberIndex.For(creation).References(local))
         {
-            if (operation is not ILocalReferenceOperation reference || !SymbolEqualityComparer.Default.Equals(reference.Local, local))
-            {
-                continue;
-            }
-
             switch (reference.Parent)
             {
                 case IPropertyReferenceOperation { Parent: ISimpleAssignmentOperation assignment } property when assignment.Target == property:

@@ -21,6 +21,13 @@ internal enum RetryShape
 
     /// <summary>A hand-written retry loop: the diagnostic is on the <c>Task.Delay</c> / <c>Thread.Sleep</c> call.</summary>
     HandWrittenLoop,
+
+    /// <summary>
+    /// A wait helper that hand-written retry loops call (<c>await BackoffAsync(attempt)</c>): the diagnostic is on the
+    /// helper's <c>Task.Delay</c> / <c>Thread.Sleep</c>. No fix: the helper has no loop to hand out the backoff, and its
+    /// other callers may not be retries.
+    /// </summary>
+    HelperWait,
 }
 
 /// <summary>One retry site: what it is, how its delay behaves, where to report it.</summary>

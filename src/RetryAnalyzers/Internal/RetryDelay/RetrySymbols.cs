@@ -7,6 +7,7 @@ internal sealed class RetrySymbols
 {
     private RetrySymbols(Compilation compilation)
     {
+        Compilation = compilation;
         PollyRetrySyntaxTypes = new[]
         {
             compilation.GetTypeByMetadataName(KnownTypes.PollyRetrySyntax),
@@ -28,8 +29,13 @@ internal sealed class RetrySymbols
         HttpStatusCode = compilation.GetTypeByMetadataName(KnownTypes.HttpStatusCode);
         CancellationToken = compilation.GetTypeByMetadataName(KnownTypes.CancellationToken);
         OperationCanceledException = compilation.GetTypeByMetadataName(KnownTypes.OperationCanceledException);
+        WaitHelpers = new WaitHelpers(compilation);
     }
 
+    /// <summary>Waits in helper methods that retry loops call; built lazily, once per compilation.</summary>
+    public WaitHelpers WaitHelpers { get; }
+
+    public Compilation Compilation { get; }
     public INamedTypeSymbol?[] PollyRetrySyntaxTypes { get; }
     public INamedTypeSymbol? RetryStrategyOptions { get; }
     public INamedTypeSymbol? RetryStrategyOptionsOfT { get; }
