@@ -1064,6 +1064,38 @@ public sealed class RA0001FixedDelayRetryTests
         return test.RunAsync();
     }
 
+    // A private helper is looked for in its own type whatever its name; another type's helper only when named for waiting.
+    [Fact]
+    public Task PrivateHelpersAnyName_OtherTypesHelpersOnlyNamedForWaiting()
+    {
+        var test = new Verify.Test();
+        test.TestState.Sources.Add(Usings + """
+            class Loop
+            {
+                async Task<string> Get(HttpClient http)
+                {
+                    for (var attempt = 0; attempt < 3; attempt++)
+                    {
+                        try { return await http.GetStringAsync("https://example.test"); }
+                        catch (HttpRequestException) { Recover(); await Utilities.Settle(); }
+                    }
+
+                    throw new InvalidOperationException();
+                }
+
+                static void Recover() => {|RA0001:Thread.Sleep(500)|};
+            }
+            """);
+        test.TestState.Sources.Add(Usings + """
+            static class Utilities
+            {
+                public static Task Settle() => Task.Delay(2000);
+            }
+            """);
+        test.DisabledDiagnostics.Add(RuleIds.RetryWithoutJitter);
+        return test.RunAsync();
+    }
+
     [Fact]
     public Task WaitHelper_IsReportedButNotFixed() => Verify.VerifyNoFixAsync(Usings + """
         class C

@@ -19,15 +19,19 @@ internal sealed class WaitHelpers
 {
     private const int MaxHelperStatements = 4;
 
+    private static readonly string[] WaitWords = { "Wait", "Delay", "Backoff", "Sleep", "Pause" };
+
     private readonly Compilation _compilation;
     private readonly Lazy<Dictionary<string, List<InvocationExpressionSyntax>>> _callsInLoops;
     private readonly ConcurrentDictionary<IMethodSymbol, List<(IInvocationOperation Call, ILoopOperation Loop)>> _retryCallers = new(SymbolEqualityComparer.Default);
+    private readonly ConcurrentDictionary<INamedTypeSymbol, Dictionary<string, List<InvocationExpressionSyntax>>> _callsInLoopsOfType = new(SymbolEqualityComparer.Default);
     private readonly ConcurrentDictionary<SyntaxTree, SemanticModel> _models = new();
 
     public WaitHelpers(Compilation compilation)
     {
         _compilation = compilation;
-        _callsInLoops = new Lazy<Dictionary<string, List<InvocationExpressionSyntax>>>(IndexCallsInLoops, LazyThreadSafetyMode.ExecutionAndPublication);
+        _callsInLoops = new Lazy<Dictionary<string, List<InvocationExpressionSyntax>>>(
+            () => IndexCallsInLoops(AllRoots(compilation)), LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     /// <summary>The site of a <c>Task.Delay</c> / <c>Thread.Sleep</c> in a helper that retry loops call, or null.</summary>
@@ -39,9 +43,14 @@ internal sealed class WaitHelpers
             return null;
         }
 
-        if (!CalledDirectly(helper) || !IsSmall(delay.Root()))
+        if (!CalledDirectly(helper) || !IsSmall(delay.Root()) || helper.DeclaredAccessibility != Accessibility.Private && !HasAWaitName(helper))
         {
             return null;
+        }
+
+        if (delay.SemanticModel is { } model)
+        {
+            _models.TryAdd(model.SyntaxTree, model); // the driver's model of this tree: its bound calls are cached
         }
 
         var callers = RetryCallers(helper.OriginalDefinition, symbols);
@@ -128,7 +137,10 @@ internal sealed class WaitHelpers
         => _retryCallers.GetOrAdd(helper, method =>
         {
             var found = new List<(IInvocationOperation, ILoopOperation)>();
-            if (!_callsInLoops.Value.TryGetValue(method.Name, out var candidates))
+            var calls = method.DeclaredAccessibility == Accessibility.Private
+                ? _callsInLoopsOfType.GetOrAdd(method.ContainingType, static type => IndexCallsInLoops(TypeRoots(type)))
+                : _callsInLoops.Value;
+            if (!calls.TryGetValue(method.Name, out var candidates))
             {
                 return found;
             }
@@ -175,16 +187,51 @@ internal sealed class WaitHelpers
     }
 
     /// <summary>
-    /// Every invocation inside a <c>for</c>/<c>while</c>/<c>do</c> statement that could follow a failure (in a <c>catch</c>,
-    /// under an <c>if</c>, or after a <c>try</c> or an <c>if</c> in its block), by the name it calls; built once, on first need.
+    /// A helper callers elsewhere may use is searched for across the compilation only when its name says it waits
+    /// (<c>WaitAsync</c>, <c>DelayAsync</c>, <c>BackoffAsync</c>, <c>Sleep</c>, <c>PauseAsync</c>): binding every call of a common name
+    /// (<c>GetAsync</c>) in every loop of a large code base to find retry callers cost seconds. A private helper is searched
+    /// for in its own type only, whatever its name.
     /// </summary>
-    private Dictionary<string, List<InvocationExpressionSyntax>> IndexCallsInLoops()
+    private static bool HasAWaitName(IMethodSymbol helper)
+    {
+        foreach (var word in WaitWords)
+        {
+            if (helper.Name.IndexOf(word, StringComparison.OrdinalIgnoreCase) >= 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static IEnumerable<SyntaxNode> AllRoots(Compilation compilation)
+    {
+        foreach (var tree in compilation.SyntaxTrees)
+        {
+            yield return tree.GetRoot();
+        }
+    }
+
+    private static IEnumerable<SyntaxNode> TypeRoots(INamedTypeSymbol type)
+    {
+        foreach (var reference in type.DeclaringSyntaxReferences)
+        {
+            yield return reference.GetSyntax();
+        }
+    }
+
+    /// <summary>
+    /// Every invocation under <paramref name="roots"/> inside a <c>for</c>/<c>while</c>/<c>do</c> statement that could follow a
+    /// failure (in a <c>catch</c>, under an <c>if</c>, or after a <c>try</c> or an <c>if</c> in its block), by the name it calls.
+    /// </summary>
+    private static Dictionary<string, List<InvocationExpressionSyntax>> IndexCallsInLoops(IEnumerable<SyntaxNode> roots)
     {
         var index = new Dictionary<string, List<InvocationExpressionSyntax>>(StringComparer.Ordinal);
-        foreach (var tree in _compilation.SyntaxTrees)
+        foreach (var root in roots)
         {
             // The outermost loops, then everything inside them: each node is visited once.
-            foreach (var node in tree.GetRoot().DescendantNodes(static n => !IsLoop(n)))
+            foreach (var node in root.DescendantNodes(static n => !IsLoop(n)))
             {
                 if (!IsLoop(node))
                 {
