@@ -3,6 +3,8 @@ using System.Collections.Immutable;
 using System.Globalization;
 using System.Linq;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
 using RetryAnalyzers.Internal;
@@ -41,8 +43,6 @@ public sealed class RA0004UnboundedFanOutAnalyzer : DiagnosticAnalyzer
     /// <summary>The concurrency the fix writes when none is configured (the runtime's <c>BoundedFanOut.DefaultMaxConcurrency</c>).</summary>
     public const int DefaultMaxConcurrency = 4;
 
-    private const int FixedHandful = 4;
-
     /// <inheritdoc />
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Descriptors.RA0004UnboundedFanOut);
 
@@ -61,11 +61,20 @@ public sealed class RA0004UnboundedFanOutAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            var providers = new ProviderCalls(start.Compilation);
-            start.RegisterOperationAction(
-                operation =>
+            // Most code has no fan-out: a syntax action looks at the name of each call, and only a WhenAll/WhenAny/ForEach
+            // is bound (its operation asked for) and followed; the provider tables are built on the first one.
+            var compilation = start.Compilation;
+            var providers = new Lazy<ProviderCalls>(() => new ProviderCalls(compilation), System.Threading.LazyThreadSafetyMode.ExecutionAndPublication);
+            start.RegisterSyntaxNodeAction(
+                node =>
                 {
-                    var invocation = (IInvocationOperation)operation.Operation;
+                    var syntax = (InvocationExpressionSyntax)node.Node;
+                    if (CalledName(syntax.Expression) is not ("WhenAll" or "WhenAny" or "ForEach" or "ForEachAsync") ||
+                        node.SemanticModel.GetOperation(syntax, node.CancellationToken) is not IInvocationOperation invocation)
+                    {
+                        return;
+                    }
+
                     var method = invocation.TargetMethod;
                     FanOut? fanOut = null;
                     if (method.Name is "WhenAll" or "WhenAny" && SymbolEqualityComparer.Default.Equals(method.ContainingType, task))
@@ -74,25 +83,32 @@ public sealed class RA0004UnboundedFanOutAnalyzer : DiagnosticAnalyzer
                     }
                     else if (method.Name is "ForEach" or "ForEachAsync" && SymbolEqualityComparer.Default.Equals(method.ContainingType, parallel))
                     {
-                        fanOut = ParallelForEach(invocation);
+                        fanOut = ParallelForEach(invocation, enumerable);
                     }
 
-                    if (fanOut is { } found && providers.Reach(found.Body) == ProviderReach.Calls)
+                    if (fanOut is { } found && providers.Value.Reach(found.Body) == ProviderReach.Calls)
                     {
                         var properties = ImmutableDictionary<string, string?>.Empty
                             .Add(ShapeKey, found.Shape.ToString())
-                            .Add(MaxConcurrencyKey, MaxConcurrency(operation).ToString(CultureInfo.InvariantCulture));
-                        operation.ReportDiagnostic(Diagnostic.Create(
+                            .Add(MaxConcurrencyKey, MaxConcurrency(node.Options, syntax.SyntaxTree).ToString(CultureInfo.InvariantCulture));
+                        node.ReportDiagnostic(Diagnostic.Create(
                             Descriptors.RA0004UnboundedFanOut,
-                            invocation.Syntax.GetLocation(),
+                            syntax.GetLocation(),
                             properties,
                             method.ContainingType.Name + "." + method.Name,
                             Describe(found.Source)));
                     }
                 },
-                OperationKind.Invocation);
+                SyntaxKind.InvocationExpression);
         });
     }
+
+    private static string? CalledName(ExpressionSyntax expression) => expression switch
+    {
+        MemberAccessExpressionSyntax access => access.Name.Identifier.ValueText,
+        SimpleNameSyntax name => name.Identifier.ValueText,
+        _ => null,
+    };
 
     private static FanOut? WhenAll(IInvocationOperation invocation, INamedTypeSymbol? enumerable)
     {
@@ -101,12 +117,12 @@ public sealed class RA0004UnboundedFanOutAnalyzer : DiagnosticAnalyzer
             return null; // WhenAll(a, b): a fixed handful
         }
 
-        var tasks = Unmaterialized(invocation.Arguments[0].Value, enumerable);
+        var tasks = FanOutBounds.Unmaterialized(invocation.Arguments[0].Value, enumerable);
         if (tasks is ILocalReferenceOperation local)
         {
             // var tasks = items.Select(…).ToList();  or  var tasks = new List<Task>(); foreach (…) tasks.Add(…);
             var initializer = LocalInitializers.Find(local.Local, local);
-            if (initializer is not null && Projection(Unmaterialized(initializer, enumerable), enumerable) is { } projected)
+            if (initializer is not null && Projection(FanOutBounds.Unmaterialized(initializer, enumerable), enumerable) is { } projected)
             {
                 return projected;
             }
@@ -129,7 +145,7 @@ public sealed class RA0004UnboundedFanOutAnalyzer : DiagnosticAnalyzer
         }
 
         var source = projection.Arguments[0].Value.WithoutConversions();
-        return IsBounded(source) ? null : new FanOut(FanOutShape.Projection, lambda.Body, source);
+        return FanOutBounds.IsBounded(source, enumerable) ? null : new FanOut(FanOutShape.Projection, lambda.Body, source);
     }
 
     // var tasks = new List<Task>(); foreach (var x in items) tasks.Add(CallAsync(x));
@@ -150,7 +166,7 @@ public sealed class RA0004UnboundedFanOutAnalyzer : DiagnosticAnalyzer
     }
 
     // Parallel.ForEach without a bound; Parallel.ForEachAsync with MaxDegreeOfParallelism = -1.
-    private static FanOut? ParallelForEach(IInvocationOperation invocation)
+    private static FanOut? ParallelForEach(IInvocationOperation invocation, INamedTypeSymbol? enumerable)
     {
         IOperation? source = null;
         IOperation? body = null;
@@ -171,7 +187,7 @@ public sealed class RA0004UnboundedFanOutAnalyzer : DiagnosticAnalyzer
             }
         }
 
-        if (source is null || body is null || IsBounded(source))
+        if (source is null || body is null || FanOutBounds.IsBounded(source, enumerable))
         {
             return null;
         }
@@ -214,53 +230,6 @@ public sealed class RA0004UnboundedFanOutAnalyzer : DiagnosticAnalyzer
         return -1; // ParallelOptions' default
     }
 
-    private static IOperation Unmaterialized(IOperation tasks, INamedTypeSymbol? enumerable)
-    {
-        var current = tasks.WithoutConversions();
-        while (current is IInvocationOperation { TargetMethod.Name: "ToList" or "ToArray", Arguments.Length: 1 } materialize &&
-               SymbolEqualityComparer.Default.Equals(materialize.TargetMethod.ContainingType, enumerable))
-        {
-            current = materialize.Arguments[0].Value.WithoutConversions();
-        }
-
-        return current;
-    }
-
-    private static bool IsBounded(IOperation source) => IsFixedHandful(source) || IsBatch(source);
-
-    // items.Take(n), items.Skip(i).Take(n), Enumerable.Range(0, Math.Min(batchSize, …)), or the batch of a
-    // foreach (var batch in items.Chunk(n)): the code already sends at most a batch at a time.
-    private static bool IsBatch(IOperation source) => source switch
-    {
-        IInvocationOperation { TargetMethod.Name: "Take" or "Chunk" } => true,
-        IInvocationOperation { TargetMethod.Name: "Range", Arguments.Length: 2 } range =>
-            range.Arguments[1].Value.WithoutConversions() is IInvocationOperation { TargetMethod: { Name: "Min", ContainingType.Name: "Math" } },
-        ILocalReferenceOperation local => IsChunkBatch(local),
-        _ => false,
-    };
-
-    // The iteration variable of foreach (var batch in items.Chunk(n)).
-    private static bool IsChunkBatch(ILocalReferenceOperation local)
-    {
-        for (var current = local.Parent; current is not null; current = current.Parent)
-        {
-            if (current is IForEachLoopOperation loop && loop.Locals.Any(l => SymbolEqualityComparer.Default.Equals(l, local.Local)))
-            {
-                return loop.Collection.WithoutConversions() is IInvocationOperation { TargetMethod.Name: "Chunk" };
-            }
-        }
-
-        return false;
-    }
-
-    // new[] { a, b }, [a, b], Enumerable.Range(0, 3): a fixed handful, not a data-sized fan-out.
-    private static bool IsFixedHandful(IOperation source) => source switch
-    {
-        IArrayCreationOperation { Initializer: { } initializer } => initializer.ElementValues.Length <= FixedHandful,
-        IInvocationOperation { TargetMethod.Name: "Range", Arguments.Length: 2 } range => range.Arguments[1].Value.ConstantValue is { HasValue: true, Value: int count } && count <= FixedHandful,
-        _ => source.Syntax is Microsoft.CodeAnalysis.CSharp.Syntax.CollectionExpressionSyntax collection && collection.Elements.Count <= FixedHandful,
-    };
-
     private static ILoopOperation? EnclosingLoop(IOperation operation)
     {
         for (var current = operation.Parent; current is not null; current = current.Parent)
@@ -277,9 +246,9 @@ public sealed class RA0004UnboundedFanOutAnalyzer : DiagnosticAnalyzer
         return null;
     }
 
-    private static int MaxConcurrency(OperationAnalysisContext context)
+    private static int MaxConcurrency(AnalyzerOptions analyzerOptions, SyntaxTree tree)
     {
-        var options = context.Options.AnalyzerConfigOptionsProvider.GetOptions(context.Operation.Syntax.SyntaxTree);
+        var options = analyzerOptions.AnalyzerConfigOptionsProvider.GetOptions(tree);
         return options.TryGetValue(MaxConcurrencyOption, out var text) &&
                int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value >= 1
             ? value

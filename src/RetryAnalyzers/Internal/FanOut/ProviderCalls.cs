@@ -21,7 +21,8 @@ internal enum ProviderReach
 
 /// <summary>
 /// Finds provider calls in a body, following calls into methods of the same compilation up to <see cref="MaxDepth"/>
-/// hops, with a cache per method and hops left (one instance per compilation). A method's answer is a pure function of
+/// hops (a call to the application's own interface member or abstract/virtual method into its source implementations,
+/// see <see cref="Implementations"/>), with a cache per method and hops left (one instance per compilation). A method's answer is a pure function of
 /// its body and the hops left — no temporary entries, no recursion guard whose result depends on which caller came
 /// first — so every analysis order and thread gives the same diagnostics.
 /// </summary>
@@ -48,6 +49,7 @@ internal sealed class ProviderCalls
     private readonly INamedTypeSymbol? _semaphoreSlim;
     private readonly INamedTypeSymbol? _rateLimiter;
     private readonly INamedTypeSymbol? _tokenBudget;
+    private readonly Implementations _implementations;
     // _methods[h]: the reach of a method's body when calls in it may be followed h more hops.
     private readonly ConcurrentDictionary<IMethodSymbol, ProviderReach>[] _methods = new ConcurrentDictionary<IMethodSymbol, ProviderReach>[MaxDepth];
 
@@ -59,6 +61,7 @@ internal sealed class ProviderCalls
         _semaphoreSlim = compilation.GetTypeByMetadataName(KnownTypes.SemaphoreSlim);
         _rateLimiter = compilation.GetTypeByMetadataName(KnownTypes.RateLimiter);
         _tokenBudget = compilation.GetTypeByMetadataName(KnownTypes.RuntimeTokenBudget);
+        _implementations = new Implementations(compilation);
         for (var hops = 0; hops < MaxDepth; hops++)
         {
             _methods[hops] = new ConcurrentDictionary<IMethodSymbol, ProviderReach>(SymbolEqualityComparer.Default);
@@ -89,7 +92,7 @@ internal sealed class ProviderCalls
             if (!calls)
             {
                 calls = (provider && !(hopsLeft == MaxDepth && ToTheItemsOwnUrl(invocation))) ||
-                        (hopsLeft > 0 && ReachOfSourceMethod(method, hopsLeft - 1) == ProviderReach.Calls);
+                        (hopsLeft > 0 && CalleeCalls(method, hopsLeft - 1));
             }
         }
 
@@ -216,6 +219,26 @@ internal sealed class ProviderCalls
         for (var current = type; current is not null && baseType is not null; current = current.BaseType)
         {
             if (SymbolEqualityComparer.Default.Equals(current, baseType))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    // The method's own body, or (an interface member, an abstract or virtual method of the application) one of the
+    // implementations and overrides in the compilation, calls a provider ungated.
+    private bool CalleeCalls(IMethodSymbol method, int hopsLeft)
+    {
+        if (ReachOfSourceMethod(method, hopsLeft) == ProviderReach.Calls)
+        {
+            return true;
+        }
+
+        foreach (var implementation in _implementations.Of(method))
+        {
+            if (ReachOfSourceMethod(implementation, hopsLeft) == ProviderReach.Calls)
             {
                 return true;
             }
