@@ -511,6 +511,7 @@ public sealed class RA0004UnboundedFanOutTests
     [Theory]
     [InlineData("await {|RA0004:Task.WhenAll(LoadAll(chunks).Select(e => chat.CompleteChatAsync(e)))|};")]
     [InlineData("await {|RA0004:Task.WhenAll(Spread(chunks).Select(e => chat.CompleteChatAsync(e)))|};")]
+    [InlineData("{|RA0004:Parallel.ForEach([.. chunks], c => chat.CompleteChat(c))|};")]
     [InlineData("List<string> all = [.. chunks]; await {|RA0004:Task.WhenAll(all.Select(e => chat.CompleteChatAsync(e)))|};")]
     [InlineData("await {|RA0004:Task.WhenAll(Enumerable.Range(0, 9).Select(i => chat.CompleteChatAsync(i.ToString())))|};")]
     [InlineData("var copy = chunks.ToList(); var again = copy; await {|RA0004:Task.WhenAll(again.Select(c => chat.CompleteChatAsync(c)))|};")]
