@@ -53,40 +53,31 @@ public sealed class RA0004UnboundedFanOutAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(static start =>
         {
-            var task = start.Compilation.GetTypeByMetadataName(KnownTypes.Task);
-            var parallel = start.Compilation.GetTypeByMetadataName(KnownTypes.Parallel);
-            var enumerable = start.Compilation.GetTypeByMetadataName(KnownTypes.Enumerable);
-            if (task is null)
-            {
-                return;
-            }
-
-            // Most code has no fan-out: a syntax action looks at the name of each call, and only a WhenAll/WhenAny/ForEach
-            // is bound (its operation asked for) and followed; the provider tables are built on the first one.
-            var compilation = start.Compilation;
-            var providers = new Lazy<ProviderCalls>(() => new ProviderCalls(compilation), System.Threading.LazyThreadSafetyMode.ExecutionAndPublication);
+            // Nothing is resolved here: most code has no fan-out, and the first GetTypeByMetadataName on a compilation
+            // reads every reference's type table. A syntax action looks at the name of each call; only a WhenAll/WhenAny
+            // with one argument or a Parallel.ForEach[Async] is bound, and types are compared by their metadata names.
+            var providers = new ProviderCalls(start.Compilation);
             start.RegisterSyntaxNodeAction(
                 node =>
                 {
                     var syntax = (InvocationExpressionSyntax)node.Node;
-                    if (CalledName(syntax.Expression) is not ("WhenAll" or "WhenAny" or "ForEach" or "ForEachAsync") ||
-                        node.SemanticModel.GetOperation(syntax, node.CancellationToken) is not IInvocationOperation invocation)
+                    if (!IsCandidate(syntax) || node.SemanticModel.GetOperation(syntax, node.CancellationToken) is not IInvocationOperation invocation)
                     {
                         return;
                     }
 
                     var method = invocation.TargetMethod;
                     FanOut? fanOut = null;
-                    if (method.Name is "WhenAll" or "WhenAny" && SymbolEqualityComparer.Default.Equals(method.ContainingType, task))
+                    if (method.Name is "WhenAll" or "WhenAny" && MetadataNames.Is(method.ContainingType, KnownTypes.Task))
                     {
-                        fanOut = WhenAll(invocation, enumerable);
+                        fanOut = WhenAll(invocation);
                     }
-                    else if (method.Name is "ForEach" or "ForEachAsync" && SymbolEqualityComparer.Default.Equals(method.ContainingType, parallel))
+                    else if (method.Name is "ForEach" or "ForEachAsync" && MetadataNames.Is(method.ContainingType, KnownTypes.Parallel))
                     {
-                        fanOut = ParallelForEach(invocation, enumerable);
+                        fanOut = ParallelForEach(invocation);
                     }
 
-                    if (fanOut is { } found && providers.Value.Reach(found.Body) == ProviderReach.Calls)
+                    if (fanOut is { } found && providers.Reach(found.Body) == ProviderReach.Calls)
                     {
                         var properties = ImmutableDictionary<string, string?>.Empty
                             .Add(ShapeKey, found.Shape.ToString())
@@ -103,26 +94,36 @@ public sealed class RA0004UnboundedFanOutAnalyzer : DiagnosticAnalyzer
         });
     }
 
-    private static string? CalledName(ExpressionSyntax expression) => expression switch
+    // Task.WhenAll(tasks) / WhenAny(tasks) with one argument (two or more are a fixed handful), Parallel.ForEach[Async](…).
+    private static bool IsCandidate(InvocationExpressionSyntax syntax)
     {
-        MemberAccessExpressionSyntax access => access.Name.Identifier.ValueText,
-        SimpleNameSyntax name => name.Identifier.ValueText,
-        _ => null,
-    };
+        var name = syntax.Expression switch
+        {
+            MemberAccessExpressionSyntax access => access.Name.Identifier.ValueText,
+            SimpleNameSyntax simple => simple.Identifier.ValueText,
+            _ => null,
+        };
+        return name switch
+        {
+            "WhenAll" or "WhenAny" => syntax.ArgumentList.Arguments.Count == 1,
+            "ForEach" or "ForEachAsync" => syntax.ArgumentList.Arguments.Count >= 2,
+            _ => false,
+        };
+    }
 
-    private static FanOut? WhenAll(IInvocationOperation invocation, INamedTypeSymbol? enumerable)
+    private static FanOut? WhenAll(IInvocationOperation invocation)
     {
         if (invocation.Arguments.Length != 1 || invocation.Arguments[0].ArgumentKind == ArgumentKind.ParamArray)
         {
             return null; // WhenAll(a, b): a fixed handful
         }
 
-        var tasks = FanOutBounds.Unmaterialized(invocation.Arguments[0].Value, enumerable);
+        var tasks = FanOutBounds.Unmaterialized(invocation.Arguments[0].Value);
         if (tasks is ILocalReferenceOperation local)
         {
             // var tasks = items.Select(…).ToList();  or  var tasks = new List<Task>(); foreach (…) tasks.Add(…);
             var initializer = LocalInitializers.Find(local.Local, local);
-            if (initializer is not null && Projection(FanOutBounds.Unmaterialized(initializer, enumerable), enumerable) is { } projected)
+            if (initializer is not null && Projection(FanOutBounds.Unmaterialized(initializer)) is { } projected)
             {
                 return projected;
             }
@@ -130,14 +131,14 @@ public sealed class RA0004UnboundedFanOutAnalyzer : DiagnosticAnalyzer
             return LoopFilled(local);
         }
 
-        return Projection(tasks, enumerable);
+        return Projection(tasks);
     }
 
     // items.Select(x => CallAsync(x)) over a collection that is not a literal handful.
-    private static FanOut? Projection(IOperation tasks, INamedTypeSymbol? enumerable)
+    private static FanOut? Projection(IOperation tasks)
     {
         if (tasks is not IInvocationOperation { TargetMethod: { Name: "Select" } select } projection ||
-            !SymbolEqualityComparer.Default.Equals(select.ContainingType, enumerable) ||
+            !MetadataNames.Is(select.ContainingType, KnownTypes.Enumerable) ||
             projection.Arguments.Length != 2 ||
             projection.Arguments[1].Value.WithoutConversions() is not IDelegateCreationOperation { Target: IAnonymousFunctionOperation lambda })
         {
@@ -145,7 +146,7 @@ public sealed class RA0004UnboundedFanOutAnalyzer : DiagnosticAnalyzer
         }
 
         var source = projection.Arguments[0].Value.WithoutConversions();
-        return FanOutBounds.IsBounded(source, enumerable) ? null : new FanOut(FanOutShape.Projection, lambda.Body, source);
+        return FanOutBounds.IsBounded(source) ? null : new FanOut(FanOutShape.Projection, lambda.Body, source);
     }
 
     // var tasks = new List<Task>(); foreach (var x in items) tasks.Add(CallAsync(x));
@@ -166,7 +167,7 @@ public sealed class RA0004UnboundedFanOutAnalyzer : DiagnosticAnalyzer
     }
 
     // Parallel.ForEach without a bound; Parallel.ForEachAsync with MaxDegreeOfParallelism = -1.
-    private static FanOut? ParallelForEach(IInvocationOperation invocation, INamedTypeSymbol? enumerable)
+    private static FanOut? ParallelForEach(IInvocationOperation invocation)
     {
         IOperation? source = null;
         IOperation? body = null;
@@ -187,7 +188,7 @@ public sealed class RA0004UnboundedFanOutAnalyzer : DiagnosticAnalyzer
             }
         }
 
-        if (source is null || body is null || FanOutBounds.IsBounded(source, enumerable))
+        if (source is null || body is null || FanOutBounds.IsBounded(source))
         {
             return null;
         }

@@ -16,11 +16,11 @@ internal static class FanOutBounds
     private const int LocalsFollowed = 3;
 
     /// <summary>The tasks without <c>ToList()</c> / <c>ToArray()</c> around them.</summary>
-    public static IOperation Unmaterialized(IOperation tasks, INamedTypeSymbol? enumerable)
+    public static IOperation Unmaterialized(IOperation tasks)
     {
         var current = tasks.WithoutConversions();
         while (current is IInvocationOperation { TargetMethod.Name: "ToList" or "ToArray", Arguments.Length: 1 } materialize &&
-               SymbolEqualityComparer.Default.Equals(materialize.TargetMethod.ContainingType, enumerable))
+               MetadataNames.Is(materialize.TargetMethod.ContainingType, KnownTypes.Enumerable))
         {
             current = materialize.Arguments[0].Value.WithoutConversions();
         }
@@ -34,12 +34,12 @@ internal static class FanOutBounds
     /// a collection expression without spreads, <c>Enumerable.Range(0, n)</c> with a constant n, or a call to a method
     /// of the compilation that returns such a literal or only <c>yield return</c>s outside loops.
     /// </summary>
-    public static bool IsBounded(IOperation source, INamedTypeSymbol? enumerable)
+    public static bool IsBounded(IOperation source)
     {
         for (var followed = 0; ; followed++)
         {
-            source = Unmaterialized(source, enumerable);
-            if (IsFixedHandful(source) || IsBatch(source, enumerable))
+            source = Unmaterialized(source);
+            if (IsFixedHandful(source) || IsBatch(source))
             {
                 return true;
             }
@@ -55,12 +55,12 @@ internal static class FanOutBounds
 
     // items.Take(n), items.Skip(i).Take(n), Enumerable.Range(0, Math.Min(batchSize, …)), or the batch of a
     // foreach (var batch in items.Chunk(n)) (or over a local declared so): the code already sends at most a batch at a time.
-    private static bool IsBatch(IOperation source, INamedTypeSymbol? enumerable) => source switch
+    private static bool IsBatch(IOperation source) => source switch
     {
         IInvocationOperation { TargetMethod.Name: "Take" or "Chunk" } => true,
         IInvocationOperation { TargetMethod.Name: "Range", Arguments.Length: 2 } range =>
             range.Arguments[1].Value.WithoutConversions() is IInvocationOperation { TargetMethod: { Name: "Min", ContainingType.Name: "Math" } },
-        ILocalReferenceOperation local => ForEachOver(local) is { } collection && IsChunks(collection, enumerable),
+        ILocalReferenceOperation local => ForEachOver(local) is { } collection && IsChunks(collection),
         _ => false,
     };
 
@@ -77,12 +77,12 @@ internal static class FanOutBounds
         return null;
     }
 
-    private static bool IsChunks(IOperation collection, INamedTypeSymbol? enumerable)
+    private static bool IsChunks(IOperation collection)
     {
-        var current = Unmaterialized(collection, enumerable);
+        var current = Unmaterialized(collection);
         if (current is ILocalReferenceOperation local && LocalInitializers.Find(local.Local, local) is { } initializer)
         {
-            current = Unmaterialized(initializer, enumerable);
+            current = Unmaterialized(initializer);
         }
 
         return current is IInvocationOperation { TargetMethod.Name: "Chunk" };

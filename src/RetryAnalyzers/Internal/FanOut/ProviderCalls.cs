@@ -44,11 +44,6 @@ internal sealed class ProviderCalls
     };
 
     private readonly Compilation _compilation;
-    private readonly INamedTypeSymbol? _httpMessageInvoker;
-    private readonly INamedTypeSymbol? _httpClientJson;
-    private readonly INamedTypeSymbol? _semaphoreSlim;
-    private readonly INamedTypeSymbol? _rateLimiter;
-    private readonly INamedTypeSymbol? _tokenBudget;
     private readonly Implementations _implementations;
     // _methods[h]: the reach of a method's body when calls in it may be followed h more hops.
     private readonly ConcurrentDictionary<IMethodSymbol, ProviderReach>[] _methods = new ConcurrentDictionary<IMethodSymbol, ProviderReach>[MaxDepth];
@@ -56,11 +51,6 @@ internal sealed class ProviderCalls
     public ProviderCalls(Compilation compilation)
     {
         _compilation = compilation;
-        _httpMessageInvoker = compilation.GetTypeByMetadataName(KnownTypes.HttpMessageInvoker);
-        _httpClientJson = compilation.GetTypeByMetadataName(KnownTypes.HttpClientJsonExtensions);
-        _semaphoreSlim = compilation.GetTypeByMetadataName(KnownTypes.SemaphoreSlim);
-        _rateLimiter = compilation.GetTypeByMetadataName(KnownTypes.RateLimiter);
-        _tokenBudget = compilation.GetTypeByMetadataName(KnownTypes.RuntimeTokenBudget);
         _implementations = new Implementations(compilation);
         for (var hops = 0; hops < MaxDepth; hops++)
         {
@@ -108,18 +98,15 @@ internal sealed class ProviderCalls
             return false;
         }
 
-        if (SymbolEqualityComparer.Default.Equals(type, _httpClientJson))
+        if (MetadataNames.Is(type, KnownTypes.HttpClientJsonExtensions))
         {
             return true;
         }
 
-        for (var current = type; current is not null; current = current.BaseType)
+        if (MetadataNames.InheritsFrom(type, KnownTypes.HttpMessageInvoker))
         {
-            if (SymbolEqualityComparer.Default.Equals(current, _httpMessageInvoker))
-            {
-                return method.Name is "Send" or "SendAsync" or "GetAsync" or "PostAsync" or "PutAsync" or "PatchAsync" or "DeleteAsync" or
-                    "GetStringAsync" or "GetByteArrayAsync" or "GetStreamAsync";
-            }
+            return method.Name is "Send" or "SendAsync" or "GetAsync" or "PostAsync" or "PutAsync" or "PatchAsync" or "DeleteAsync" or
+                "GetStringAsync" or "GetByteArrayAsync" or "GetStreamAsync";
         }
 
         var ns = type.ContainingNamespace?.ToDisplayString() ?? string.Empty;
@@ -206,25 +193,12 @@ internal sealed class ProviderCalls
         return null;
     }
 
-    private bool IsGate(IMethodSymbol method)
+    private static bool IsGate(IMethodSymbol method)
     {
         var type = method.ContainingType;
-        return (method.Name is "WaitAsync" or "Wait" && SymbolEqualityComparer.Default.Equals(type, _semaphoreSlim)) ||
-               (method.Name is "AcquireAsync" or "AttemptAcquire" && InheritsFrom(type, _rateLimiter)) ||
-               (method.Name is "AcquireTokensAsync" or "TryAcquire" && SymbolEqualityComparer.Default.Equals(type, _tokenBudget));
-    }
-
-    private static bool InheritsFrom(INamedTypeSymbol? type, INamedTypeSymbol? baseType)
-    {
-        for (var current = type; current is not null && baseType is not null; current = current.BaseType)
-        {
-            if (SymbolEqualityComparer.Default.Equals(current, baseType))
-            {
-                return true;
-            }
-        }
-
-        return false;
+        return (method.Name is "WaitAsync" or "Wait" && MetadataNames.Is(type, KnownTypes.SemaphoreSlim)) ||
+               (method.Name is "AcquireAsync" or "AttemptAcquire" && MetadataNames.InheritsFrom(type, KnownTypes.RateLimiter)) ||
+               (method.Name is "AcquireTokensAsync" or "TryAcquire" && MetadataNames.Is(type, KnownTypes.RuntimeTokenBudget));
     }
 
     // The method's own body, or (an interface member, an abstract or virtual method of the application) one of the
