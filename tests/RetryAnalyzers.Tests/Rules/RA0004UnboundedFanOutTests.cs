@@ -384,6 +384,57 @@ public sealed class RA0004UnboundedFanOutTests
         """);
 
     [Fact]
+    public Task FanOutsOverComponents_DoNotFollowEachItemsImplementation() => Analyze("""
+        interface IContextProvider
+        {
+            Task<string> InvokingAsync(string input);
+        }
+
+        abstract class Channel
+        {
+            public abstract Task ResetAsync();
+        }
+
+        sealed class SearchContextProvider(ChatClient chat) : IContextProvider
+        {
+            public async Task<string> InvokingAsync(string input) => (await chat.CompleteChatAsync(input)).Value.Content[0].Text;
+        }
+
+        sealed class AssistantChannel(HttpClient http) : Channel
+        {
+            public override Task ResetAsync() => http.DeleteAsync("https://api.example.test/v1/threads/current");
+        }
+
+        sealed class Document(string text)
+        {
+            // Not dispatched: the same body for every item, which calls the provider.
+            public async Task<string> SummarizeAsync(ChatClient chat) => (await chat.CompleteChatAsync(text)).Value.Content[0].Text;
+        }
+
+        class Orchestrator
+        {
+            // One call per configured component, each to its own implementation: not a data-sized fan-out to one provider.
+            Task<string[]> ContextAsync(List<IContextProvider> providers, string input) => Task.WhenAll(providers.Select(p => p.InvokingAsync(input)));
+
+            async Task ResetAsync(IEnumerable<Channel> channels)
+            {
+                var resets = new List<Task>();
+                foreach (var channel in channels)
+                {
+                    resets.Add(channel.ResetAsync());
+                }
+
+                await Task.WhenAll(resets);
+                Parallel.ForEach(channels, c => c.ResetAsync().Wait());
+            }
+
+            Task<string[]> SummariesAsync(List<Document> documents, ChatClient chat) => {|RA0004:Task.WhenAll(documents.Select(d => d.SummarizeAsync(chat)))|};
+
+            Task<string[]> OneProviderAsync(IContextProvider provider, List<string> inputs) => {|RA0004:Task.WhenAll(inputs.Select(i => provider.InvokingAsync(i)))|};
+        }
+        """);
+
+    [Fact]
     public Task ProviderCallingImplementationsInTestCode_AreNotFollowed() => Analyze("""
         namespace App
         {

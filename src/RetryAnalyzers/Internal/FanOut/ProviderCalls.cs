@@ -82,7 +82,7 @@ internal sealed class ProviderCalls
             if (!calls)
             {
                 calls = (provider && !(hopsLeft == MaxDepth && ToTheItemsOwnUrl(invocation))) ||
-                        (hopsLeft > 0 && CalleeCalls(method, hopsLeft - 1));
+                        (hopsLeft > 0 && CalleeCalls(method, hopsLeft - 1, followImplementations: !(hopsLeft == MaxDepth && DispatchedOnTheItem(invocation))));
             }
         }
 
@@ -137,17 +137,26 @@ internal sealed class ProviderCalls
                 value = (value is IPropertyReferenceOperation property ? property.Instance! : ((IObjectCreationOperation)value).Arguments[0].Value).WithoutConversions();
             }
 
-            return value switch
-            {
-                IParameterReferenceOperation { Parameter.ContainingSymbol: IMethodSymbol { MethodKind: MethodKind.AnonymousFunction } } => true,
-                ILocalReferenceOperation local => local.Local.DeclaringSyntaxReferences.Length == 1 &&
-                                                  local.Local.DeclaringSyntaxReferences[0].GetSyntax() is ForEachStatementSyntax,
-                _ => false,
-            };
+            return IsTheItem(value);
         }
 
         return false;
     }
+
+    // providers.Select(p => p.InvokingAsync(…)), foreach (var agent in agents) tasks.Add(agent.RunAsync(…)): the items
+    // are the components (agents, channels, context providers, plug-ins), each running its own implementation once; how
+    // many there are is configuration, not data. Their implementations are not followed (a non-virtual body still is).
+    private static bool DispatchedOnTheItem(IInvocationOperation invocation)
+        => invocation.Instance is { } instance && IsTheItem(instance.WithoutConversions());
+
+    // A lambda parameter or a foreach variable: the fan-out's item.
+    private static bool IsTheItem(IOperation value) => value switch
+    {
+        IParameterReferenceOperation { Parameter.ContainingSymbol: IMethodSymbol { MethodKind: MethodKind.AnonymousFunction } } => true,
+        ILocalReferenceOperation local => local.Local.DeclaringSyntaxReferences.Length == 1 &&
+                                          local.Local.DeclaringSyntaxReferences[0].GetSyntax() is ForEachStatementSyntax,
+        _ => false,
+    };
 
     // A client built on the runtime's budget: SharedProviderBudget.HttpClient, or a field, property or local initialized
     // with a ProviderResilienceHandler that has a Budget, or with anything on SharedProviderBudget (an SDK client whose
@@ -203,11 +212,16 @@ internal sealed class ProviderCalls
 
     // The method's own body, or (an interface member, an abstract or virtual method of the application) one of the
     // implementations and overrides in the compilation, calls a provider ungated.
-    private bool CalleeCalls(IMethodSymbol method, int hopsLeft)
+    private bool CalleeCalls(IMethodSymbol method, int hopsLeft, bool followImplementations = true)
     {
         if (ReachOfSourceMethod(method, hopsLeft) == ProviderReach.Calls)
         {
             return true;
+        }
+
+        if (!followImplementations)
+        {
+            return false;
         }
 
         foreach (var implementation in _implementations.Of(method))
