@@ -3,6 +3,8 @@ using System.Collections.Immutable;
 using System.Globalization;
 using System.Linq;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
 using RetryAnalyzers.Internal;
@@ -41,8 +43,6 @@ public sealed class RA0004UnboundedFanOutAnalyzer : DiagnosticAnalyzer
     /// <summary>The concurrency the fix writes when none is configured (the runtime's <c>BoundedFanOut.DefaultMaxConcurrency</c>).</summary>
     public const int DefaultMaxConcurrency = 4;
 
-    private const int FixedHandful = 4;
-
     /// <inheritdoc />
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Descriptors.RA0004UnboundedFanOut);
 
@@ -53,26 +53,26 @@ public sealed class RA0004UnboundedFanOutAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(static start =>
         {
-            var task = start.Compilation.GetTypeByMetadataName(KnownTypes.Task);
-            var parallel = start.Compilation.GetTypeByMetadataName(KnownTypes.Parallel);
-            var enumerable = start.Compilation.GetTypeByMetadataName(KnownTypes.Enumerable);
-            if (task is null)
-            {
-                return;
-            }
-
+            // Nothing is resolved here: most code has no fan-out, and the first GetTypeByMetadataName on a compilation
+            // reads every reference's type table. A syntax action looks at the name of each call; only a WhenAll/WhenAny
+            // with one argument or a Parallel.ForEach[Async] is bound, and types are compared by their metadata names.
             var providers = new ProviderCalls(start.Compilation);
-            start.RegisterOperationAction(
-                operation =>
+            start.RegisterSyntaxNodeAction(
+                node =>
                 {
-                    var invocation = (IInvocationOperation)operation.Operation;
+                    var syntax = (InvocationExpressionSyntax)node.Node;
+                    if (!IsCandidate(syntax) || node.SemanticModel.GetOperation(syntax, node.CancellationToken) is not IInvocationOperation invocation)
+                    {
+                        return;
+                    }
+
                     var method = invocation.TargetMethod;
                     FanOut? fanOut = null;
-                    if (method.Name is "WhenAll" or "WhenAny" && SymbolEqualityComparer.Default.Equals(method.ContainingType, task))
+                    if (method.Name is "WhenAll" or "WhenAny" && MetadataNames.Is(method.ContainingType, KnownTypes.Task))
                     {
-                        fanOut = WhenAll(invocation, enumerable);
+                        fanOut = WhenAll(invocation);
                     }
-                    else if (method.Name is "ForEach" or "ForEachAsync" && SymbolEqualityComparer.Default.Equals(method.ContainingType, parallel))
+                    else if (method.Name is "ForEach" or "ForEachAsync" && MetadataNames.Is(method.ContainingType, KnownTypes.Parallel))
                     {
                         fanOut = ParallelForEach(invocation);
                     }
@@ -81,32 +81,49 @@ public sealed class RA0004UnboundedFanOutAnalyzer : DiagnosticAnalyzer
                     {
                         var properties = ImmutableDictionary<string, string?>.Empty
                             .Add(ShapeKey, found.Shape.ToString())
-                            .Add(MaxConcurrencyKey, MaxConcurrency(operation).ToString(CultureInfo.InvariantCulture));
-                        operation.ReportDiagnostic(Diagnostic.Create(
+                            .Add(MaxConcurrencyKey, MaxConcurrency(node.Options, syntax.SyntaxTree).ToString(CultureInfo.InvariantCulture));
+                        node.ReportDiagnostic(Diagnostic.Create(
                             Descriptors.RA0004UnboundedFanOut,
-                            invocation.Syntax.GetLocation(),
+                            syntax.GetLocation(),
                             properties,
                             method.ContainingType.Name + "." + method.Name,
                             Describe(found.Source)));
                     }
                 },
-                OperationKind.Invocation);
+                SyntaxKind.InvocationExpression);
         });
     }
 
-    private static FanOut? WhenAll(IInvocationOperation invocation, INamedTypeSymbol? enumerable)
+    // Task.WhenAll(tasks) / WhenAny(tasks) with one argument (two or more are a fixed handful), Parallel.ForEach[Async](…).
+    private static bool IsCandidate(InvocationExpressionSyntax syntax)
+    {
+        var name = syntax.Expression switch
+        {
+            MemberAccessExpressionSyntax access => access.Name.Identifier.ValueText,
+            SimpleNameSyntax simple => simple.Identifier.ValueText,
+            _ => null,
+        };
+        return name switch
+        {
+            "WhenAll" or "WhenAny" => syntax.ArgumentList.Arguments.Count == 1,
+            "ForEach" or "ForEachAsync" => syntax.ArgumentList.Arguments.Count >= 2,
+            _ => false,
+        };
+    }
+
+    private static FanOut? WhenAll(IInvocationOperation invocation)
     {
         if (invocation.Arguments.Length != 1 || invocation.Arguments[0].ArgumentKind == ArgumentKind.ParamArray)
         {
             return null; // WhenAll(a, b): a fixed handful
         }
 
-        var tasks = Unmaterialized(invocation.Arguments[0].Value, enumerable);
+        var tasks = FanOutBounds.Unmaterialized(invocation.Arguments[0].Value);
         if (tasks is ILocalReferenceOperation local)
         {
             // var tasks = items.Select(…).ToList();  or  var tasks = new List<Task>(); foreach (…) tasks.Add(…);
             var initializer = LocalInitializers.Find(local.Local, local);
-            if (initializer is not null && Projection(Unmaterialized(initializer, enumerable), enumerable) is { } projected)
+            if (initializer is not null && Projection(FanOutBounds.Unmaterialized(initializer)) is { } projected)
             {
                 return projected;
             }
@@ -114,14 +131,14 @@ public sealed class RA0004UnboundedFanOutAnalyzer : DiagnosticAnalyzer
             return LoopFilled(local);
         }
 
-        return Projection(tasks, enumerable);
+        return Projection(tasks);
     }
 
     // items.Select(x => CallAsync(x)) over a collection that is not a literal handful.
-    private static FanOut? Projection(IOperation tasks, INamedTypeSymbol? enumerable)
+    private static FanOut? Projection(IOperation tasks)
     {
         if (tasks is not IInvocationOperation { TargetMethod: { Name: "Select" } select } projection ||
-            !SymbolEqualityComparer.Default.Equals(select.ContainingType, enumerable) ||
+            !MetadataNames.Is(select.ContainingType, KnownTypes.Enumerable) ||
             projection.Arguments.Length != 2 ||
             projection.Arguments[1].Value.WithoutConversions() is not IDelegateCreationOperation { Target: IAnonymousFunctionOperation lambda })
         {
@@ -129,7 +146,7 @@ public sealed class RA0004UnboundedFanOutAnalyzer : DiagnosticAnalyzer
         }
 
         var source = projection.Arguments[0].Value.WithoutConversions();
-        return IsBounded(source) ? null : new FanOut(FanOutShape.Projection, lambda.Body, source);
+        return FanOutBounds.IsBounded(source) ? null : new FanOut(FanOutShape.Projection, lambda.Body, source);
     }
 
     // var tasks = new List<Task>(); foreach (var x in items) tasks.Add(CallAsync(x));
@@ -171,7 +188,7 @@ public sealed class RA0004UnboundedFanOutAnalyzer : DiagnosticAnalyzer
             }
         }
 
-        if (source is null || body is null || IsBounded(source))
+        if (source is null || body is null || FanOutBounds.IsBounded(source))
         {
             return null;
         }
@@ -214,53 +231,6 @@ public sealed class RA0004UnboundedFanOutAnalyzer : DiagnosticAnalyzer
         return -1; // ParallelOptions' default
     }
 
-    private static IOperation Unmaterialized(IOperation tasks, INamedTypeSymbol? enumerable)
-    {
-        var current = tasks.WithoutConversions();
-        while (current is IInvocationOperation { TargetMethod.Name: "ToList" or "ToArray", Arguments.Length: 1 } materialize &&
-               SymbolEqualityComparer.Default.Equals(materialize.TargetMethod.ContainingType, enumerable))
-        {
-            current = materialize.Arguments[0].Value.WithoutConversions();
-        }
-
-        return current;
-    }
-
-    private static bool IsBounded(IOperation source) => IsFixedHandful(source) || IsBatch(source);
-
-    // items.Take(n), items.Skip(i).Take(n), Enumerable.Range(0, Math.Min(batchSize, …)), or the batch of a
-    // foreach (var batch in items.Chunk(n)): the code already sends at most a batch at a time.
-    private static bool IsBatch(IOperation source) => source switch
-    {
-        IInvocationOperation { TargetMethod.Name: "Take" or "Chunk" } => true,
-        IInvocationOperation { TargetMethod.Name: "Range", Arguments.Length: 2 } range =>
-            range.Arguments[1].Value.WithoutConversions() is IInvocationOperation { TargetMethod: { Name: "Min", ContainingType.Name: "Math" } },
-        ILocalReferenceOperation local => IsChunkBatch(local),
-        _ => false,
-    };
-
-    // The iteration variable of foreach (var batch in items.Chunk(n)).
-    private static bool IsChunkBatch(ILocalReferenceOperation local)
-    {
-        for (var current = local.Parent; current is not null; current = current.Parent)
-        {
-            if (current is IForEachLoopOperation loop && loop.Locals.Any(l => SymbolEqualityComparer.Default.Equals(l, local.Local)))
-            {
-                return loop.Collection.WithoutConversions() is IInvocationOperation { TargetMethod.Name: "Chunk" };
-            }
-        }
-
-        return false;
-    }
-
-    // new[] { a, b }, [a, b], Enumerable.Range(0, 3): a fixed handful, not a data-sized fan-out.
-    private static bool IsFixedHandful(IOperation source) => source switch
-    {
-        IArrayCreationOperation { Initializer: { } initializer } => initializer.ElementValues.Length <= FixedHandful,
-        IInvocationOperation { TargetMethod.Name: "Range", Arguments.Length: 2 } range => range.Arguments[1].Value.ConstantValue is { HasValue: true, Value: int count } && count <= FixedHandful,
-        _ => source.Syntax is Microsoft.CodeAnalysis.CSharp.Syntax.CollectionExpressionSyntax collection && collection.Elements.Count <= FixedHandful,
-    };
-
     private static ILoopOperation? EnclosingLoop(IOperation operation)
     {
         for (var current = operation.Parent; current is not null; current = current.Parent)
@@ -277,9 +247,9 @@ public sealed class RA0004UnboundedFanOutAnalyzer : DiagnosticAnalyzer
         return null;
     }
 
-    private static int MaxConcurrency(OperationAnalysisContext context)
+    private static int MaxConcurrency(AnalyzerOptions analyzerOptions, SyntaxTree tree)
     {
-        var options = context.Options.AnalyzerConfigOptionsProvider.GetOptions(context.Operation.Syntax.SyntaxTree);
+        var options = analyzerOptions.AnalyzerConfigOptionsProvider.GetOptions(tree);
         return options.TryGetValue(MaxConcurrencyOption, out var text) &&
                int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value >= 1
             ? value

@@ -128,7 +128,7 @@ public sealed class RA0004UnboundedFanOutTests
                 Parallel.ForEach(chunks, options, c => chat.CompleteChat(c));
             }
 
-            // An interface call: the analyzer cannot see what the agents do.
+            // An interface with no implementation in the compilation: what the agents do is not visible.
             Task<string[]> AgentsAsync(IReadOnlyList<IAgent> agents, string input) => Task.WhenAll(agents.Select(a => a.RunAsync(input)));
 
             // Gated by a RateLimiter lease.
@@ -241,6 +241,364 @@ public sealed class RA0004UnboundedFanOutTests
         }
         """,
         Verify.Diagnostic("RA0004").WithLocation(0).WithArguments("Task.WhenAll", "'chunks'"));
+
+    // ---------------------------------------------------------------- The application's own layers (interfaces, abstract and virtual methods)
+
+    private const string Layers = """
+        interface IEmbedService
+        {
+            Task<string> EmbedAsync(string text);
+        }
+
+        interface ISummarizer
+        {
+            Task<string> SummarizeAsync(string text);
+        }
+
+        interface IWorker<T>
+        {
+            Task<T> WorkAsync(T item);
+        }
+
+        interface IUnimplemented
+        {
+            Task<string> RunAsync(string input);
+        }
+
+        abstract class Agent
+        {
+            public abstract Task<string> RunAsync(string input);
+
+            public virtual Task<string> ReviewAsync(string input) => Task.FromResult(input);
+        }
+
+        // Reaches the SDK through an interface.
+        sealed class OpenAIEmbedService(ChatClient chat) : IEmbedService
+        {
+            public async Task<string> EmbedAsync(string text) => (await chat.CompleteChatAsync(text)).Value.Content[0].Text;
+        }
+
+        // Local work only.
+        sealed class LocalSummarizer : ISummarizer
+        {
+            public Task<string> SummarizeAsync(string text) => Task.FromResult(text.Substring(0, Math.Min(80, text.Length)));
+        }
+
+        // An abstract method overridden with a provider call; a virtual method overridden with one.
+        sealed class WriterAgent(HttpClient http) : Agent
+        {
+            public override Task<string> RunAsync(string input) => http.GetStringAsync("https://api.example.test/v1/write?q=" + input);
+
+            public override async Task<string> ReviewAsync(string input) => await http.GetStringAsync("https://api.example.test/v1/review?q=" + input);
+        }
+
+        sealed class Echo : IWorker<string>
+        {
+            public Task<string> WorkAsync(string item) => Task.FromResult(item);
+        }
+
+        sealed class Asker(ChatClient chat) : IWorker<int>
+        {
+            public async Task<int> WorkAsync(int item) => (await chat.CompleteChatAsync(item.ToString())).Value.Content.Count;
+        }
+        """;
+
+    private static Task AnalyzeLayers(string body) => Analyze(Layers + body);
+
+    [Theory]
+    [InlineData("await Task.WhenAll(chunks.Select(c => summarizer.SummarizeAsync(c)));")]
+    [InlineData("await Task.WhenAll(chunks.Select(c => unimplemented.RunAsync(c)));")]
+    [InlineData("await Task.WhenAll(chunks.Select(async c => { await Gate.WaitAsync(); try { return await embed.EmbedAsync(c); } finally { Gate.Release(); } }));")]
+    [InlineData("await Task.WhenAll(chunks.Take(8).Select(c => agent.RunAsync(c)));")]
+    [InlineData("await RetryAnalyzers.Runtime.BoundedFanOut.SelectAsync(chunks, (c, _) => embed.EmbedAsync(c), 4);")]
+    public Task CallsThroughLayersThatDoLocalWorkOrAreBounded_NoDiagnostic(string statement) => AnalyzeLayers($$"""
+        class Orchestrator(IEmbedService embed, ISummarizer summarizer, IUnimplemented unimplemented, Agent agent)
+        {
+            static readonly SemaphoreSlim Gate = new(4);
+
+            async Task RunAsync(List<string> chunks)
+            {
+                {{statement}}
+            }
+        }
+        """);
+
+    [Theory]
+    [InlineData("await {|RA0004:Task.WhenAll(chunks.Select(c => embed.EmbedAsync(c)))|};")]
+    [InlineData("await {|RA0004:Task.WhenAll(chunks.Select(c => agent.RunAsync(c)))|};")]
+    [InlineData("await {|RA0004:Task.WhenAll(chunks.Select(c => agent.ReviewAsync(c)))|};")]
+    [InlineData("await {|RA0004:Task.WhenAll(chunks.Select(c => worker.WorkAsync(c.Length)))|};")]
+    [InlineData("await {|RA0004:Task.WhenAll(chunks.Select(c => Task.Run(() => embed.EmbedAsync(c))))|};")]
+    [InlineData("{|RA0004:Parallel.ForEach(chunks, c => agent.RunAsync(c).Wait())|};")]
+    [InlineData("var tasks = new List<Task<string>>(); foreach (var c in chunks) { tasks.Add(EmbedOneAsync(c)); } await {|RA0004:Task.WhenAll(tasks)|};")]
+    public Task CallsThroughTheApplicationsInterfacesAndOverrides_ReportDiagnostic(string statement) => AnalyzeLayers($$"""
+        class Orchestrator(IEmbedService embed, Agent agent, IWorker<int> worker)
+        {
+            Task<string> EmbedOneAsync(string c) => embed.EmbedAsync(c);
+
+            async Task RunAsync(List<string> chunks)
+            {
+                {{statement}}
+            }
+        }
+        """);
+
+    [Fact]
+    public Task InterfaceImplementedByAVirtualOrAbstractMember_FollowsItsOverrides() => Analyze("""
+        interface IStep
+        {
+            Task<string> ExecuteAsync(string input);
+        }
+
+        interface IPlan
+        {
+            Task<string> PlanAsync(string input);
+        }
+
+        abstract class StepBase : IStep
+        {
+            public virtual Task<string> ExecuteAsync(string input) => Task.FromResult(input);
+        }
+
+        sealed class ChatStep(ChatClient chat) : StepBase
+        {
+            public override async Task<string> ExecuteAsync(string input) => (await chat.CompleteChatAsync(input)).Value.Content[0].Text;
+        }
+
+        abstract class PlannerBase : IPlan
+        {
+            public abstract Task<string> PlanAsync(string input);
+        }
+
+        sealed class HttpPlanner(HttpClient http) : PlannerBase
+        {
+            public override Task<string> PlanAsync(string input) => http.GetStringAsync("https://api.example.test/v1/plan?q=" + input);
+        }
+
+        class Orchestrator
+        {
+            Task<string[]> StepsAsync(IStep step, List<string> inputs) => {|RA0004:Task.WhenAll(inputs.Select(i => step.ExecuteAsync(i)))|};
+
+            Task<string[]> PlansAsync(IPlan planner, List<string> inputs) => {|RA0004:Task.WhenAll(inputs.Select(i => planner.PlanAsync(i)))|};
+        }
+        """);
+
+    [Fact]
+    public Task FanOutsOverComponents_DoNotFollowEachItemsImplementation() => Analyze("""
+        interface IContextProvider
+        {
+            Task<string> InvokingAsync(string input);
+        }
+
+        abstract class Channel
+        {
+            public abstract Task ResetAsync();
+        }
+
+        sealed class SearchContextProvider(ChatClient chat) : IContextProvider
+        {
+            public async Task<string> InvokingAsync(string input) => (await chat.CompleteChatAsync(input)).Value.Content[0].Text;
+        }
+
+        sealed class AssistantChannel(HttpClient http) : Channel
+        {
+            public override Task ResetAsync() => http.DeleteAsync("https://api.example.test/v1/threads/current");
+        }
+
+        sealed class Document(string text)
+        {
+            // Not dispatched: the same body for every item, which calls the provider.
+            public async Task<string> SummarizeAsync(ChatClient chat) => (await chat.CompleteChatAsync(text)).Value.Content[0].Text;
+        }
+
+        class Orchestrator
+        {
+            // One call per configured component, each to its own implementation: not a data-sized fan-out to one provider.
+            Task<string[]> ContextAsync(List<IContextProvider> providers, string input) => Task.WhenAll(providers.Select(p => p.InvokingAsync(input)));
+
+            async Task ResetAsync(IEnumerable<Channel> channels)
+            {
+                var resets = new List<Task>();
+                foreach (var channel in channels)
+                {
+                    resets.Add(channel.ResetAsync());
+                }
+
+                await Task.WhenAll(resets);
+                Parallel.ForEach(channels, c => c.ResetAsync().Wait());
+            }
+
+            Task<string[]> SummariesAsync(List<Document> documents, ChatClient chat) => {|RA0004:Task.WhenAll(documents.Select(d => d.SummarizeAsync(chat)))|};
+
+            Task<string[]> OneProviderAsync(IContextProvider provider, List<string> inputs) => {|RA0004:Task.WhenAll(inputs.Select(i => provider.InvokingAsync(i)))|};
+        }
+        """);
+
+    [Fact]
+    public Task ProviderCallingImplementationsInTestCode_AreNotFollowed() => Analyze("""
+        namespace App
+        {
+            public interface ISummarizer
+            {
+                Task<string> SummarizeAsync(string text);
+            }
+
+            public interface IRanker
+            {
+                Task<int> RankAsync(string text);
+            }
+
+            sealed class KeywordSummarizer : ISummarizer
+            {
+                public Task<string> SummarizeAsync(string text) => Task.FromResult(text.Split(' ')[0]);
+            }
+
+            class Orchestrator
+            {
+                Task<string[]> SummarizeAllAsync(ISummarizer summarizer, List<string> documents) => Task.WhenAll(documents.Select(d => summarizer.SummarizeAsync(d)));
+
+                Task<int[]> RankAllAsync(IRanker ranker, List<string> documents) => Task.WhenAll(documents.Select(d => ranker.RankAsync(d)));
+            }
+        }
+
+        namespace App.Tests
+        {
+            // An integration-test implementation that calls the real provider: not what the application runs.
+            sealed class LiveSummarizer(ChatClient chat) : App.ISummarizer
+            {
+                public async Task<string> SummarizeAsync(string text) => (await chat.CompleteChatAsync(text)).Value.Content[0].Text;
+            }
+        }
+
+        sealed class FakeRanker(HttpClient http) : App.IRanker
+        {
+            public async Task<int> RankAsync(string text) => (await http.GetStringAsync("https://api.example.test/v1/rank?q=" + text)).Length;
+        }
+        """);
+
+    [Fact]
+    public Task FrameworkInterfacesAndTooManyImplementations_AreNotFollowed() => Analyze($$"""
+        interface IPlugin
+        {
+            Task<string> InvokeAsync(string input);
+        }
+
+        {{string.Concat(Enumerable.Range(0, 17).Select(i => $"sealed class Plugin{i}(ChatClient chat) : IPlugin {{ public async Task<string> InvokeAsync(string input) => (await chat.CompleteChatAsync(input)).Value.Content[0].Text; }}\n"))}}
+
+        // A framework interface implemented with a provider call: not the application's own layer.
+        sealed class Provider(ChatClient chat) : IProgress<string>
+        {
+            public void Report(string value) => chat.CompleteChat(value);
+        }
+
+        class Orchestrator
+        {
+            // More than 16 implementations: a plug-in point whose runtime choice the analyzer cannot know.
+            Task<string[]> PluginsAsync(IPlugin plugin, List<string> inputs) => Task.WhenAll(inputs.Select(i => plugin.InvokeAsync(i)));
+
+            void Report(IProgress<string> progress, List<string> inputs) => Parallel.ForEach(inputs, i => progress.Report(i));
+        }
+        """);
+
+    [Fact]
+    public Task ImplementationsBeyondTheHopLimit_AreNotFollowed() => Analyze("""
+        interface IDeep
+        {
+            Task<string> RunAsync(ChatClient chat, string input);
+        }
+
+        sealed class Deep : IDeep
+        {
+            // The interface call is one hop, then Relay → Relay2 → Ask is three more.
+            public Task<string> RunAsync(ChatClient chat, string input) => Relay(chat, input);
+            static Task<string> Relay(ChatClient chat, string input) => Relay2(chat, input);
+            static Task<string> Relay2(ChatClient chat, string input) => Ask(chat, input);
+            static async Task<string> Ask(ChatClient chat, string input) => (await chat.CompleteChatAsync(input)).Value.Content[0].Text;
+        }
+
+        class Orchestrator
+        {
+            Task<string[]> RunAllAsync(IDeep deep, ChatClient chat, List<string> inputs) => Task.WhenAll(inputs.Select(i => deep.RunAsync(chat, i)));
+        }
+        """);
+
+    // ---------------------------------------------------------------- Sets fixed in code and batches through locals
+
+    [Theory]
+    [InlineData("var batches = chunks.Chunk(8); foreach (var batch in batches) { await Task.WhenAll(batch.Select(c => chat.CompleteChatAsync(c))); }")]
+    [InlineData("var entries = SampleEntries().ToList(); var tasks = entries.Select(e => Task.Run(async () => await chat.CompleteChatAsync(e))); await Task.WhenAll(tasks);")]
+    [InlineData("await Task.WhenAll(SixSamples().Select(e => chat.CompleteChatAsync(e)));")]
+    [InlineData("await Task.WhenAll(SampleArray().Select(e => chat.CompleteChatAsync(e)));")]
+    [InlineData("await Task.WhenAll(SampleCollection().Select(e => chat.CompleteChatAsync(e)));")]
+    [InlineData("var prompts = new[] { \"plan\", \"critique\", \"revise\" }; await Task.WhenAll(prompts.Select(p => chat.CompleteChatAsync(p)));")]
+    [InlineData("var first = chunks.Take(8).ToList(); await Task.WhenAll(first.Select(c => chat.CompleteChatAsync(c)));")]
+    [InlineData("await Task.WhenAll(Enumerable.Range(0, 8).Select(i => chat.CompleteChatAsync(i.ToString())));")]
+    public Task FixedSetsAndBatchesThroughLocalsAndMethods_NoDiagnostic(string statement) => Analyze($$"""
+        class Orchestrator
+        {
+            static IEnumerable<string> SampleEntries()
+            {
+                yield return "API: Application Programming Interface";
+                yield return "RAG: Retrieval Augmented Generation";
+                yield return "Connectors: integrations";
+            }
+
+            static IEnumerable<string> SixSamples()
+            {
+                yield return "a"; yield return "b"; yield return "c"; yield return "d"; yield return "e"; yield return "f";
+            }
+
+            static string[] SampleArray() => new[] { "a", "b" };
+
+            static List<string> SampleCollection() { return ["a", "b", "c"]; }
+
+            async Task RunAsync(ChatClient chat, List<string> chunks)
+            {
+                {{statement}}
+            }
+        }
+        """);
+
+    [Theory]
+    [InlineData("await {|RA0004:Task.WhenAll(LoadAll(chunks).Select(e => chat.CompleteChatAsync(e)))|};")]
+    [InlineData("await {|RA0004:Task.WhenAll(Spread(chunks).Select(e => chat.CompleteChatAsync(e)))|};")]
+    [InlineData("{|RA0004:Parallel.ForEach([.. chunks], c => chat.CompleteChat(c))|};")]
+    [InlineData("List<string> all = [.. chunks]; await {|RA0004:Task.WhenAll(all.Select(e => chat.CompleteChatAsync(e)))|};")]
+    [InlineData("await {|RA0004:Task.WhenAll(Enumerable.Range(0, 9).Select(i => chat.CompleteChatAsync(i.ToString())))|};")]
+    [InlineData("var copy = chunks.ToList(); var again = copy; await {|RA0004:Task.WhenAll(again.Select(c => chat.CompleteChatAsync(c)))|};")]
+    [InlineData("var groups = chunks.GroupBy(c => c.Length); foreach (var g in groups) { await {|RA0004:Task.WhenAll(g.Select(c => chat.CompleteChatAsync(c)))|}; }")]
+    [InlineData("await {|RA0004:Task.WhenAll(NineSamples().Select(e => chat.CompleteChatAsync(e)))|};")]
+    public Task DataSizedSetsThroughLocalsAndMethods_ReportDiagnostic(string statement) => Analyze($$"""
+        class Orchestrator
+        {
+            static IEnumerable<string> LoadAll(List<string> source)
+            {
+                foreach (var s in source)
+                {
+                    yield return s.Trim();
+                }
+            }
+
+            static List<string> Spread(List<string> source) => [.. source, "tail"];
+
+            static string[] NineSamples() => new[] { "a", "b", "c", "d", "e", "f", "g", "h", "i" };
+
+            async Task RunAsync(ChatClient chat, List<string> chunks)
+            {
+                {{statement}}
+            }
+        }
+        """);
+
+    [Fact]
+    public Task FanOutsThroughUsingStatic_AreSeen() => Analyze("""
+        using static System.Threading.Tasks.Task;
+
+        class Orchestrator
+        {
+            Task<System.ClientModel.ClientResult<ChatCompletion>[]> RunAsync(ChatClient chat, List<string> chunks) => {|RA0004:WhenAll(chunks.Select(c => chat.CompleteChatAsync(c)))|};
+        }
+        """);
 
     // ---------------------------------------------------------------- CodeFix (each test also runs Fix All)
 
@@ -390,8 +748,6 @@ public sealed class RA0004UnboundedFanOutTests
     {
         // Before: a method's cached answer depended on the depth it was first computed at and on a temporary "none"
         // written while computing, so identical source gave 2, 0, 0, 1, 0, 2 diagnostics over six runs.
-        await TestReferences.EnsureResolvedAsync();
-        var references = (await TestReferences.Net80WithPolly.ResolveAsync(LanguageNames.CSharp, CancellationToken.None)).Add(TestReferences.Runtime);
         var trees = Enumerable.Range(0, 8)
             .Select(i => CSharpSyntaxTree.ParseText(Usings + $$"""
                 class Orchestrator{{i}}
@@ -406,6 +762,54 @@ public sealed class RA0004UnboundedFanOutTests
                 }
                 """, path: $"Orchestrator{i}.cs"))
             .Append(CSharpSyntaxTree.ParseText(Usings + Helpers, path: "Chain.cs"));
+        await AssertIdenticalOverRunsAsync(trees, expected: 3 * 8); // per file: Deep1, L1–L3, Ping; never Deep0 (four hops)
+    }
+
+    [Fact]
+    public async Task CallsThroughInterfaces_AnalyzedManyTimesWithConcurrentExecution_GiveIdenticalDiagnostics()
+    {
+        // Each file calls through the layers at a different depth, so the first to ask builds the implementation map
+        // and fills the per-hop caches from a different place every run.
+        var trees = Enumerable.Range(0, 8)
+            .Select(i => CSharpSyntaxTree.ParseText(Usings + $$"""
+                class Caller{{i}}(IStage stage, Stage{{i}} concrete)
+                {
+                    async Task RunAsync(List<string> chunks)
+                    {
+                        await Task.WhenAll(chunks.Select(c => stage.RunAsync(c)));
+                        await Task.WhenAll(chunks.Select(c => concrete.RunAsync(c)));
+                        await Task.WhenAll(chunks.Select(c => Relay.Through{{i % 3}}(stage, c)));
+                    }
+                }
+
+                sealed class Stage{{i}}(ChatClient chat) : IStage
+                {
+                    public {{(i == 7 ? "async " : string.Empty)}}Task<string> RunAsync(string c) => {{(i == 7 ? "(await chat.CompleteChatAsync(c)).Value.Content[0].Text" : "Task.FromResult(c)")}};
+                }
+                """, path: $"Caller{i}.cs"))
+            .Append(CSharpSyntaxTree.ParseText(Usings + """
+                interface IStage
+                {
+                    Task<string> RunAsync(string c);
+                }
+
+                static class Relay
+                {
+                    // Interface call at hop 1, 2 and 3 from the fan-out; at 3 the implementation's body is beyond the limit.
+                    public static Task<string> Through0(IStage stage, string c) => stage.RunAsync(c);
+                    public static Task<string> Through1(IStage stage, string c) => Through0(stage, c);
+                    public static Task<string> Through2(IStage stage, string c) => Through1(stage, c);
+                }
+                """, path: "Relay.cs"));
+
+        // Per file: the interface call; Through0 and Through1 in the files that use them; the concrete call in Caller7 only.
+        await AssertIdenticalOverRunsAsync(trees, expected: 8 + 3 + 3 + 1);
+    }
+
+    private static async Task AssertIdenticalOverRunsAsync(IEnumerable<SyntaxTree> trees, int expected)
+    {
+        await TestReferences.EnsureResolvedAsync();
+        var references = (await TestReferences.Net80WithPolly.ResolveAsync(LanguageNames.CSharp, CancellationToken.None)).Add(TestReferences.Runtime);
         var compilation = CSharpCompilation.Create(
             "Determinism",
             trees,
@@ -424,7 +828,7 @@ public sealed class RA0004UnboundedFanOutTests
                 logAnalyzerExecutionTime: false);
             var diagnostics = await compilation.WithAnalyzers(analyzers, options).GetAnalyzerDiagnosticsAsync();
             runs.Add(string.Join("\n", diagnostics.Select(d => d.Location.GetLineSpan().Path + ":" + d.Location.GetLineSpan().StartLinePosition.Line + " " + d.Id).OrderBy(x => x, StringComparer.Ordinal)));
-            Assert.Equal(3 * 8, diagnostics.Length); // per file: Deep1, L1–L3, Ping; never Deep0 (four hops)
+            Assert.Equal(expected, diagnostics.Length);
         }
 
         Assert.All(runs, text => Assert.Equal(runs[0], text));

@@ -21,7 +21,8 @@ internal enum ProviderReach
 
 /// <summary>
 /// Finds provider calls in a body, following calls into methods of the same compilation up to <see cref="MaxDepth"/>
-/// hops, with a cache per method and hops left (one instance per compilation). A method's answer is a pure function of
+/// hops (a call to the application's own interface member or abstract/virtual method into its source implementations,
+/// see <see cref="Implementations"/>), with a cache per method and hops left (one instance per compilation). A method's answer is a pure function of
 /// its body and the hops left — no temporary entries, no recursion guard whose result depends on which caller came
 /// first — so every analysis order and thread gives the same diagnostics.
 /// </summary>
@@ -43,22 +44,14 @@ internal sealed class ProviderCalls
     };
 
     private readonly Compilation _compilation;
-    private readonly INamedTypeSymbol? _httpMessageInvoker;
-    private readonly INamedTypeSymbol? _httpClientJson;
-    private readonly INamedTypeSymbol? _semaphoreSlim;
-    private readonly INamedTypeSymbol? _rateLimiter;
-    private readonly INamedTypeSymbol? _tokenBudget;
+    private readonly Implementations _implementations;
     // _methods[h]: the reach of a method's body when calls in it may be followed h more hops.
     private readonly ConcurrentDictionary<IMethodSymbol, ProviderReach>[] _methods = new ConcurrentDictionary<IMethodSymbol, ProviderReach>[MaxDepth];
 
     public ProviderCalls(Compilation compilation)
     {
         _compilation = compilation;
-        _httpMessageInvoker = compilation.GetTypeByMetadataName(KnownTypes.HttpMessageInvoker);
-        _httpClientJson = compilation.GetTypeByMetadataName(KnownTypes.HttpClientJsonExtensions);
-        _semaphoreSlim = compilation.GetTypeByMetadataName(KnownTypes.SemaphoreSlim);
-        _rateLimiter = compilation.GetTypeByMetadataName(KnownTypes.RateLimiter);
-        _tokenBudget = compilation.GetTypeByMetadataName(KnownTypes.RuntimeTokenBudget);
+        _implementations = new Implementations(compilation);
         for (var hops = 0; hops < MaxDepth; hops++)
         {
             _methods[hops] = new ConcurrentDictionary<IMethodSymbol, ProviderReach>(SymbolEqualityComparer.Default);
@@ -89,7 +82,7 @@ internal sealed class ProviderCalls
             if (!calls)
             {
                 calls = (provider && !(hopsLeft == MaxDepth && ToTheItemsOwnUrl(invocation))) ||
-                        (hopsLeft > 0 && ReachOfSourceMethod(method, hopsLeft - 1) == ProviderReach.Calls);
+                        (hopsLeft > 0 && CalleeCalls(method, hopsLeft - 1, followImplementations: !(hopsLeft == MaxDepth && DispatchedOnTheItem(invocation))));
             }
         }
 
@@ -105,18 +98,15 @@ internal sealed class ProviderCalls
             return false;
         }
 
-        if (SymbolEqualityComparer.Default.Equals(type, _httpClientJson))
+        if (MetadataNames.Is(type, KnownTypes.HttpClientJsonExtensions))
         {
             return true;
         }
 
-        for (var current = type; current is not null; current = current.BaseType)
+        if (MetadataNames.InheritsFrom(type, KnownTypes.HttpMessageInvoker))
         {
-            if (SymbolEqualityComparer.Default.Equals(current, _httpMessageInvoker))
-            {
-                return method.Name is "Send" or "SendAsync" or "GetAsync" or "PostAsync" or "PutAsync" or "PatchAsync" or "DeleteAsync" or
-                    "GetStringAsync" or "GetByteArrayAsync" or "GetStreamAsync";
-            }
+            return method.Name is "Send" or "SendAsync" or "GetAsync" or "PostAsync" or "PutAsync" or "PatchAsync" or "DeleteAsync" or
+                "GetStringAsync" or "GetByteArrayAsync" or "GetStreamAsync";
         }
 
         var ns = type.ContainingNamespace?.ToDisplayString() ?? string.Empty;
@@ -147,17 +137,26 @@ internal sealed class ProviderCalls
                 value = (value is IPropertyReferenceOperation property ? property.Instance! : ((IObjectCreationOperation)value).Arguments[0].Value).WithoutConversions();
             }
 
-            return value switch
-            {
-                IParameterReferenceOperation { Parameter.ContainingSymbol: IMethodSymbol { MethodKind: MethodKind.AnonymousFunction } } => true,
-                ILocalReferenceOperation local => local.Local.DeclaringSyntaxReferences.Length == 1 &&
-                                                  local.Local.DeclaringSyntaxReferences[0].GetSyntax() is ForEachStatementSyntax,
-                _ => false,
-            };
+            return IsTheItem(value);
         }
 
         return false;
     }
+
+    // providers.Select(p => p.InvokingAsync(…)), foreach (var agent in agents) tasks.Add(agent.RunAsync(…)): the items
+    // are the components (agents, channels, context providers, plug-ins), each running its own implementation once; how
+    // many there are is configuration, not data. Their implementations are not followed (a non-virtual body still is).
+    private static bool DispatchedOnTheItem(IInvocationOperation invocation)
+        => invocation.Instance is { } instance && IsTheItem(instance.WithoutConversions());
+
+    // A lambda parameter or a foreach variable: the fan-out's item.
+    private static bool IsTheItem(IOperation value) => value switch
+    {
+        IParameterReferenceOperation { Parameter.ContainingSymbol: IMethodSymbol { MethodKind: MethodKind.AnonymousFunction } } => true,
+        ILocalReferenceOperation local => local.Local.DeclaringSyntaxReferences.Length == 1 &&
+                                          local.Local.DeclaringSyntaxReferences[0].GetSyntax() is ForEachStatementSyntax,
+        _ => false,
+    };
 
     // A client built on the runtime's budget: SharedProviderBudget.HttpClient, or a field, property or local initialized
     // with a ProviderResilienceHandler that has a Budget, or with anything on SharedProviderBudget (an SDK client whose
@@ -203,19 +202,31 @@ internal sealed class ProviderCalls
         return null;
     }
 
-    private bool IsGate(IMethodSymbol method)
+    private static bool IsGate(IMethodSymbol method)
     {
         var type = method.ContainingType;
-        return (method.Name is "WaitAsync" or "Wait" && SymbolEqualityComparer.Default.Equals(type, _semaphoreSlim)) ||
-               (method.Name is "AcquireAsync" or "AttemptAcquire" && InheritsFrom(type, _rateLimiter)) ||
-               (method.Name is "AcquireTokensAsync" or "TryAcquire" && SymbolEqualityComparer.Default.Equals(type, _tokenBudget));
+        return (method.Name is "WaitAsync" or "Wait" && MetadataNames.Is(type, KnownTypes.SemaphoreSlim)) ||
+               (method.Name is "AcquireAsync" or "AttemptAcquire" && MetadataNames.InheritsFrom(type, KnownTypes.RateLimiter)) ||
+               (method.Name is "AcquireTokensAsync" or "TryAcquire" && MetadataNames.Is(type, KnownTypes.RuntimeTokenBudget));
     }
 
-    private static bool InheritsFrom(INamedTypeSymbol? type, INamedTypeSymbol? baseType)
+    // The method's own body, or (an interface member, an abstract or virtual method of the application) one of the
+    // implementations and overrides in the compilation, calls a provider ungated.
+    private bool CalleeCalls(IMethodSymbol method, int hopsLeft, bool followImplementations = true)
     {
-        for (var current = type; current is not null && baseType is not null; current = current.BaseType)
+        if (ReachOfSourceMethod(method, hopsLeft) == ProviderReach.Calls)
         {
-            if (SymbolEqualityComparer.Default.Equals(current, baseType))
+            return true;
+        }
+
+        if (!followImplementations)
+        {
+            return false;
+        }
+
+        foreach (var implementation in _implementations.Of(method))
+        {
+            if (ReachOfSourceMethod(implementation, hopsLeft) == ProviderReach.Calls)
             {
                 return true;
             }
