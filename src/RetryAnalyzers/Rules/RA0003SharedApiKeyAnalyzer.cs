@@ -117,7 +117,7 @@ public sealed class RA0003SharedApiKeyAnalyzer : DiagnosticAnalyzer
 
             start.RegisterCompilationEndAction(end =>
             {
-                var createdTogether = agentTypes.CreatedTogether();
+                var createdTogether = agentTypes.CreatedTogether(new HashSet<INamedTypeSymbol>(sites.Select(s => s.Agent), SymbolEqualityComparer.Default));
 
                 // Reported in source order, so builds, SARIF and `dotnet format` see the same sequence every run.
                 var ordered = sites

@@ -35,22 +35,25 @@ internal sealed class AgentTypes
     /// <param name="assembly">The compilation's own assembly: co-creation counts its classes only.</param>
     public AgentTypes(IAssemblySymbol assembly) => _assembly = assembly;
 
-    /// <summary>Records a creation of a source class holding a client, for the co-creation test; call for every object creation.</summary>
+    /// <summary>Records a creation of a class of this compilation, for the co-creation test; call for every object creation.</summary>
     public void Created(IObjectCreationOperation creation, ISymbol method)
     {
         // Classes of this compilation only: a library's agent class (AutoGen's OpenAIChatAgent) started beside a sample's
-        // own class does not make the sample an agent.
+        // own class does not make the sample an agent. Whether a class holds a client is asked at the end, and only of
+        // classes created beside a class with a key site (binding every created class's members cost more than the rule).
         if (creation.Type is INamedTypeSymbol { TypeKind: TypeKind.Class } type && SymbolEqualityComparer.Default.Equals(type.ContainingAssembly, _assembly) &&
-            !ProviderClients.Is(type) && HoldsClient(type))
+            !ProviderClients.Is(type))
         {
             _created.Add((method, type));
         }
     }
 
-    /// <summary>The classes created in one method beside another class holding a client; call once, at the end.</summary>
-    public HashSet<INamedTypeSymbol> CreatedTogether()
+    /// <summary>
+    /// Of <paramref name="candidates"/> (the classes with key sites), those created in one method beside another class
+    /// holding a client; call once, at the end.
+    /// </summary>
+    public HashSet<INamedTypeSymbol> CreatedTogether(HashSet<INamedTypeSymbol> candidates)
     {
-        var together = new HashSet<INamedTypeSymbol>(SymbolEqualityComparer.Default);
         var byMethod = new Dictionary<ISymbol, HashSet<INamedTypeSymbol>>(SymbolEqualityComparer.Default);
         foreach (var (method, type) in _created)
         {
@@ -62,11 +65,18 @@ internal sealed class AgentTypes
             types.Add(type);
         }
 
+        var together = new HashSet<INamedTypeSymbol>(SymbolEqualityComparer.Default);
         foreach (var types in byMethod.Values)
         {
-            if (types.Count >= 2)
+            if (types.Count < 2 || !types.Overlaps(candidates))
             {
-                together.UnionWith(types);
+                continue;
+            }
+
+            var holders = types.Where(HoldsClient).ToList();
+            if (holders.Count >= 2)
+            {
+                together.UnionWith(holders.Where(candidates.Contains));
             }
         }
 
