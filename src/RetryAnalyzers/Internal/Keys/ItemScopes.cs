@@ -51,16 +51,13 @@ internal static class ItemScopes
             return value.ConstantValue.Value is string literal && KeySites.IsKeyLiteral(literal);
         }
 
+        if (KeySites.Wrapped(value) is { } inner)
+        {
+            return IsInvariant(inner, scope, depth + 1);
+        }
+
         switch (value)
         {
-            case IBinaryOperation { OperatorKind: BinaryOperatorKind.Add } concatenation when concatenation.LeftOperand.ConstantValue.HasValue:
-                return IsInvariant(concatenation.RightOperand, scope, depth + 1);
-            case IInterpolatedStringOperation { Parts.Length: 2 } interpolated when interpolated.Parts[1] is IInterpolationOperation hole:
-                return IsInvariant(hole.Expression, scope, depth + 1);
-            case ICoalesceOperation coalesce:
-                return IsInvariant(coalesce.Value, scope, depth + 1);
-            case IObjectCreationOperation { Arguments.Length: >= 1 } credential when KeySites.IsCredential(credential.Type):
-                return IsInvariant(credential.Arguments[0].Value, scope, depth + 1);
             case IParameterReferenceOperation parameter:
                 return !Declares(scope, parameter.Parameter);
             case ILocalReferenceOperation local when Declares(scope, local.Local):
@@ -101,13 +98,8 @@ internal static class ItemScopes
     {
         foreach (var operation in scope.Descendants())
         {
-            var written = operation switch
-            {
-                IAssignmentOperation { Target: ILocalReferenceOperation target } => target.Local,
-                IArgumentOperation { Parameter.RefKind: RefKind.Out or RefKind.Ref, Value: ILocalReferenceOperation target } => target.Local, // map.TryGetValue(item, out key)
-                _ => null,
-            };
-            if (written is not null && SymbolEqualityComparer.Default.Equals(written, local))
+            // Assigned, passed by ref/out (map.TryGetValue(item, out key)), deconstructed into: the write test the retry rules use.
+            if (operation is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, local) && MemberIndex.IsWrite(reference))
             {
                 return true;
             }

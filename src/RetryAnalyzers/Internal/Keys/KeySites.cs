@@ -173,16 +173,13 @@ internal static class KeySites
             return IsKeyLiteral(literal) ? new KeySource(KeySourceKind.Literal, "literal:" + literal, string.Empty) : null;
         }
 
+        if (Wrapped(value) is { } inner)
+        {
+            return Resolve(inner, depth + 1);
+        }
+
         switch (value)
         {
-            case IBinaryOperation { OperatorKind: BinaryOperatorKind.Add } concatenation when concatenation.LeftOperand.ConstantValue.HasValue:
-                return Resolve(concatenation.RightOperand, depth + 1);
-            case IInterpolatedStringOperation { Parts.Length: 2 } interpolated when interpolated.Parts[1] is IInterpolationOperation hole:
-                return Resolve(hole.Expression, depth + 1);
-            case ICoalesceOperation coalesce:
-                return Resolve(coalesce.Value, depth + 1);
-            case IObjectCreationOperation credential when IsCredential(credential.Type) && credential.Arguments.Length >= 1:
-                return Resolve(credential.Arguments[0].Value, depth + 1);
             case IInvocationOperation { TargetMethod.Name: "GetEnvironmentVariable" } environment when
                 environment.TargetMethod.ContainingType?.Name == "Environment" && environment.Arguments.Length >= 1 &&
                 environment.Arguments[0].Value.ConstantValue is { HasValue: true, Value: string variable }:
@@ -206,6 +203,19 @@ internal static class KeySites
                 return null;
         }
     }
+
+    /// <summary>
+    /// The key inside a wrapper that keeps its value: <c>"Bearer " + key</c>, <c>$"Bearer {key}"</c>, <c>key ?? fallback</c>,
+    /// <c>new ApiKeyCredential(key)</c>; null when <paramref name="value"/> is none of these.
+    /// </summary>
+    public static IOperation? Wrapped(IOperation value) => value switch
+    {
+        IBinaryOperation { OperatorKind: BinaryOperatorKind.Add } concatenation when concatenation.LeftOperand.ConstantValue.HasValue => concatenation.RightOperand,
+        IInterpolatedStringOperation { Parts.Length: 2 } interpolated when interpolated.Parts[1] is IInterpolationOperation hole => hole.Expression,
+        ICoalesceOperation coalesce => coalesce.Value,
+        IObjectCreationOperation credential when IsCredential(credential.Type) && credential.Arguments.Length >= 1 => credential.Arguments[0].Value,
+        _ => null,
+    };
 
     private static KeySource Configuration(string path) => new(KeySourceKind.Configuration, "config:" + path.ToUpperInvariant(), path);
 
