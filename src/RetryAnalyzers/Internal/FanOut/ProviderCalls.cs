@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Concurrent;
+using System.Collections.Generic;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Operations;
@@ -22,9 +23,10 @@ internal enum ProviderReach
 /// <summary>
 /// Finds provider calls in a body, following calls into methods of the same compilation up to <see cref="MaxDepth"/>
 /// hops (a call to the application's own interface member or abstract/virtual method into its source implementations,
-/// see <see cref="Implementations"/>), with a cache per method and hops left (one instance per compilation). A method's answer is a pure function of
-/// its body and the hops left — no temporary entries, no recursion guard whose result depends on which caller came
-/// first — so every analysis order and thread gives the same diagnostics.
+/// see <see cref="Implementations"/>). Each method's body is bound once into a summary (a gate, a provider call, the
+/// methods it calls); the reach per method and hops left is computed from the summaries (one instance per compilation).
+/// Every answer is a pure function of the bodies and the hops left — no temporary entries, no recursion guard whose
+/// result depends on which caller came first — so every analysis order and thread gives the same diagnostics.
 /// </summary>
 internal sealed class ProviderCalls
 {
@@ -45,7 +47,9 @@ internal sealed class ProviderCalls
 
     private readonly Compilation _compilation;
     private readonly Implementations _implementations;
-    // _methods[h]: the reach of a method's body when calls in it may be followed h more hops.
+    // What each method's own body does, bound once per method whatever the hops left when it is reached.
+    private readonly ConcurrentDictionary<IMethodSymbol, BodySummary> _bodies = new(SymbolEqualityComparer.Default);
+    // _methods[h]: the reach of a method when calls in its body may be followed h more hops (from the summaries only).
     private readonly ConcurrentDictionary<IMethodSymbol, ProviderReach>[] _methods = new ConcurrentDictionary<IMethodSymbol, ProviderReach>[MaxDepth];
 
     public ProviderCalls(Compilation compilation)
@@ -59,19 +63,13 @@ internal sealed class ProviderCalls
     }
 
     /// <summary>What <paramref name="body"/> (a lambda body, an added task, a method body) does with a provider.</summary>
-    public ProviderReach Reach(IOperation body) => Reach(body, hopsLeft: MaxDepth);
-
-    // Hops strictly decrease on every call followed, so recursion (even mutual) ends without a guard.
-    private ProviderReach Reach(IOperation body, int hopsLeft)
+    public ProviderReach Reach(IOperation body)
     {
+        // The fan-out's own body: a request to the item's own URL is no provider call, and calls dispatched on the
+        // item (a component) are not followed into implementations. Bodies reached from it get neither exception.
         var calls = false;
-        foreach (var operation in body.DescendantsAndSelf())
+        foreach (var invocation in Invocations(body))
         {
-            if (operation is not IInvocationOperation invocation)
-            {
-                continue;
-            }
-
             var method = invocation.TargetMethod;
             var provider = IsProviderCall(method);
             if (IsGate(method) || (provider && IsBudgetedClient(invocation.Instance)))
@@ -79,14 +77,23 @@ internal sealed class ProviderCalls
                 return ProviderReach.Gated;
             }
 
-            if (!calls)
-            {
-                calls = (provider && !(hopsLeft == MaxDepth && ToTheItemsOwnUrl(invocation))) ||
-                        (hopsLeft > 0 && CalleeCalls(method, hopsLeft - 1, followImplementations: !(hopsLeft == MaxDepth && DispatchedOnTheItem(invocation))));
-            }
+            calls = calls ||
+                    (provider && !ToTheItemsOwnUrl(invocation)) ||
+                    CalleeCalls(method, MaxDepth - 1, followImplementations: !DispatchedOnTheItem(invocation));
         }
 
         return calls ? ProviderReach.Calls : ProviderReach.None;
+    }
+
+    private static IEnumerable<IInvocationOperation> Invocations(IOperation body)
+    {
+        foreach (var operation in body.DescendantsAndSelf())
+        {
+            if (operation is IInvocationOperation invocation)
+            {
+                yield return invocation;
+            }
+        }
     }
 
     /// <summary>An LLM SDK client method, or an HttpClient send.</summary>
@@ -235,6 +242,8 @@ internal sealed class ProviderCalls
         return false;
     }
 
+    // Hops strictly decrease on every call followed, so recursion (even mutual) ends without a guard. Two threads may
+    // compute the same entry at once: both get the same answer, so either may win.
     private ProviderReach ReachOfSourceMethod(IMethodSymbol method, int hopsLeft)
     {
         method = method.OriginalDefinition;
@@ -243,13 +252,43 @@ internal sealed class ProviderCalls
             return ProviderReach.None;
         }
 
-        // Two threads may compute the same entry at once: both get the same answer, so either may win.
-        return _methods[hopsLeft].GetOrAdd(method, m => ComputeReach(m, hopsLeft));
+        return _methods[hopsLeft].GetOrAdd(method, m => ComputeReach(Summary(m), hopsLeft));
     }
 
-    private ProviderReach ComputeReach(IMethodSymbol method, int hopsLeft)
+    private ProviderReach ComputeReach(BodySummary summary, int hopsLeft)
     {
-        var reach = ProviderReach.None;
+        if (summary.Gated)
+        {
+            return ProviderReach.Gated;
+        }
+
+        if (summary.CallsProvider)
+        {
+            return ProviderReach.Calls;
+        }
+
+        if (hopsLeft > 0)
+        {
+            foreach (var callee in summary.Callees)
+            {
+                if (CalleeCalls(callee, hopsLeft - 1))
+                {
+                    return ProviderReach.Calls;
+                }
+            }
+        }
+
+        return ProviderReach.None;
+    }
+
+    private BodySummary Summary(IMethodSymbol method) => _bodies.GetOrAdd(method, Summarize);
+
+    private BodySummary Summarize(IMethodSymbol method)
+    {
+        var gated = false;
+        var callsProvider = false;
+        var callees = new List<IMethodSymbol>();
+        var seen = new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default);
         foreach (var reference in method.DeclaringSyntaxReferences)
         {
             var syntax = reference.GetSyntax();
@@ -264,17 +303,31 @@ internal sealed class ProviderCalls
                 continue;
             }
 
-            // Following a call into another method needs that method's semantic model. The result is cached per
-            // method and hops left (at most MaxDepth entries a method), so each body is bound a bounded number of times.
+            // Following a call into another method needs that method's semantic model; each body is bound once.
 #pragma warning disable RS1030 // Do not invoke Compilation.GetSemanticModel() within a diagnostic analyzer
             var model = _compilation.GetSemanticModel(body.SyntaxTree);
 #pragma warning restore RS1030
-            if (model.GetOperation(body) is { } operation && Reach(operation, hopsLeft) is var found && found != ProviderReach.None)
+            if (model.GetOperation(body) is not { } operation)
             {
-                reach = found;
+                continue;
+            }
+
+            foreach (var invocation in Invocations(operation))
+            {
+                var callee = invocation.TargetMethod;
+                var provider = IsProviderCall(callee);
+                gated |= IsGate(callee) || (provider && IsBudgetedClient(invocation.Instance));
+                callsProvider |= provider;
+                if (!provider && seen.Add(callee.OriginalDefinition))
+                {
+                    callees.Add(callee.OriginalDefinition);
+                }
             }
         }
 
-        return reach;
+        return new BodySummary(gated, callsProvider, callees.ToArray());
     }
+
+    /// <summary>What one method's own body does: a gate anywhere in it, a provider call, and the methods it calls.</summary>
+    private sealed record BodySummary(bool Gated, bool CallsProvider, IMethodSymbol[] Callees);
 }
