@@ -18,8 +18,10 @@ public static class RateLimitHeaders
 {
     /// <summary>
     /// The wait a throttled response asks for, in this order: <c>retry-after-ms</c> and <c>x-ms-retry-after-ms</c>
-    /// (milliseconds, OpenAI / Azure), <c>Retry-After</c> as delta seconds or as an HTTP date (RFC 7231). A date in the
-    /// past is a zero wait. Null when the response names no wait.
+    /// (milliseconds, OpenAI / Azure; Azure's sentinels <c>-1</c> and <c>0</c> mean no wait was given and are skipped),
+    /// <c>Retry-After</c> as delta seconds or as an HTTP date (RFC 7231). A date in the past is a zero wait. The wait is
+    /// rounded up to a whole millisecond, so a timer of millisecond resolution never comes back before the provider's
+    /// time. Null when the response names no wait.
     /// </summary>
     /// <param name="response">The response.</param>
     /// <param name="now">The current time, for an HTTP date.</param>
@@ -31,9 +33,9 @@ public static class RateLimitHeaders
         foreach (var name in new[] { "retry-after-ms", "x-ms-retry-after-ms" })
         {
             if (First(response, name) is { } text &&
-                double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var milliseconds) && milliseconds >= 0 && milliseconds < TimeSpan.MaxValue.TotalMilliseconds)
+                double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var milliseconds) && milliseconds > 0 && milliseconds < TimeSpan.MaxValue.TotalMilliseconds - 1)
             {
-                return TimeSpan.FromMilliseconds(milliseconds);
+                return TimeSpan.FromTicks((long)Math.Ceiling(milliseconds) * TimeSpan.TicksPerMillisecond);
             }
         }
 
@@ -41,24 +43,47 @@ public static class RateLimitHeaders
         {
             if (retryAfter.Delta is { } delta)
             {
-                return delta < TimeSpan.Zero ? TimeSpan.Zero : delta;
+                return delta < TimeSpan.Zero ? TimeSpan.Zero : CeilingMilliseconds(delta);
             }
 
             if (retryAfter.Date is { } date)
             {
-                var wait = date - now;
-                return wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
+                return date <= now ? TimeSpan.Zero : CeilingMilliseconds(date - now);
             }
         }
 
         // A Retry-After that HttpClient's typed parser rejected (e.g. "1.5"): read it as seconds.
         if (First(response, "Retry-After") is { } raw &&
-            double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds >= 0 && seconds < TimeSpan.MaxValue.TotalSeconds)
+            double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && TrySeconds(seconds, out var wait))
         {
-            return TimeSpan.FromSeconds(seconds);
+            return CeilingMilliseconds(wait);
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// The wait before retrying a 429 that sent no Retry-After: when the exhausted limit is back, from the reset header
+    /// of the limit whose remaining count is 0 (<c>x-ratelimit-reset-requests</c> / <c>-tokens</c>, Anthropic's
+    /// <c>…-reset</c> times), else the sooner of the two; capped at <paramref name="cap"/> (a reset is when the whole
+    /// limit is back, later than the next call may go). Null without reset headers.
+    /// </summary>
+    internal static TimeSpan? GetResetWait(HttpResponseMessage response, DateTimeOffset now, TimeSpan cap)
+    {
+        var snapshot = Read(response, now);
+        var requestsLeft = Min(Number(response, "x-ratelimit-remaining-requests"), Number(response, "anthropic-ratelimit-requests-remaining"));
+        var wait = requestsLeft == 0 && snapshot.RequestsReset is { } requests ? requests
+            : snapshot.RemainingTokens == 0 && snapshot.TokensReset is { } tokens ? tokens
+            : Sooner(snapshot.RequestsReset, snapshot.TokensReset);
+        return wait is { } found ? CeilingMilliseconds(found < cap ? found : cap) : null;
+    }
+
+    private static TimeSpan? Sooner(TimeSpan? a, TimeSpan? b) => a is null ? b : b is null ? a : a < b ? a : b;
+
+    private static TimeSpan CeilingMilliseconds(TimeSpan wait)
+    {
+        var remainder = wait.Ticks % TimeSpan.TicksPerMillisecond;
+        return remainder == 0 || wait.Ticks > TimeSpan.MaxValue.Ticks - TimeSpan.TicksPerMillisecond ? wait : TimeSpan.FromTicks(wait.Ticks - remainder + TimeSpan.TicksPerMillisecond);
     }
 
     /// <summary>The rate-limit headers of a response (absent ones are null).</summary>

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Concurrent;
+using System.Linq;
 using System.Net;
 using System.Net.Http;
 using System.Threading;
@@ -10,7 +11,8 @@ namespace RetryAnalyzers.Runtime;
 
 /// <summary>
 /// A <see cref="DelegatingHandler"/> that runs every HTTP call through <see cref="ProviderPipeline{TResult}"/>: shared token
-/// budget → jittered retry honouring Retry-After (<c>retry-after-ms</c>, <c>x-ms-retry-after-ms</c>, <c>Retry-After</c>)
+/// budget → jittered retry honouring Retry-After (<c>retry-after-ms</c>, <c>x-ms-retry-after-ms</c>, <c>Retry-After</c>;
+/// for a 429 without one, the exhausted limit's <c>x-ratelimit-reset-*</c>) and the provider's <c>x-should-retry</c>
 /// within the retry budget → per-attempt timeout → circuit breaker, one per host (URI authority), so a refused
 /// connection to one host never holds calls to another. Responses 408, 429 and 5xx, network errors and attempt
 /// timeouts are retried; a 429 (or 503 with Retry-After) holds calls to that host for the provider's wait, and while
@@ -34,11 +36,12 @@ public sealed class ProviderResilienceHandler : DelegatingHandler
     public ProviderResilienceHandler(ProviderResilienceOptions options, Func<HttpRequestMessage, long>? estimateTokens = null)
     {
         _estimateTokens = estimateTokens ?? EstimateTokens;
+        var cap = Guard.NotNull(options, nameof(options)).MaxRetryAfter;
         _pipeline = new ProviderPipeline<HttpResponseMessage>(
-            Guard.NotNull(options, nameof(options)),
+            options,
             outcome => outcome.Exception is { } e ? ProviderPipeline.IsTransientException(e) : IsTransientResponse(outcome.Result),
             outcome => outcome.Result?.StatusCode == (HttpStatusCode)429,
-            static (outcome, now) => outcome.Result is { } response ? RateLimitHeaders.GetRetryAfter(response, now) : null);
+            (outcome, now) => outcome.Result is { } response ? ThrottleWait(response, now, cap) : null);
     }
 
     /// <summary>The default cost of a request: its body length / 4 (about one token per 4 bytes of JSON) + <see cref="DefaultOutputTokens"/>.</summary>
@@ -75,6 +78,24 @@ public sealed class ProviderResilienceHandler : DelegatingHandler
             cancellationToken).ConfigureAwait(false);
     }
 
+    // The provider's own verdict first (OpenAI's x-should-retry: true or false), then the status: 408, 429, 5xx.
     private static bool IsTransientResponse(HttpResponseMessage? response)
-        => response is not null && ProviderPipeline.IsTransientStatus((int)response.StatusCode);
+    {
+        if (response is null)
+        {
+            return false;
+        }
+
+        if (response.Headers.TryGetValues("x-should-retry", out var values) && bool.TryParse(values.FirstOrDefault()?.Trim(), out var shouldRetry))
+        {
+            return shouldRetry;
+        }
+
+        return ProviderPipeline.IsTransientStatus((int)response.StatusCode);
+    }
+
+    // Retry-After in any of its forms; for a 429 without one, when the exhausted limit resets (capped at MaxRetryAfter).
+    private static TimeSpan? ThrottleWait(HttpResponseMessage response, DateTimeOffset now, TimeSpan cap)
+        => RateLimitHeaders.GetRetryAfter(response, now) ??
+           (response.StatusCode == (HttpStatusCode)429 ? RateLimitHeaders.GetResetWait(response, now, cap) : null);
 }
