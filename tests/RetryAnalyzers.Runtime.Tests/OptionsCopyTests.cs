@@ -177,3 +177,44 @@ public sealed class OptionsCopyTests
         Assert.Null(resilience.Budget);
     }
 }
+
+/// <summary>The default retry budget refills on the options' clock, and every pipeline of one options object shares it.</summary>
+public sealed class DefaultRetryBudgetTests
+{
+    [Fact]
+    public void TheDefaultRetryBudget_RefillsOnTheOptionsClock()
+    {
+        var time = new FakeTimeProvider();
+        var options = new ProviderResilienceOptions { TimeProvider = time };
+        var budget = options.RetryBudget;
+        var spent = 0;
+        while (budget.TryRetry())
+        {
+            spent++;
+        }
+
+        Assert.Equal((int)RetryBudget.DefaultMaxCredits, spent);
+        time.Advance(TimeSpan.FromSeconds(1));
+        Assert.True(budget.TryRetry()); // one credit a second, on the fake clock (no real second has passed)
+        Assert.False(budget.TryRetry());
+    }
+
+    [Fact]
+    public void TheDefaultRetryBudget_IsSharedByThePipelinesOfOneOptionsObject_AndFollowsAChangedClock()
+    {
+        var options = new ProviderResilienceOptions();
+        var first = options.RetryBudget;
+        _ = ProviderPipeline.Create<string>(options);
+        Assert.Same(first, options.RetryBudget);
+        Assert.Same(TimeProvider.System, first.Clock);
+
+        var time = new FakeTimeProvider();
+        options.TimeProvider = time;
+        Assert.Same(time, options.RetryBudget.Clock);
+
+        var mine = new RetryBudget(0.5, 5);
+        options.RetryBudget = mine;
+        options.TimeProvider = TimeProvider.System;
+        Assert.Same(mine, options.RetryBudget); // one you set is never replaced
+    }
+}

@@ -16,8 +16,23 @@ public sealed class ProviderResilienceOptions
     /// <summary>The shared token budget every attempt draws from before it is sent, or null for none.</summary>
     public TokenBudget? Budget { get; set; }
 
-    /// <summary>The retry budget shared by the agents (default: a new one of 10 % of calls plus 1 a second, 20 banked; share one across handlers of a process).</summary>
-    public RetryBudget RetryBudget { get; set; } = new();
+    private readonly object _defaultLock = new(); // shared by copies: they share the default budget too
+    private RetryBudget? _retryBudget;
+    private bool _retryBudgetSet;
+
+    /// <summary>
+    /// The retry budget shared by the agents (default: one per options object of 10 % of calls plus 1 a second, 20
+    /// banked, refilled on <see cref="TimeProvider"/>; share one across handlers of a process).
+    /// </summary>
+    public RetryBudget RetryBudget
+    {
+        get => _retryBudgetSet ? _retryBudget! : DefaultRetryBudget();
+        set
+        {
+            _retryBudget = value;
+            _retryBudgetSet = true;
+        }
+    }
 
     /// <summary>Metrics (calls, retries, 429s, breaker openings, retry ratio). Default: a new, untagged instance.</summary>
     public RetryMetrics Metrics { get; set; } = new();
@@ -77,6 +92,7 @@ public sealed class ProviderResilienceOptions
     /// </summary>
     internal ProviderResilienceOptions ValidatedCopy()
     {
+        _ = RetryBudget; // the default one is made here, on this TimeProvider, and shared by every pipeline of these options
         var copy = (ProviderResilienceOptions)MemberwiseClone();
         copy.CircuitBreaker = CircuitBreaker?.Copy();
         copy.Validate();
@@ -97,6 +113,21 @@ public sealed class ProviderResilienceOptions
         Guard.OptionNotNull(RetryBudget, nameof(RetryBudget), Owner + nameof(RetryBudget));
         Guard.OptionNotNull(Metrics, nameof(Metrics), Owner + nameof(Metrics));
         Guard.OptionNotNull(TimeProvider, nameof(TimeProvider), Owner + nameof(TimeProvider));
+    }
+
+    // The default budget refills on this options' clock: made on first use, again only if the clock was changed since.
+    private RetryBudget DefaultRetryBudget()
+    {
+        var clock = TimeProvider ?? TimeProvider.System;
+        lock (_defaultLock)
+        {
+            if (_retryBudget is null || !ReferenceEquals(_retryBudget.Clock, clock))
+            {
+                _retryBudget = new RetryBudget(RetryBudget.DefaultRetryRatio, RetryBudget.DefaultMaxCredits, RetryBudget.DefaultMinRetriesPerSecond, clock);
+            }
+
+            return _retryBudget;
+        }
     }
 
     private static void Check(bool valid, string option, object value, string rule) => Guard.Range(valid, Owner + option, Owner + option, value, rule);

@@ -84,6 +84,9 @@ public sealed class RetryBudget
     /// <summary>Retry credits deposited per call.</summary>
     public double RetryRatio { get; }
 
+    /// <summary>The clock of the refill.</summary>
+    internal TimeProvider Clock => _time;
+
     /// <summary>The cap and starting balance of credits.</summary>
     public double MaxCredits { get; }
 
