@@ -27,6 +27,9 @@ public sealed class ProviderResilienceHandler : DelegatingHandler
 
     private readonly ProviderPipeline<HttpResponseMessage> _pipeline;
     private readonly Func<HttpRequestMessage, long> _estimateTokens;
+    /// <summary>Past this many hosts, gates that are not held are forgotten (a crawler through one handler must not grow it without end).</summary>
+    internal const int MaxGates = 1024;
+
     private readonly ConcurrentDictionary<string, ProviderGate> _gates = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>A handler with the given options; the inner handler is set by <c>HttpClientFactory</c> or by you.</summary>
@@ -63,7 +66,7 @@ public sealed class ProviderResilienceHandler : DelegatingHandler
 
         var options = _pipeline.Options; // the handler's own copy
         var tokens = options.Budget is null ? 0 : _estimateTokens(request);
-        var gate = _gates.GetOrAdd(request.RequestUri?.Authority ?? string.Empty, _ => _pipeline.NewGate()); // one breaker per host
+        var gate = GateFor(request.RequestUri?.Authority ?? string.Empty); // one breaker per host
         return await _pipeline.ExecuteAsync(
             async token =>
             {
@@ -76,6 +79,35 @@ public sealed class ProviderResilienceHandler : DelegatingHandler
             tokens,
             gate,
             cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The number of hosts with a gate.</summary>
+    internal int GateCount => _gates.Count;
+
+    /// <summary>
+    /// The gate of a host (URI authority). When <see cref="MaxGates"/> hosts have one, the gates not held are dropped first:
+    /// a held gate (throttled, or an open breaker) is kept, so its calls keep waiting; a dropped one only forgets its
+    /// failure count, and a call still running on it reports to it harmlessly.
+    /// </summary>
+    internal ProviderGate GateFor(string host)
+    {
+        if (_gates.TryGetValue(host, out var gate))
+        {
+            return gate;
+        }
+
+        if (_gates.Count >= MaxGates)
+        {
+            foreach (var pair in _gates)
+            {
+                if (!pair.Value.IsHeld)
+                {
+                    _gates.TryRemove(pair.Key, out _);
+                }
+            }
+        }
+
+        return _gates.GetOrAdd(host, _ => _pipeline.NewGate());
     }
 
     // The provider's own verdict first (OpenAI's x-should-retry: true or false), then the status: 408, 429, 5xx.
