@@ -73,7 +73,15 @@ public sealed class ProviderResilienceHandler : DelegatingHandler
                 var budget = options.Budget;
                 var sent = budget is null ? 0 : options.TimeProvider.GetTimestamp();
                 var response = await base.SendAsync(request, token).ConfigureAwait(false);
-                budget?.ApplyRateLimitHeaders(response, options.TimeProvider.GetElapsedTime(sent));
+                if (budget is not null)
+                {
+                    budget.ApplyRateLimitHeaders(response, options.TimeProvider.GetElapsedTime(sent));
+                    if (response.IsSuccessStatusCode && tokens > 0 && await UsageReader.ReadAsync(response, token).ConfigureAwait(false) is { } used)
+                    {
+                        budget.Reconcile(tokens, used); // the budget spends what the provider counted, not the estimate
+                    }
+                }
+
                 return response;
             },
             tokens,

@@ -1,0 +1,108 @@
+using System;
+using System.Net.Http;
+using System.Threading;
+using System.Threading.Tasks;
+#if NET
+using System.Text.Json;
+#endif
+
+namespace RetryAnalyzers.Runtime;
+
+/// <summary>
+/// The tokens a provider counted for a call, from the <c>usage</c> object of a JSON response body: OpenAI's
+/// <c>total_tokens</c> (else <c>prompt_tokens</c> + <c>completion_tokens</c>), Anthropic's <c>input_tokens</c> +
+/// <c>output_tokens</c>. Streams (<c>text/event-stream</c>) and other bodies are not read.
+/// </summary>
+internal static class UsageReader
+{
+    /// <summary>The largest announced body (<c>Content-Length</c>) read for its usage; a bigger one keeps the estimate.</summary>
+    internal const long MaxBodyBytes = 4 * 1024 * 1024;
+
+    /// <summary>The usage of a successful JSON response, or null (another body, no usage, or a target without System.Text.Json).</summary>
+    public static async ValueTask<long?> ReadAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+#if NET
+        if (response.Content is not { } content || content.Headers.ContentType?.MediaType is not { } media ||
+            !media.EndsWith("json", StringComparison.OrdinalIgnoreCase) ||
+            content.Headers.ContentLength is > MaxBodyBytes)
+        {
+            return null;
+        }
+
+        // Buffered once, as HttpClient itself buffers a response by default: the caller still reads the whole body
+        // afterwards. A body announced larger than MaxBodyBytes is left alone.
+        await content.LoadIntoBufferAsync().ConfigureAwait(false);
+        var body = await content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+        return Parse(body);
+#else
+        await Task.CompletedTask.ConfigureAwait(false);
+        _ = response;
+        _ = cancellationToken;
+        return null;
+#endif
+    }
+
+#if NET
+    /// <summary>The usage in a JSON body (its top-level <c>usage</c> object), or null; malformed JSON is null, never an exception.</summary>
+    internal static long? Parse(ReadOnlySpan<byte> body)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(body);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return null;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isUsage = reader.ValueTextEquals("usage"u8);
+                if (!reader.Read())
+                {
+                    return null;
+                }
+
+                if (isUsage && reader.TokenType == JsonTokenType.StartObject)
+                {
+                    return Usage(ref reader);
+                }
+
+                reader.Skip();
+            }
+        }
+        catch (JsonException)
+        {
+        }
+
+        return null;
+    }
+
+    private static long? Usage(ref Utf8JsonReader reader)
+    {
+        long? total = null, prompt = null, completion = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isTotal = reader.ValueTextEquals("total_tokens"u8);
+            var isPrompt = reader.ValueTextEquals("prompt_tokens"u8) || reader.ValueTextEquals("input_tokens"u8);
+            var isCompletion = reader.ValueTextEquals("completion_tokens"u8) || reader.ValueTextEquals("output_tokens"u8);
+            if (!reader.Read())
+            {
+                return null;
+            }
+
+            if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var value) && value >= 0)
+            {
+                total = isTotal ? value : total;
+                prompt = isPrompt ? value : prompt;
+                completion = isCompletion ? value : completion;
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
+
+        return total ?? (prompt is null && completion is null ? null : (prompt ?? 0) + (completion ?? 0));
+    }
+#endif
+}
