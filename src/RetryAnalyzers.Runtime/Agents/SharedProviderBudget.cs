@@ -13,8 +13,10 @@ namespace RetryAnalyzers.Runtime;
 /// here: <c>new OpenAIClientOptions { Transport = new HttpClientPipelineTransport(SharedProviderBudget.HttpClient) }</c>.
 /// <para>
 /// Configure it once at startup with <see cref="Configure"/>; otherwise it is created on first use from the
-/// environment variable <see cref="TokensPerMinuteVariable"/> (the key's tokens-per-minute limit), and without that
-/// variable from <see cref="DefaultTokensPerMinute"/>.
+/// environment variable <see cref="TokensPerMinuteVariable"/> (the key's tokens-per-minute limit). Without that
+/// variable it starts from <see cref="DefaultTokensPerMinute"/> as a guess, learns the key's real limit from the first
+/// response's <c>x-ratelimit-limit-tokens</c> (up as well as down), and says so once through the
+/// <c>RetryAnalyzers-Runtime</c> event source: it never throttles a larger key silently.
 /// </para>
 /// </summary>
 public static class SharedProviderBudget
@@ -22,7 +24,7 @@ public static class SharedProviderBudget
     /// <summary>The environment variable with the shared key's tokens-per-minute limit.</summary>
     public const string TokensPerMinuteVariable = "RETRYANALYZERS_TOKENS_PER_MINUTE";
 
-    /// <summary>The limit assumed when nothing is configured: 30,000 tokens per minute (a low tier; raise it to your key's).</summary>
+    /// <summary>The first guess when nothing is configured: 30,000 tokens per minute (a low tier), until the provider's headers tell the key's limit.</summary>
     public const long DefaultTokensPerMinute = RuntimeDefaults.SharedTokensPerMinute;
 
     private static readonly object Lock = new();
@@ -69,21 +71,24 @@ public static class SharedProviderBudget
 
             lock (Lock)
             {
-                return _shared ??= Create(TokenBudgetOptions.PerMinute(FromEnvironment()), null);
+                return _shared ??= Create(DefaultOptions(Environment.GetEnvironmentVariable(TokensPerMinuteVariable)), null);
             }
         }
     }
 
-    private static long FromEnvironment()
+    // The limit from the environment variable; without it a guess that the provider's headers correct (said once, as an event).
+    internal static TokenBudgetOptions DefaultOptions(string? text)
     {
-        var text = Environment.GetEnvironmentVariable(TokensPerMinuteVariable);
         if (string.IsNullOrWhiteSpace(text))
         {
-            return DefaultTokensPerMinute;
+            RuntimeEventSource.Log.SharedBudgetGuessing(DefaultTokensPerMinute, TokensPerMinuteVariable);
+            var guess = TokenBudgetOptions.PerMinute(DefaultTokensPerMinute);
+            guess.LearnLimitFromHeaders = true;
+            return guess;
         }
 
         return long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value > 0
-            ? value
+            ? TokenBudgetOptions.PerMinute(value)
             : throw new InvalidOperationException(string.Format(CultureInfo.InvariantCulture, "{0} must be a whole number of tokens per minute greater than 0; it was '{1}'.", TokensPerMinuteVariable, text));
     }
 

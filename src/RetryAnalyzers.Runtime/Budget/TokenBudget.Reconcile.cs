@@ -33,9 +33,10 @@ public sealed partial class TokenBudget
     /// <summary>
     /// Learns from a provider response: <c>x-ratelimit-limit-tokens</c> (per minute) sets the rate within the
     /// configuration (a smaller limit lowers it, a later larger one raises it back, never above the configured rate nor
-    /// below one token per hour; the burst follows), and <c>x-ratelimit-remaining-tokens</c> / <c>anthropic-ratelimit-tokens-remaining</c> /
+    /// below one token per hour; the burst follows; with <see cref="TokenBudgetOptions.LearnLimitFromHeaders"/> the limit
+    /// may also raise it above the configured first guess), and <c>x-ratelimit-remaining-tokens</c> / <c>anthropic-ratelimit-tokens-remaining</c> /
     /// <c>anthropic-ratelimit-input-tokens-remaining</c> lower the balance to what the provider says is left (other
-    /// processes may share the key). The budget never raises itself above its configuration from headers.
+    /// processes may share the key). Without <see cref="TokenBudgetOptions.LearnLimitFromHeaders"/> the budget never raises itself above its configuration from headers.
     /// </summary>
     /// <param name="response">A provider response.</param>
     public void ApplyRateLimitHeaders(HttpResponseMessage response) => ApplyRateLimitHeaders(response, TimeSpan.Zero);
@@ -63,8 +64,18 @@ public sealed partial class TokenBudget
             Refill();
             if (limitPerMinute is { } limit && limit > 0)
             {
-                _rate = Math.Min(_configuredRate, Math.Max(RuntimeDefaults.BudgetMinTokensPerSecond, limit / 60.0));
-                _burst = _rate >= _configuredRate ? _configuredBurst : Math.Max(1, Math.Min(_configuredBurst, Saturate(Math.Ceiling(_rate))));
+                var reported = Math.Max(RuntimeDefaults.BudgetMinTokensPerSecond, limit / 60.0);
+                if (_learnLimit && reported > _configuredRate)
+                {
+                    // A first guess that was too low: the provider's limit, with a burst as long (in seconds) as configured.
+                    _rate = reported;
+                    _burst = Math.Max(_configuredBurst, Saturate(Math.Ceiling(_configuredBurst * (reported / _configuredRate))));
+                }
+                else
+                {
+                    _rate = Math.Min(_configuredRate, reported);
+                    _burst = _rate >= _configuredRate ? _configuredBurst : Math.Max(1, Math.Min(_configuredBurst, Saturate(Math.Ceiling(_rate))));
+                }
             }
 
             var current = remainingTokens is { } remaining ? remaining + (Math.Max(0, age.TotalSeconds) * _rate) : double.MaxValue;

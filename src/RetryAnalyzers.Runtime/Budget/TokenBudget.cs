@@ -42,6 +42,7 @@ public sealed partial class TokenBudget : RateLimiter
     private readonly int _queueLimit;
     private readonly double _configuredRate;
     private readonly long _configuredBurst;
+    private readonly bool _learnLimit;
     private double _rate;
     private long _burst;
     private double _tokens;
@@ -66,6 +67,7 @@ public sealed partial class TokenBudget : RateLimiter
         _configuredRate = options.TokensPerSecond;
         _rate = options.TokensPerSecond;
         _burst = _configuredBurst = options.EffectiveBurst;
+        _learnLimit = options.LearnLimitFromHeaders;
         _tokens = options.InitialTokens < 0 ? _burst : options.InitialTokens;
         _lastRefillMilliseconds = NowMilliseconds();
         _idleSinceMilliseconds = (long)_lastRefillMilliseconds;

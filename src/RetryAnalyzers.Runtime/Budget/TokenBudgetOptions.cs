@@ -35,6 +35,13 @@ public sealed class TokenBudgetOptions
     /// <summary>The most callers that may wait at once; one more fails its acquire with a failed lease or an exception. Default: no limit.</summary>
     public int QueueLimit { get; set; } = RuntimeDefaults.BudgetQueueLimit;
 
+    /// <summary>
+    /// When true, <see cref="TokensPerSecond"/> is a first guess, not a ceiling: the provider's <c>x-ratelimit-limit-tokens</c>
+    /// sets the rate up as well as down (the burst keeps its length in seconds). For a key whose tier you do not know.
+    /// Default false: headers only ever lower the configured rate (and raise it back).
+    /// </summary>
+    public bool LearnLimitFromHeaders { get; set; }
+
     /// <summary>The clock. Default <see cref="TimeProvider.System"/>; tests pass a fake one.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
