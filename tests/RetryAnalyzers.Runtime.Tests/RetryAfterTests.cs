@@ -91,37 +91,26 @@ public sealed class RetryAfterTests
     }
 
     [Fact]
-    public async Task A429WithoutRetryAfter_WaitsForTheExhaustedLimitsReset()
-    {
+    public Task A429WithoutRetryAfter_WaitsForTheExhaustedLimitsReset()
         // Requests are exhausted (reset in 300 ms); tokens are not (their full reset is 6 minutes away).
-        var clock = Stopwatch.StartNew();
-        var arrived = new ConcurrentDictionary<int, TimeSpan>();
-        using var server = new LoopbackServer((context, index) =>
-        {
-            arrived[index] = clock.Elapsed;
-            if (index == 0)
-            {
-                context.Response.StatusCode = 429;
-                context.Response.AddHeader("x-ratelimit-remaining-requests", "0");
-                context.Response.AddHeader("x-ratelimit-reset-requests", "300ms");
-                context.Response.AddHeader("x-ratelimit-remaining-tokens", "5000");
-                context.Response.AddHeader("x-ratelimit-reset-tokens", "6m0s");
-            }
-
-            return Task.CompletedTask;
-        });
-        var options = new ProviderResilienceOptions { BaseDelay = TimeSpan.FromMilliseconds(5), Randomizer = () => 0 };
-        using var client = new HttpClient(new ProviderResilienceHandler(options) { InnerHandler = new HttpClientHandler() });
-
-        using var response = await client.GetAsync(server.Url).WaitAsync(TimeSpan.FromSeconds(20));
-
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal(2, server.Requests);
-        Assert.True(arrived[1] - arrived[0] >= TimeSpan.FromMilliseconds(300), $"retried after {(arrived[1] - arrived[0]).TotalMilliseconds} ms");
-    }
+        => AssertRetriedAfterAsync(
+            new ProviderResilienceOptions(),
+            TimeSpan.FromMilliseconds(300),
+            ("x-ratelimit-remaining-requests", "0"),
+            ("x-ratelimit-reset-requests", "300ms"),
+            ("x-ratelimit-remaining-tokens", "5000"),
+            ("x-ratelimit-reset-tokens", "6m0s"));
 
     [Fact]
-    public async Task AResetLongerThanMaxRetryAfter_IsWaitedUpToTheCap_NotGivenUp()
+    public Task AResetLongerThanMaxRetryAfter_IsWaitedUpToTheCap_NotGivenUp()
+        => AssertRetriedAfterAsync(
+            new ProviderResilienceOptions { MaxRetryAfter = TimeSpan.FromMilliseconds(250) },
+            TimeSpan.FromMilliseconds(250),
+            ("x-ratelimit-remaining-tokens", "0"),
+            ("x-ratelimit-reset-tokens", "6m0s"));
+
+    // One 429 with these headers and no Retry-After, then 200: the retry comes no sooner than `atLeast`, and succeeds.
+    private static async Task AssertRetriedAfterAsync(ProviderResilienceOptions options, TimeSpan atLeast, params (string Name, string Value)[] headers)
     {
         var clock = Stopwatch.StartNew();
         var arrived = new ConcurrentDictionary<int, TimeSpan>();
@@ -131,20 +120,23 @@ public sealed class RetryAfterTests
             if (index == 0)
             {
                 context.Response.StatusCode = 429;
-                context.Response.AddHeader("x-ratelimit-remaining-tokens", "0");
-                context.Response.AddHeader("x-ratelimit-reset-tokens", "6m0s");
+                foreach (var (name, value) in headers)
+                {
+                    context.Response.AddHeader(name, value);
+                }
             }
 
             return Task.CompletedTask;
         });
-        var options = new ProviderResilienceOptions { BaseDelay = TimeSpan.FromMilliseconds(5), Randomizer = () => 0, MaxRetryAfter = TimeSpan.FromMilliseconds(250) };
+        options.BaseDelay = TimeSpan.FromMilliseconds(5);
+        options.Randomizer = () => 0;
         using var client = new HttpClient(new ProviderResilienceHandler(options) { InnerHandler = new HttpClientHandler() });
 
         using var response = await client.GetAsync(server.Url).WaitAsync(TimeSpan.FromSeconds(20));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(2, server.Requests);
-        Assert.True(arrived[1] - arrived[0] >= TimeSpan.FromMilliseconds(250), $"retried after {(arrived[1] - arrived[0]).TotalMilliseconds} ms");
+        Assert.True(arrived[1] - arrived[0] >= atLeast, $"retried after {(arrived[1] - arrived[0]).TotalMilliseconds} ms");
     }
 
     [Theory]
