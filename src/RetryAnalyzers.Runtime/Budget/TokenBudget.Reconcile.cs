@@ -51,8 +51,13 @@ public sealed partial class TokenBudget
     public void ApplyRateLimitHeaders(HttpResponseMessage response, TimeSpan age)
     {
         Guard.NotNull(response, nameof(response));
+        ApplyRateLimitHeaders(RateLimitHeaders.Headers(response), age);
+    }
 
-        var (limitPerMinute, remainingTokens) = RateLimitHeaders.ReadTokenLimits(response);
+    /// <summary>As <see cref="ApplyRateLimitHeaders(HttpResponseMessage, TimeSpan)"/>, over any response's headers.</summary>
+    internal void ApplyRateLimitHeaders(Func<string, string?> header, TimeSpan age)
+    {
+        var (limitPerMinute, remainingTokens) = RateLimitHeaders.ReadTokenLimits(header);
         if (limitPerMinute is null && remainingTokens is null)
         {
             return;

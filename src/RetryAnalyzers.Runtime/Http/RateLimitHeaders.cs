@@ -29,37 +29,35 @@ public static class RateLimitHeaders
     public static TimeSpan? GetRetryAfter(HttpResponseMessage response, DateTimeOffset now)
     {
         Guard.NotNull(response, nameof(response));
+        return GetRetryAfter(Headers(response), now);
+    }
 
+    /// <summary>As <see cref="GetRetryAfter(HttpResponseMessage, DateTimeOffset)"/>, over any response's headers (a System.ClientModel response, an exception's raw response).</summary>
+    internal static TimeSpan? GetRetryAfter(Func<string, string?> header, DateTimeOffset now)
+    {
         foreach (var name in new[] { "retry-after-ms", "x-ms-retry-after-ms" })
         {
-            if (First(response, name) is { } text &&
+            if (header(name) is { } text &&
                 double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var milliseconds) && milliseconds > 0 && milliseconds < TimeSpan.MaxValue.TotalMilliseconds - 1)
             {
                 return TimeSpan.FromTicks((long)Math.Ceiling(milliseconds) * TimeSpan.TicksPerMillisecond);
             }
         }
 
-        if (response.Headers.RetryAfter is { } retryAfter)
+        if (header("Retry-After") is not { } raw)
         {
-            if (retryAfter.Delta is { } delta)
-            {
-                return delta < TimeSpan.Zero ? TimeSpan.Zero : CeilingMilliseconds(delta);
-            }
-
-            if (retryAfter.Date is { } date)
-            {
-                return date <= now ? TimeSpan.Zero : CeilingMilliseconds(date - now);
-            }
+            return null;
         }
 
-        // A Retry-After that HttpClient's typed parser rejected (e.g. "1.5"): read it as seconds.
-        if (First(response, "Retry-After") is { } raw &&
-            double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && TrySeconds(seconds, out var wait))
+        // Delta seconds (also "1.5", which HttpClient's typed parser rejects; a negative one is none), or an HTTP date.
+        if (double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds))
         {
-            return CeilingMilliseconds(wait);
+            return TrySeconds(seconds, out var wait) ? CeilingMilliseconds(wait) : null;
         }
 
-        return null;
+        return DateTimeOffset.TryParseExact(raw, "r", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var date)
+            ? (date <= now ? TimeSpan.Zero : CeilingMilliseconds(date - now))
+            : null;
     }
 
     /// <summary>
@@ -68,15 +66,19 @@ public static class RateLimitHeaders
     /// <c>…-reset</c> times), else the sooner of the two; capped at <paramref name="cap"/> (a reset is when the whole
     /// limit is back, later than the next call may go). Null without reset headers.
     /// </summary>
-    internal static TimeSpan? GetResetWait(HttpResponseMessage response, DateTimeOffset now, TimeSpan cap)
+    internal static TimeSpan? GetResetWait(Func<string, string?> header, DateTimeOffset now, TimeSpan cap)
     {
-        var snapshot = Read(response, now);
-        var requestsLeft = Min(Number(response, "x-ratelimit-remaining-requests"), Number(response, "anthropic-ratelimit-requests-remaining"));
+        var snapshot = Read(header, now);
+        var requestsLeft = Min(Number(header, "x-ratelimit-remaining-requests"), Number(header, "anthropic-ratelimit-requests-remaining"));
         var wait = requestsLeft == 0 && snapshot.RequestsReset is { } requests ? requests
             : snapshot.RemainingTokens == 0 && snapshot.TokensReset is { } tokens ? tokens
             : Sooner(snapshot.RequestsReset, snapshot.TokensReset);
         return wait is { } found ? CeilingMilliseconds(found < cap ? found : cap) : null;
     }
+
+    /// <summary>The wait a throttled or failed answer asks for: its Retry-After in any form; for a 429 without one, <see cref="GetResetWait"/>.</summary>
+    internal static TimeSpan? ThrottleWait(int status, Func<string, string?> header, DateTimeOffset now, TimeSpan cap)
+        => GetRetryAfter(header, now) ?? (status == 429 ? GetResetWait(header, now, cap) : null);
 
     private static TimeSpan? Sooner(TimeSpan? a, TimeSpan? b) => a is null ? b : b is null ? a : a < b ? a : b;
 
@@ -98,20 +100,24 @@ public static class RateLimitHeaders
     public static RateLimitSnapshot Read(HttpResponseMessage response, DateTimeOffset now)
     {
         Guard.NotNull(response, nameof(response));
+        return Read(Headers(response), now);
+    }
 
-        var (limit, remaining) = ReadTokenLimits(response);
+    internal static RateLimitSnapshot Read(Func<string, string?> header, DateTimeOffset now)
+    {
+        var (limit, remaining) = ReadTokenLimits(header);
         return new RateLimitSnapshot(
             limit,
             remaining,
-            Reset(response, "x-ratelimit-reset-tokens", "anthropic-ratelimit-tokens-reset", now),
-            Reset(response, "x-ratelimit-reset-requests", "anthropic-ratelimit-requests-reset", now));
+            Reset(header, "x-ratelimit-reset-tokens", "anthropic-ratelimit-tokens-reset", now),
+            Reset(header, "x-ratelimit-reset-requests", "anthropic-ratelimit-requests-reset", now));
     }
 
     /// <summary>Only the token limit and remaining tokens (what <see cref="TokenBudget"/> learns from), without parsing reset times.</summary>
-    internal static (long? LimitPerMinute, long? Remaining) ReadTokenLimits(HttpResponseMessage response)
-        => (Number(response, "x-ratelimit-limit-tokens"),
-            Min(Number(response, "x-ratelimit-remaining-tokens"),
-                Min(Number(response, "anthropic-ratelimit-tokens-remaining"), Number(response, "anthropic-ratelimit-input-tokens-remaining"))));
+    internal static (long? LimitPerMinute, long? Remaining) ReadTokenLimits(Func<string, string?> header)
+        => (Number(header, "x-ratelimit-limit-tokens"),
+            Min(Number(header, "x-ratelimit-remaining-tokens"),
+                Min(Number(header, "anthropic-ratelimit-tokens-remaining"), Number(header, "anthropic-ratelimit-input-tokens-remaining"))));
 
     /// <summary>
     /// Parses a Go-style duration as OpenAI sends it: <c>6m0s</c>, <c>1h2m3.5s</c>, <c>12ms</c>, <c>0.5s</c>; a bare
@@ -191,31 +197,25 @@ public static class RateLimitHeaders
         return true;
     }
 
-    private static TimeSpan? Reset(HttpResponseMessage response, string durationHeader, string timeHeader, DateTimeOffset now)
+    private static TimeSpan? Reset(Func<string, string?> header, string durationHeader, string timeHeader, DateTimeOffset now)
     {
-        if (TryParseDuration(First(response, durationHeader), out var duration))
+        if (TryParseDuration(header(durationHeader), out var duration))
         {
             return duration;
         }
 
-        return First(response, timeHeader) is { } time &&
+        return header(timeHeader) is { } time &&
                DateTimeOffset.TryParse(time, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)
             ? (at > now ? at - now : TimeSpan.Zero)
             : null;
     }
 
-    private static long? Number(HttpResponseMessage response, string name)
-        => First(response, name) is { } text && long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var number) && number >= 0 ? number : null;
+    private static long? Number(Func<string, string?> header, string name)
+        => header(name) is { } text && long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var number) && number >= 0 ? number : null;
 
     private static long? Min(long? a, long? b) => a is null ? b : b is null ? a : Math.Min(a.Value, b.Value);
 
-    private static string? First(HttpResponseMessage response, string name)
-    {
-        if (response.Headers.TryGetValues(name, out var values))
-        {
-            return values.FirstOrDefault()?.Trim();
-        }
-
-        return null;
-    }
+    /// <summary>A response's headers as a lookup of the first value of a name.</summary>
+    internal static Func<string, string?> Headers(HttpResponseMessage response)
+        => name => response.Headers.TryGetValues(name, out var values) ? values.FirstOrDefault()?.Trim() : null;
 }

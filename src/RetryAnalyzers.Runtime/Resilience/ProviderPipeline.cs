@@ -29,6 +29,10 @@ public static class ProviderPipeline
 
     internal static bool IsTransientStatus(int status) => status is 408 or 429 or >= 500;
 
+    /// <summary>Whether an answer is retried: the provider's own verdict first (OpenAI's <c>x-should-retry: true|false</c>), then the status (408, 429, 5xx).</summary>
+    internal static bool IsTransientAnswer(int status, string? shouldRetry)
+        => bool.TryParse(shouldRetry, out var verdict) ? verdict : IsTransientStatus(status);
+
     internal static bool IsTransientException(Exception exception) => exception switch
     {
         BrokenCircuitException => false, // the breaker is open: stop, do not retry into it

@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Concurrent;
-using System.Linq;
 using System.Net;
 using System.Net.Http;
 using System.Threading;
@@ -118,24 +117,9 @@ public sealed class ProviderResilienceHandler : DelegatingHandler
         return _gates.GetOrAdd(host, _ => _pipeline.NewGate());
     }
 
-    // The provider's own verdict first (OpenAI's x-should-retry: true or false), then the status: 408, 429, 5xx.
     private static bool IsTransientResponse(HttpResponseMessage? response)
-    {
-        if (response is null)
-        {
-            return false;
-        }
+        => response is not null && ProviderPipeline.IsTransientAnswer((int)response.StatusCode, RateLimitHeaders.Headers(response)("x-should-retry"));
 
-        if (response.Headers.TryGetValues("x-should-retry", out var values) && bool.TryParse(values.FirstOrDefault()?.Trim(), out var shouldRetry))
-        {
-            return shouldRetry;
-        }
-
-        return ProviderPipeline.IsTransientStatus((int)response.StatusCode);
-    }
-
-    // Retry-After in any of its forms; for a 429 without one, when the exhausted limit resets (capped at MaxRetryAfter).
     private static TimeSpan? ThrottleWait(HttpResponseMessage response, DateTimeOffset now, TimeSpan cap)
-        => RateLimitHeaders.GetRetryAfter(response, now) ??
-           (response.StatusCode == (HttpStatusCode)429 ? RateLimitHeaders.GetResetWait(response, now, cap) : null);
+        => RateLimitHeaders.ThrottleWait((int)response.StatusCode, RateLimitHeaders.Headers(response), now, cap);
 }

@@ -1,0 +1,139 @@
+using System;
+using System.ClientModel;
+using System.ClientModel.Primitives;
+using System.Collections.Generic;
+using System.IO;
+using System.Net.Http;
+using System.Threading.Tasks;
+using RetryAnalyzers.Runtime.Internal;
+
+namespace RetryAnalyzers.Runtime;
+
+/// <summary>
+/// The retry policy of a System.ClientModel client (the OpenAI .NET SDK, Azure.AI.OpenAI and others), replacing the
+/// SDK's <see cref="ClientRetryPolicy"/> (3 retries at 0.8/1.6/3.2 s, no jitter, no cap on Retry-After) with
+/// <see cref="ProviderPipeline{TResult}"/>: the shared token budget → jittered retry honouring Retry-After (and the
+/// provider's <c>x-should-retry</c>) within the retry budget → a gate that is breaker and throttle. Set it with
+/// <see cref="ProviderPipelinePolicyExtensions.UseProviderResilience{TOptions}"/>. A buffered JSON answer reconciles
+/// the budget with its <c>usage</c> (.NET 8+). The attempt timeout is the SDK's own <c>NetworkTimeout</c>.
+/// </summary>
+public sealed class ProviderPipelinePolicy : PipelinePolicy
+{
+    private readonly ProviderPipeline<PipelineResponse> _pipeline;
+    private readonly Func<PipelineMessage, long> _estimateTokens;
+
+    /// <summary>A policy with the given options.</summary>
+    /// <param name="options">Budget, retry, breaker and metrics settings; validated and copied here.</param>
+    /// <param name="estimateTokens">A request's cost in tokens; default <see cref="EstimateTokens"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it.</exception>
+    public ProviderPipelinePolicy(ProviderResilienceOptions options, Func<PipelineMessage, long>? estimateTokens = null)
+    {
+        _estimateTokens = estimateTokens ?? EstimateTokens;
+        var cap = Guard.NotNull(options, nameof(options)).MaxRetryAfter;
+        _pipeline = new ProviderPipeline<PipelineResponse>(
+            options,
+            outcome => outcome.Exception is { } e ? IsTransientException(e) : outcome.Result is { } response && ProviderPipeline.IsTransientAnswer(response.Status, Headers(response)("x-should-retry")),
+            outcome => outcome.Result?.Status == 429,
+            (outcome, now) => outcome.Result is { } response ? RateLimitHeaders.ThrottleWait(response.Status, Headers(response), now, cap) : null);
+    }
+
+    /// <summary>The default cost of a request: its body length / 4 + <see cref="ProviderResilienceHandler.DefaultOutputTokens"/>, as the handler's.</summary>
+    /// <param name="message">The message.</param>
+    /// <returns>Tokens.</returns>
+    public static long EstimateTokens(PipelineMessage message)
+        => ((message?.Request.Content is { } content && content.TryComputeLength(out var length) ? length : 0) / 4) + ProviderResilienceHandler.DefaultOutputTokens;
+
+    /// <inheritdoc />
+    public override void Process(PipelineMessage message, IReadOnlyList<PipelinePolicy> pipeline, int currentIndex)
+        => RunAsync(message, pipeline, currentIndex, isAsync: false).AsTask().GetAwaiter().GetResult();
+
+    /// <inheritdoc />
+    public override ValueTask ProcessAsync(PipelineMessage message, IReadOnlyList<PipelinePolicy> pipeline, int currentIndex)
+        => RunAsync(message, pipeline, currentIndex, isAsync: true);
+
+    private async ValueTask RunAsync(PipelineMessage message, IReadOnlyList<PipelinePolicy> pipeline, int currentIndex, bool isAsync)
+    {
+        Guard.NotNull(message, nameof(message));
+
+        var options = _pipeline.Options;
+        var budget = options.Budget;
+        var tokens = budget is null ? 0 : _estimateTokens(message);
+        var attempt = 0;
+        await _pipeline.ExecuteAsync(
+            async _ =>
+            {
+                if (attempt++ > 0)
+                {
+                    message.Response?.Dispose(); // the answer that was retried; the next attempt brings a new one
+                }
+
+                var sent = budget is null ? 0 : options.TimeProvider.GetTimestamp();
+                if (isAsync)
+                {
+                    await ProcessNextAsync(message, pipeline, currentIndex).ConfigureAwait(false);
+                }
+                else
+                {
+                    ProcessNext(message, pipeline, currentIndex);
+                }
+
+                var response = message.Response ?? throw new InvalidOperationException("The transport set no response.");
+                if (budget is not null)
+                {
+                    budget.ApplyRateLimitHeaders(Headers(response), options.TimeProvider.GetElapsedTime(sent));
+                    Reconcile(budget, message, response, tokens);
+                }
+
+                return response;
+            },
+            tokens,
+            message.CancellationToken).ConfigureAwait(false);
+    }
+
+    // A network failure reaches the policy as a ClientResultException without a status (the transport's wrapper of
+    // HttpRequestException / IOException).
+    private static bool IsTransientException(Exception exception)
+        => ProviderPipeline.IsTransientException(exception) ||
+           (exception is ClientResultException { Status: 0 } && exception.InnerException is HttpRequestException or IOException);
+
+    private static void Reconcile(TokenBudget budget, PipelineMessage message, PipelineResponse response, long tokens)
+    {
+#if NET
+        if (tokens > 0 && !response.IsError && message.BufferResponse &&
+            Headers(response)("Content-Type") is { } type && type.IndexOf("json", StringComparison.OrdinalIgnoreCase) >= 0 &&
+            UsageReader.Parse(response.Content.ToMemory().Span) is { } used)
+        {
+            budget.Reconcile(tokens, used); // the budget spends what the provider counted
+        }
+#else
+        _ = budget;
+        _ = message;
+        _ = response;
+        _ = tokens;
+#endif
+    }
+
+    private static Func<string, string?> Headers(PipelineResponse response)
+        => name => response.Headers.TryGetValue(name, out var value) ? value?.Trim() : null;
+}
+
+/// <summary>Puts <see cref="ProviderPipelinePolicy"/> into a System.ClientModel client's options.</summary>
+public static class ProviderPipelinePolicyExtensions
+{
+    /// <summary>
+    /// Replaces the client's retry policy with <see cref="ProviderPipelinePolicy"/>:
+    /// <c>new ChatClient(model, credential, new OpenAIClientOptions().UseProviderResilience(new ProviderResilienceOptions { Budget = budget }))</c>.
+    /// One layer of retries: the SDK's own are gone.
+    /// </summary>
+    /// <typeparam name="TOptions">The SDK's options type (<c>OpenAIClientOptions</c>, <c>AzureOpenAIClientOptions</c>, …).</typeparam>
+    /// <param name="options">The client options.</param>
+    /// <param name="resilience">Budget, retry, breaker and metrics settings; validated and copied here.</param>
+    /// <param name="estimateTokens">A request's cost in tokens; default <see cref="ProviderPipelinePolicy.EstimateTokens"/>.</param>
+    /// <returns><paramref name="options"/>.</returns>
+    public static TOptions UseProviderResilience<TOptions>(this TOptions options, ProviderResilienceOptions resilience, Func<PipelineMessage, long>? estimateTokens = null)
+        where TOptions : ClientPipelineOptions
+    {
+        Guard.NotNull(options, nameof(options)).RetryPolicy = new ProviderPipelinePolicy(resilience, estimateTokens);
+        return options;
+    }
+}
