@@ -16,6 +16,8 @@ public readonly record struct RateLimitSnapshot(long? TokenLimitPerMinute, long?
 /// <summary>Reads rate-limit and Retry-After headers in every format providers use.</summary>
 public static class RateLimitHeaders
 {
+    private static readonly string[] MillisecondHeaders = { "retry-after-ms", "x-ms-retry-after-ms" };
+
     /// <summary>
     /// The wait a throttled response asks for, in this order: <c>retry-after-ms</c> and <c>x-ms-retry-after-ms</c>
     /// (milliseconds, OpenAI / Azure; Azure's sentinels <c>-1</c> and <c>0</c> mean no wait was given and are skipped),
@@ -35,7 +37,7 @@ public static class RateLimitHeaders
     /// <summary>As <see cref="GetRetryAfter(HttpResponseMessage, DateTimeOffset)"/>, over any response's headers (a System.ClientModel response, an exception's raw response).</summary>
     internal static TimeSpan? GetRetryAfter(Func<string, string?> header, DateTimeOffset now)
     {
-        foreach (var name in new[] { "retry-after-ms", "x-ms-retry-after-ms" })
+        foreach (var name in MillisecondHeaders)
         {
             if (header(name) is { } text &&
                 double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var milliseconds) && milliseconds > 0 && milliseconds < TimeSpan.MaxValue.TotalMilliseconds - 1)

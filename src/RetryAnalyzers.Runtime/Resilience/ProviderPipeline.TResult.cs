@@ -169,7 +169,7 @@ public sealed class ProviderPipeline<TResult>
         {
             await AcquireAsync(tokens, cancellationToken).ConfigureAwait(false);
             var outcome = await SendAsync(call, cancellationToken).ConfigureAwait(false);
-            retryAfter = RetryAfter(outcome);
+            retryAfter = _isRateLimited(outcome) || _isTransient(outcome) ? RetryAfter(outcome) : null; // an answer that is not retried needs no wait: no header parsed on the success path
             result = Judge(outcome, retryAfter, cancellationToken);
             if (result == AttemptResult.Throttled)
             {

@@ -29,9 +29,12 @@ public static class ProviderPipeline
 
     internal static bool IsTransientStatus(int status) => status is 408 or 429 or >= 500;
 
-    /// <summary>Whether an answer is retried: the provider's own verdict first (OpenAI's <c>x-should-retry: true|false</c>), then the status (408, 429, 5xx).</summary>
-    internal static bool IsTransientAnswer(int status, string? shouldRetry)
-        => bool.TryParse(shouldRetry, out var verdict) ? verdict : IsTransientStatus(status);
+    /// <summary>
+    /// Whether an answer is retried: never a success (below 400; its headers are not read); else the provider's own
+    /// verdict first (OpenAI's <c>x-should-retry: true|false</c>, read from <paramref name="response"/> only then), then the status (408, 429, 5xx).
+    /// </summary>
+    internal static bool IsTransientAnswer<TResponse>(int status, TResponse response, Func<TResponse, string, string?> header)
+        => status >= 400 && (bool.TryParse(header(response, "x-should-retry"), out var verdict) ? verdict : IsTransientStatus(status));
 
     internal static bool IsTransientException(Exception exception) => exception switch
     {

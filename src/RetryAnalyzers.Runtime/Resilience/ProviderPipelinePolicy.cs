@@ -32,7 +32,7 @@ public sealed class ProviderPipelinePolicy : PipelinePolicy
         var cap = Guard.NotNull(options, nameof(options)).MaxRetryAfter;
         _pipeline = new ProviderPipeline<PipelineResponse>(
             options,
-            outcome => outcome.Exception is { } e ? IsTransientException(e) : outcome.Result is { } response && ProviderPipeline.IsTransientAnswer(response.Status, Headers(response)("x-should-retry")),
+            outcome => outcome.Exception is { } e ? IsTransientException(e) : outcome.Result is { } response && ProviderPipeline.IsTransientAnswer(response.Status, response, static (r, name) => Header(r, name)),
             outcome => outcome.Result?.Status == 429,
             (outcome, now) => outcome.Result is { } response ? RateLimitHeaders.ThrottleWait(response.Status, Headers(response), now, cap) : null);
     }
@@ -100,7 +100,7 @@ public sealed class ProviderPipelinePolicy : PipelinePolicy
     {
 #if NET
         if (tokens > 0 && !response.IsError && message.BufferResponse &&
-            Headers(response)("Content-Type") is { } type && type.IndexOf("json", StringComparison.OrdinalIgnoreCase) >= 0 &&
+            Header(response, "Content-Type") is { } type && type.IndexOf("json", StringComparison.OrdinalIgnoreCase) >= 0 &&
             UsageReader.Parse(response.Content.ToMemory().Span) is { } used)
         {
             budget.Reconcile(tokens, used); // the budget spends what the provider counted
@@ -113,8 +113,9 @@ public sealed class ProviderPipelinePolicy : PipelinePolicy
 #endif
     }
 
-    private static Func<string, string?> Headers(PipelineResponse response)
-        => name => response.Headers.TryGetValue(name, out var value) ? value?.Trim() : null;
+    private static Func<string, string?> Headers(PipelineResponse response) => name => Header(response, name);
+
+    private static string? Header(PipelineResponse response, string name) => response.Headers.TryGetValue(name, out var value) ? value?.Trim() : null;
 }
 
 /// <summary>Puts <see cref="ProviderPipelinePolicy"/> into a System.ClientModel client's options.</summary>

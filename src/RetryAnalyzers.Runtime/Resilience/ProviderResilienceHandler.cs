@@ -118,7 +118,7 @@ public sealed class ProviderResilienceHandler : DelegatingHandler
     }
 
     private static bool IsTransientResponse(HttpResponseMessage? response)
-        => response is not null && ProviderPipeline.IsTransientAnswer((int)response.StatusCode, RateLimitHeaders.Headers(response)("x-should-retry"));
+        => response is not null && ProviderPipeline.IsTransientAnswer((int)response.StatusCode, response, static (r, name) => RateLimitHeaders.Headers(r)(name));
 
     private static TimeSpan? ThrottleWait(HttpResponseMessage response, DateTimeOffset now, TimeSpan cap)
         => RateLimitHeaders.ThrottleWait((int)response.StatusCode, RateLimitHeaders.Headers(response), now, cap);
