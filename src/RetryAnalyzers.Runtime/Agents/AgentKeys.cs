@@ -75,7 +75,7 @@ public static class AgentKeys
     /// <returns>The key.</returns>
     /// <exception cref="InvalidOperationException">No key for the agent, and no shared key with a shared budget.</exception>
     [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads differ in a required parameter (the lookup); no call is ambiguous.")]
-    public static AgentKey Resolve(string agent, string prefix = RuntimeDefaults.KeyPrefix, TokenBudget? sharedBudget = null)
+    public static AgentKey Resolve(string agent, string prefix = RuntimeDefaults.KeyPrefix, ProviderTokenBudget? sharedBudget = null)
         => Resolve(agent, prefix, Environment.GetEnvironmentVariable, sharedBudget);
 
     /// <summary>Resolves <paramref name="agent"/>'s key through <paramref name="lookup"/> (environment, configuration, a vault).</summary>
@@ -86,7 +86,7 @@ public static class AgentKeys
     /// <returns>The key.</returns>
     /// <exception cref="InvalidOperationException">No key for the agent, and no shared key with a shared budget.</exception>
     [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads differ in a required parameter (the lookup); no call is ambiguous.")]
-    public static AgentKey Resolve(string agent, string prefix, Func<string, string?> lookup, TokenBudget? sharedBudget = null)
+    public static AgentKey Resolve(string agent, string prefix, Func<string, string?> lookup, ProviderTokenBudget? sharedBudget = null)
     {
         Guard.NotNull(lookup, nameof(lookup));
 

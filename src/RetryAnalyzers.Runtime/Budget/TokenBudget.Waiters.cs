@@ -9,19 +9,9 @@ namespace RetryAnalyzers.Runtime;
 // The waiter queue: first in, first out, served by a timer set for the head of the queue.
 public sealed partial class TokenBudget
 {
-    /// <summary>Waits until <paramref name="tokens"/> are available (first in, first out), then takes them.</summary>
-    /// <param name="tokens">The cost of the call in tokens (0 or more); more than <see cref="Burst"/> is admitted when the budget is full.</param>
-    /// <param name="cancellationToken">Cancels the wait; the tokens are then not taken.</param>
-    /// <returns>A task that completes when the tokens are taken.</returns>
-    /// <exception cref="OperationCanceledException">The wait was cancelled.</exception>
-    /// <exception cref="InvalidOperationException">More than <see cref="TokenBudgetOptions.QueueLimit"/> callers already wait.</exception>
-    public ValueTask AcquireTokensAsync(long tokens, CancellationToken cancellationToken = default)
-        => AcquireTokensAsync(tokens, cancellationToken, out _);
-
-    /// <summary>As the public overload; <paramref name="queued"/> tells whether the caller had to wait in the queue.</summary>
-    internal ValueTask AcquireTokensAsync(long tokens, CancellationToken cancellationToken, out bool queued)
+    /// <inheritdoc />
+    protected internal override ValueTask<bool> AcquireTokensCoreAsync(long tokens, CancellationToken cancellationToken)
     {
-        queued = false;
         CheckTokens(tokens);
         cancellationToken.ThrowIfCancellationRequested();
         Waiter waiter;
@@ -29,7 +19,7 @@ public sealed partial class TokenBudget
         {
             if (TryTakeLease(tokens))
             {
-                return default;
+                return new ValueTask<bool>(false);
             }
 
             if (_queue.Count >= _queueLimit)
@@ -40,7 +30,6 @@ public sealed partial class TokenBudget
 
             waiter = new Waiter(this, tokens, cancellationToken);
             waiter.Node = _queue.AddLast(waiter);
-            queued = true;
             ScheduleTimer();
         }
 
@@ -49,7 +38,7 @@ public sealed partial class TokenBudget
             waiter.Registration = cancellationToken.Register(static state => ((Waiter)state!).Cancel(), waiter);
         }
 
-        return new ValueTask(waiter.Completion.Task);
+        return new ValueTask<bool>(waiter.Completion.Task); // true when admitted: the caller waited
     }
 
 

@@ -20,7 +20,7 @@ namespace RetryAnalyzers.Runtime;
 /// never fails with an exception. No value is too large: sums saturate, the debt is at most
 /// <c>TokensPerSecond</c> × one hour (a huge request or reported usage delays later callers by at most an hour), and a
 /// long wait re-arms its timer. <b>Reconciliation.</b> After the call, <see cref="Reconcile"/> returns the unused part
-/// of the estimate (or charges what was used beyond it), and <see cref="ApplyRateLimitHeaders(HttpResponseMessage, TimeSpan)"/> lowers the balance and sets the
+/// of the estimate (or charges what was used beyond it), and <see cref="ProviderTokenBudget.ApplyRateLimitHeaders(HttpResponseMessage, TimeSpan)"/> lowers the balance and sets the
 /// rate (within the configuration, both ways) to what the provider reports (<c>x-ratelimit-*</c>, <c>anthropic-ratelimit-*</c>).
 /// </para>
 /// <para>
@@ -29,11 +29,8 @@ namespace RetryAnalyzers.Runtime;
 /// token cost of each execution instead. Thread-safe.
 /// </para>
 /// </summary>
-public sealed partial class TokenBudget : RateLimiter
+public sealed partial class TokenBudget : ProviderTokenBudget
 {
-    private static readonly RateLimitLease Acquired = new Lease(true, null);
-    private static readonly RateLimitLease NotAcquired = new Lease(false, null);
-
     private readonly object _lock = new();
     private readonly LinkedList<Waiter> _queue = new();
     private readonly TimeProvider _timeProvider;
@@ -140,10 +137,8 @@ public sealed partial class TokenBudget : RateLimiter
         }
     }
 
-    /// <summary>Takes <paramref name="tokens"/> now if they are available and nobody waits before; never waits.</summary>
-    /// <param name="tokens">The cost of the call in tokens (0 or more).</param>
-    /// <returns>True when the tokens were taken.</returns>
-    public bool TryAcquire(long tokens)
+    /// <inheritdoc />
+    public override bool TryAcquire(long tokens)
     {
         CheckTokens(tokens);
         lock (_lock)
@@ -176,30 +171,27 @@ public sealed partial class TokenBudget : RateLimiter
     }
 
     /// <inheritdoc />
-    protected override RateLimitLease AttemptAcquireCore(int permitCount) => TryAcquire(permitCount) ? Acquired : NotAcquired;
-
-    /// <inheritdoc />
     protected override async ValueTask<RateLimitLease> AcquireAsyncCore(int permitCount, CancellationToken cancellationToken)
     {
         lock (_lock)
         {
             if (TryTakeLease(permitCount))
             {
-                return Acquired; // a lease that has to wait is counted once, when its wait ends
+                return Lease(true, null); // a lease that has to wait is counted once, when its wait ends
             }
         }
 
         try
         {
             await AcquireTokensAsync(permitCount, cancellationToken).ConfigureAwait(false);
-            return Acquired;
+            return Lease(true, null);
         }
         catch (InvalidOperationException)
         {
             // RateLimiter's contract for a full queue is a failed lease, not an exception.
             lock (_lock)
             {
-                return new Lease(false, RefillTime(Math.Max(1, permitCount)));
+                return Lease(false, RefillTime(Math.Max(1, permitCount)));
             }
         }
     }

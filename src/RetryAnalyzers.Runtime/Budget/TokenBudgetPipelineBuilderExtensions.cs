@@ -5,7 +5,7 @@ using RetryAnalyzers.Runtime.Internal;
 
 namespace RetryAnalyzers.Runtime;
 
-/// <summary>Adds a <see cref="TokenBudget"/> to a Polly v8 pipeline, charging each execution its cost in tokens.</summary>
+/// <summary>Adds a token budget (<see cref="TokenBudget"/>, or one shared by many processes) to a Polly v8 pipeline, charging each execution its cost in tokens.</summary>
 public static class TokenBudgetPipelineBuilderExtensions
 {
     /// <summary>The context property with an execution's cost in tokens; an execution without it costs 1 token.</summary>
@@ -20,7 +20,7 @@ public static class TokenBudgetPipelineBuilderExtensions
     /// <param name="builder">The builder.</param>
     /// <param name="budget">The shared budget.</param>
     /// <returns>The builder.</returns>
-    public static TBuilder AddTokenBudget<TBuilder>(this TBuilder builder, TokenBudget budget)
+    public static TBuilder AddTokenBudget<TBuilder>(this TBuilder builder, ProviderTokenBudget budget)
         where TBuilder : ResiliencePipelineBuilderBase
     {
         Guard.NotNull(builder, nameof(builder));
@@ -36,9 +36,9 @@ public static class TokenBudgetPipelineBuilderExtensions
 
     private sealed class TokenBudgetStrategy : ResilienceStrategy
     {
-        private readonly TokenBudget _budget;
+        private readonly ProviderTokenBudget _budget;
 
-        public TokenBudgetStrategy(TokenBudget budget) => _budget = budget;
+        public TokenBudgetStrategy(ProviderTokenBudget budget) => _budget = budget;
 
         protected override async ValueTask<Outcome<TResult>> ExecuteCore<TResult, TState>(
             Func<ResilienceContext, TState, ValueTask<Outcome<TResult>>> callback,

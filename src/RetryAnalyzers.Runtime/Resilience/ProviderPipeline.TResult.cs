@@ -195,8 +195,7 @@ public sealed class ProviderPipeline<TResult>
     {
         if (_options.Budget is { } budget && tokens > 0)
         {
-            await budget.AcquireTokensAsync(tokens, cancellationToken, out var queued).ConfigureAwait(false);
-            if (queued)
+            if (await budget.AcquireTokensCoreAsync(tokens, cancellationToken).ConfigureAwait(false))
             {
                 _options.Metrics.RecordTokensWaited(tokens); // once, after the wait was admitted: as the budget counts it
             }

@@ -96,7 +96,7 @@ public sealed class ProviderPipelinePolicy : PipelinePolicy
         => ProviderPipeline.IsTransientException(exception) ||
            (exception is ClientResultException { Status: 0 } && exception.InnerException is HttpRequestException or IOException);
 
-    private static void Reconcile(TokenBudget budget, PipelineMessage message, PipelineResponse response, long tokens)
+    private static void Reconcile(ProviderTokenBudget budget, PipelineMessage message, PipelineResponse response, long tokens)
     {
 #if NET
         if (tokens > 0 && !response.IsError && message.BufferResponse &&

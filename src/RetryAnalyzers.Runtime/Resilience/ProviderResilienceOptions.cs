@@ -14,7 +14,7 @@ public sealed class ProviderResilienceOptions
     private const string Owner = nameof(ProviderResilienceOptions) + ".";
 
     /// <summary>The shared token budget every attempt draws from before it is sent, or null for none.</summary>
-    public TokenBudget? Budget { get; set; }
+    public ProviderTokenBudget? Budget { get; set; }
 
     private readonly object _defaultLock = new(); // shared by copies: they share the default budget too
     private RetryBudget? _retryBudget;

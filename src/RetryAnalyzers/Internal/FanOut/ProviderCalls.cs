@@ -213,8 +213,7 @@ internal sealed class ProviderCalls
     {
         var type = method.ContainingType;
         return (method.Name is "WaitAsync" or "Wait" && MetadataNames.Is(type, KnownTypes.SemaphoreSlim)) ||
-               (method.Name is "AcquireAsync" or "AttemptAcquire" && MetadataNames.InheritsFrom(type, KnownTypes.RateLimiter)) ||
-               (method.Name is "AcquireTokensAsync" or "TryAcquire" && MetadataNames.Is(type, KnownTypes.RuntimeTokenBudget));
+               (method.Name is "AcquireAsync" or "AttemptAcquire" or "AcquireTokensAsync" or "TryAcquire" && MetadataNames.InheritsFrom(type, KnownTypes.RateLimiter)); // the runtime's budgets (TokenBudget, RedisTokenBudget) are RateLimiters
     }
 
     // The method's own body, or (an interface member, an abstract or virtual method of the application) one of the
