@@ -31,6 +31,9 @@ public sealed class RateLimitedProvider : IDisposable
     private int _throttled;
     private int _inFlight;
     private int _maxInFlight;
+    private double _bucketRate; // tokens per second: a token bucket instead of the window
+    private double _bucketTokens;
+    private long _bucketAt;
 
     public RateLimitedProvider(long tokensPerWindow, TimeSpan window, TimeSpan latency = default)
     {
@@ -39,6 +42,18 @@ public sealed class RateLimitedProvider : IDisposable
         _latency = latency;
         _server = new LoopbackServer(RespondAsync);
     }
+
+    /// <summary>
+    /// A provider that enforces a token bucket instead of a window: <paramref name="tokensPerSecond"/> refill, at most
+    /// <paramref name="burst"/> at once, full at the start. Its headers say a limit of <c>tokensPerSecond × 60</c> per minute.
+    /// </summary>
+    public static RateLimitedProvider TokenBucket(double tokensPerSecond, long burst, TimeSpan latency = default)
+        => new(burst, TimeSpan.FromSeconds(burst / tokensPerSecond), latency)
+        {
+            _bucketRate = tokensPerSecond,
+            _bucketTokens = burst,
+            _bucketAt = Environment.TickCount64,
+        };
 
     public string Url => _server.Url;
 
@@ -71,20 +86,27 @@ public sealed class RateLimitedProvider : IDisposable
         lock (_lock)
         {
             var now = Environment.TickCount64;
-            while (_admitted.Count > 0 && now - _admitted.Peek().At >= _window.TotalMilliseconds)
+            if (_bucketRate > 0)
             {
-                _inWindow -= _admitted.Dequeue().Tokens;
+                (admitted, remaining, reset) = TakeFromBucket(now, tokens);
             }
-
-            admitted = _inWindow + tokens <= _limit;
-            if (admitted)
+            else
             {
-                _admitted.Enqueue((now, tokens));
-                _inWindow += tokens;
-            }
+                while (_admitted.Count > 0 && now - _admitted.Peek().At >= _window.TotalMilliseconds)
+                {
+                    _inWindow -= _admitted.Dequeue().Tokens;
+                }
 
-            remaining = Math.Max(0, _limit - _inWindow);
-            reset = ResetAfter(now, admitted ? 0 : tokens);
+                admitted = _inWindow + tokens <= _limit;
+                if (admitted)
+                {
+                    _admitted.Enqueue((now, tokens));
+                    _inWindow += tokens;
+                }
+
+                remaining = Math.Max(0, _limit - _inWindow);
+                reset = ResetAfter(now, admitted ? 0 : tokens);
+            }
         }
 
         var response = context.Response;
@@ -122,6 +144,21 @@ public sealed class RateLimitedProvider : IDisposable
             "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"ok\"},\"finish_reason\":\"stop\"}]," +
             "\"usage\":{\"prompt_tokens\":" + tokens.ToString(CultureInfo.InvariantCulture) + ",\"completion_tokens\":0,\"total_tokens\":" + tokens.ToString(CultureInfo.InvariantCulture) + "}}");
         await response.OutputStream.WriteAsync(body).ConfigureAwait(false);
+    }
+
+    // Under the lock: the token-bucket mode's admission, its remaining tokens and the wait until the request would fit.
+    private (bool Admitted, long Remaining, TimeSpan Reset) TakeFromBucket(long now, long tokens)
+    {
+        _bucketTokens = Math.Min(_limit, _bucketTokens + ((now - _bucketAt) * _bucketRate / 1000.0));
+        _bucketAt = now;
+        var admitted = _bucketTokens >= tokens;
+        if (admitted)
+        {
+            _bucketTokens -= tokens;
+        }
+
+        var reset = admitted ? TimeSpan.Zero : TimeSpan.FromMilliseconds(Math.Max(1, Math.Ceiling((tokens - _bucketTokens) * 1000 / _bucketRate)));
+        return (admitted, (long)Math.Floor(Math.Max(0, _bucketTokens)), reset);
     }
 
     // Under the lock: how long until `needed` more tokens fit in the window.
