@@ -105,11 +105,35 @@ return { taken, wait, tostring(tokens) }
             result = await database.ScriptEvaluateAsync(Source, new[] { key }, arguments).ConfigureAwait(false);
         }
 
+        return Parse(result);
+    }
+
+    private static Reply Parse(RedisResult result)
+    {
         var parts = (RedisResult[])result!;
         return new Reply(
             (long)parts[0] == 1,
             (long)parts[1],
             double.Parse((string)parts[2]!, NumberStyles.Float, CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>
+    /// As <see cref="RunAsync"/>, synchronously (TryAcquire): StackExchange.Redis's own synchronous call, bounded by the
+    /// connection's <c>syncTimeout</c>; it needs no thread-pool thread, so a busy pool cannot time it out.
+    /// </summary>
+    public static Reply Run(IDatabase database, RedisKey key, RedisValue[] arguments)
+    {
+        RedisResult result;
+        try
+        {
+            result = database.ScriptEvaluate(Hash, new[] { key }, arguments);
+        }
+        catch (RedisServerException e) when (e.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
+        {
+            result = database.ScriptEvaluate(Source, new[] { key }, arguments);
+        }
+
+        return Parse(result);
     }
 
     /// <summary>Sends the script without waiting for the reply (reconcile, headers, give-backs).</summary>

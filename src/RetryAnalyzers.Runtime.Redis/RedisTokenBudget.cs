@@ -41,7 +41,7 @@ public sealed class RedisTokenBudget : ProviderTokenBudget
     private static readonly Counter<long> FallbackCounter = Meter.CreateCounter<long>("retryanalyzers.budget.redis.fallbacks", "{fallback}", "Times a Redis token budget lost Redis and went on with its local share (fail open) or failed its calls (fail closed).");
     private static readonly UpDownCounter<long> LocalGauge = Meter.CreateUpDownCounter<long>("retryanalyzers.budget.redis.local", "{budget}", "Redis token budgets working without Redis now (1 while a budget is on its local share or failing closed, 0 when shared).");
 
-    private readonly IDatabaseAsync _database;
+    private readonly IDatabase _database;
     private readonly RedisKey _key;
     private readonly string _name;
     private readonly KeyValuePair<string, object?> _tag;
@@ -142,6 +142,7 @@ public sealed class RedisTokenBudget : ProviderTokenBudget
         => Volatile.Read(ref _waiting) > 0 ? null : _time.GetElapsedTime(Interlocked.Read(ref _idleSince));
 
     /// <inheritdoc />
+    /// <remarks>Synchronous: one StackExchange.Redis synchronous call, bounded by the connection's <c>syncTimeout</c> (the async acquire is bounded by <see cref="RedisTokenBudgetOptions.OperationTimeout"/>).</remarks>
     public override bool TryAcquire(long tokens)
     {
         CheckTokens(tokens);
@@ -159,14 +160,7 @@ public sealed class RedisTokenBudget : ProviderTokenBudget
         {
             try
             {
-                var run = RedisBudgetScript.RunAsync(_database, _key, RedisBudgetScript.Arguments(RedisBudgetScript.Try, _rate, _burst, tokens));
-                if (!run.Wait(_timeout))
-                {
-                    Observe(run);
-                    throw new TimeoutException(TimeoutMessage());
-                }
-
-                taken = Answered(run.GetAwaiter().GetResult()).Taken;
+                taken = Answered(RedisBudgetScript.Run(_database, _key, RedisBudgetScript.Arguments(RedisBudgetScript.Try, _rate, _burst, tokens))).Taken;
             }
             catch (Exception e) when (IsRedisFailure(e))
             {
@@ -273,7 +267,7 @@ public sealed class RedisTokenBudget : ProviderTokenBudget
             return await AcquireLocallyAsync(Local(), tokens, cancellationToken).ConfigureAwait(false);
         }
 
-        var ask = tokens + _leaseTokens;
+        var ask = tokens > long.MaxValue - _leaseTokens ? long.MaxValue : tokens + _leaseTokens;
         RedisBudgetScript.Reply reply;
         try
         {

@@ -73,7 +73,12 @@ public static class ManyProcessesRun
         {
             var output = process.StandardOutput.ReadToEndAsync();
             var error = process.StandardError.ReadToEndAsync();
-            if (!process.WaitForExit(TimeSpan.FromMinutes(3)))
+            using var timeout = new System.Threading.CancellationTokenSource(TimeSpan.FromMinutes(3));
+            try
+            {
+                await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false); // no blocked thread: the provider in this process must stay responsive
+            }
+            catch (OperationCanceledException)
             {
                 process.Kill(entireProcessTree: true);
                 throw new TimeoutException("An agent process did not finish within 3 minutes.");
