@@ -7,6 +7,8 @@ echo "==> pack: artifacts/nupkg/ (deterministic: /_/ source paths, SourceLink, .
 # -m:1: the package project asks for the analyzer projects' outputs while they build; in parallel, two builds once
 # raced on bin/Release/netstandard2.0/RetryAnalyzers.deps.json ("used by another process"). Serial costs a few seconds.
 dotnet pack src/RetryAnalyzers.Package/RetryAnalyzers.Package.csproj -c Release -o artifacts/nupkg -p:ContinuousIntegrationBuild=true -m:1
+echo "==> pack: RetryAnalyzers.Runtime.Redis (lib only; depends on RetryAnalyzers and StackExchange.Redis)"
+dotnet pack src/RetryAnalyzers.Runtime.Redis/RetryAnalyzers.Runtime.Redis.csproj -c Release -o artifacts/nupkg -p:ContinuousIntegrationBuild=true -m:1
 
 echo "==> demo build (references the packed package; its build shows the RA0001 warnings)"
 rm -rf artifacts/sample-packages/retryanalyzers
