@@ -161,20 +161,6 @@ return { taken, wait, tostring(tokens) }
 #pragma warning restore CA5350
     }
 
-    /// <summary>The script's reply.</summary>
-    public readonly struct Reply
-    {
-        public Reply(bool taken, long waitMilliseconds, double balance)
-        {
-            Taken = taken;
-            WaitMilliseconds = waitMilliseconds;
-            Balance = balance;
-        }
-
-        public bool Taken { get; }
-
-        public long WaitMilliseconds { get; }
-
-        public double Balance { get; }
-    }
+    /// <summary>The script's reply: taken or not, the wait in ms, the balance after.</summary>
+    public readonly record struct Reply(bool Taken, long WaitMilliseconds, double Balance);
 }

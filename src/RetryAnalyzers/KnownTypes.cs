@@ -50,7 +50,6 @@ internal static class KnownTypes
     public const string RuntimeJitteredBackoff = "RetryAnalyzers.Runtime.JitteredBackoff";
     public const string RuntimeRetryBackoff = "RetryAnalyzers.Runtime.RetryBackoff";
     public const string RuntimeBoundedFanOut = "RetryAnalyzers.Runtime.BoundedFanOut";
-    public const string RuntimeTokenBudget = "RetryAnalyzers.Runtime.TokenBudget";
     public const string RuntimeAgentKeys = "RetryAnalyzers.Runtime.AgentKeys";
     public const string RuntimeSharedProviderBudget = "RetryAnalyzers.Runtime.SharedProviderBudget";
 }

@@ -13,7 +13,7 @@ namespace RetryAnalyzers.Runtime.Tests;
 /// <summary>Redis killed, restarted and slow under a running budget: each test has its own redis-server.</summary>
 public sealed class RedisFaultTests
 {
-    private static RedisTokenBudgetOptions Options(RedisFailureMode mode)
+    internal static RedisTokenBudgetOptions Options(RedisFailureMode mode)
     {
         var options = RedisTokenBudgetTests.Options("fault:" + Guid.NewGuid().ToString("N"), 2_000, 200);
         options.WhenRedisFails = mode;
@@ -26,17 +26,15 @@ public sealed class RedisFaultTests
     [Fact]
     public async Task Fail_open_calls_go_on_at_the_local_share_when_Redis_is_killed_mid_run_and_resume_the_shared_budget_after_a_restart()
     {
-        using var server = new RedisServer();
-        using var redis = await ConnectionMultiplexer.ConnectAsync(server.Configuration);
-        using var budget = new RedisTokenBudget(redis, Options(RedisFailureMode.FailOpen));
-
-        var watch = Stopwatch.StartNew();
+        using var run = await Running.StartAsync(RedisFailureMode.FailOpen);
+        var (server, redis, budget) = (run.Server, run.Redis, run.Budget);
         for (var i = 0; i < 20; i++)
         {
             await budget.AcquireTokensAsync(50);
         }
 
         Assert.Equal(RedisBudgetMode.Shared, budget.Mode);
+        var fallbacks = budget.Fallbacks; // 0, or more if a loaded machine made Redis miss the 300 ms timeout
         server.Kill();
         var afterKill = Stopwatch.StartNew();
         for (var i = 0; i < 40; i++)
@@ -45,7 +43,7 @@ public sealed class RedisFaultTests
         }
 
         Assert.Equal(RedisBudgetMode.Local, budget.Mode);
-        Assert.Equal(1, budget.Fallbacks);
+        Assert.True(budget.Fallbacks > fallbacks);
         Assert.InRange(afterKill.Elapsed.TotalSeconds, 1.5, 6); // 2,000 tokens at 1,000/s after a 100-token burst: paced, not free
 
         server.Start(); // empty: the shared budget starts again, full
@@ -56,18 +54,16 @@ public sealed class RedisFaultTests
             return budget.Mode == RedisBudgetMode.Shared;
         });
         Assert.True(await redis.GetDatabase().KeyExistsAsync("retryanalyzers:budget:" + budget.Name));
-        Assert.InRange(budget.Fallbacks, 1, 3); // a reconnecting connection may fail a probe or two more
+        Assert.True(budget.Fallbacks >= 1);
     }
 
     [Fact]
     public async Task Fail_closed_throws_the_documented_exception_at_once_without_a_key_or_connection_string()
     {
-        using var server = new RedisServer();
-        using var good = await ConnectionMultiplexer.ConnectAsync(server.Configuration);
-        using var shared = new RedisTokenBudget(good, Options(RedisFailureMode.FailClosed));
-        await shared.AcquireTokensAsync(1);
+        using var run = await Running.StartAsync(RedisFailureMode.FailClosed);
+        var shared = run.Budget;
 
-        server.Kill();
+        run.Server.Kill();
         var watch = Stopwatch.StartNew();
         var error = await Assert.ThrowsAsync<RedisBudgetUnavailableException>(() => shared.AcquireTokensAsync(1).AsTask());
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"took {watch.Elapsed}");
@@ -102,11 +98,9 @@ public sealed class RedisFaultTests
     [Fact]
     public async Task Cancellation_while_Redis_is_down_is_the_callers_cancellation()
     {
-        using var server = new RedisServer();
-        using var redis = await ConnectionMultiplexer.ConnectAsync(server.Configuration);
-        using var budget = new RedisTokenBudget(redis, Options(RedisFailureMode.FailOpen));
-        await budget.AcquireTokensAsync(1);
-        server.Kill();
+        using var run = await Running.StartAsync(RedisFailureMode.FailOpen);
+        var budget = run.Budget;
+        run.Server.Kill();
         await budget.AcquireTokensAsync(100); // local share now, emptied
 
         using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(50));
@@ -114,7 +108,42 @@ public sealed class RedisFaultTests
     }
 }
 
+/// <summary>A redis-server of its own, a connection and a budget that has taken its first tokens from Redis.</summary>
+internal sealed class Running : IDisposable
+{
+    private Running(RedisServer server, ConnectionMultiplexer redis, RedisTokenBudget budget) => (Server, Redis, Budget) = (server, redis, budget);
+
+    public RedisServer Server { get; }
+
+    public ConnectionMultiplexer Redis { get; }
+
+    public RedisTokenBudget Budget { get; }
+
+    public static async Task<Running> StartAsync(RedisFailureMode mode)
+    {
+        var server = new RedisServer();
+        var redis = await ConnectionMultiplexer.ConnectAsync(server.Configuration);
+        var budget = new RedisTokenBudget(redis, RedisFaultTests.Options(mode));
+        await budget.AcquireTokensAsync(1);
+        return new Running(server, redis, budget);
+    }
+
+    public void Dispose()
+    {
+        Budget.Dispose();
+        Redis.Dispose();
+        Server.Dispose();
+    }
+}
+
+/// <summary>Runs alone in this assembly: its processes' timing is the measurement.</summary>
+[CollectionDefinition(nameof(ManyProcessesCollection), DisableParallelization = true)]
+public sealed class ManyProcessesCollection
+{
+}
+
 /// <summary>The acceptance run: real OS processes on one key.</summary>
+[Collection(nameof(ManyProcessesCollection))]
 public sealed class RedisManyProcessesTests
 {
     [Fact]
