@@ -6,14 +6,17 @@ using System.Text;
 using RetryAnalyzers.ManyProcesses;
 using RetryAnalyzers.Testing;
 
-// dotnet run -c Release --project tools/RetryAnalyzers.ManyProcesses [-- --runs N]   (writes analyzers-docs/workload-processes.md)
+// dotnet run -c Release --project tools/RetryAnalyzers.ManyProcesses [-- --runs N] [--budget-burst N]   (writes analyzers-docs/workload-processes.md unless the burst is changed)
 if (args.FirstOrDefault() == "agent")
 {
     return await AgentProcess.RunAsync(args);
 }
 
 var runs = args.SkipWhile(a => a != "--runs").Skip(1).FirstOrDefault() is { } text ? int.Parse(text, CultureInfo.InvariantCulture) : 5;
-var plan = Plan.Reference;
+var plan = args.SkipWhile(a => a != "--budget-burst").Skip(1).FirstOrDefault() is { } burst
+    ? Plan.Reference with { BudgetBurst = long.Parse(burst, CultureInfo.InvariantCulture) } // the headroom experiment; writes nothing
+    : Plan.Reference;
+var write = plan == Plan.Reference;
 using var redis = new RedisServer();
 var table = new StringBuilder();
 table.AppendLine("# Many processes on one key: one budget on Redis versus a budget per process");
@@ -40,8 +43,11 @@ foreach (var shared in new[] { true, false })
 
 table.AppendLine();
 table.AppendLine("A budget per process cannot know the others: each spends the whole limit, so together they send the provider several times what it allows and the 429s (and the retries they cost) come back. One `RedisTokenBudget` makes the key's limit the limit of all processes together.");
-var path = Path.Combine(RepositoryRoot.Find(), "analyzers-docs", "workload-processes.md");
-File.WriteAllText(path, table.ToString());
 Console.WriteLine(table);
-Console.WriteLine("written: " + path);
+if (write)
+{
+    var path = Path.Combine(RepositoryRoot.Find(), "analyzers-docs", "workload-processes.md");
+    File.WriteAllText(path, table.ToString());
+    Console.WriteLine("written: " + path);
+}
 return 0;
