@@ -53,6 +53,39 @@ internal static class Descriptors
         description: "Starting one provider call per item puts N calls in flight at the same instant: at the provider's rate limit they " +
                      "all fail together and retry together. Run them with a bounded degree of concurrency (or behind a semaphore or rate limiter).");
 
+    public static readonly DiagnosticDescriptor RA0005RetryAfterIgnored = Create(
+        RuleIds.RetryAfterIgnored,
+        title: "Retry on 429 ignores Retry-After",
+        messageFormat: "{0} retries a 429 on its own schedule and never reads the provider's Retry-After; wait for the time the provider gives (capped)",
+        RuleCategories.Reliability,
+        description: "A throttled provider says when capacity returns (Retry-After, retry-after-ms). A retry that waits its own schedule, even " +
+                     "jittered, comes back too early and is throttled again, or too late and wastes the window. Wait for the provider's time, " +
+                     "capped, and fall back to backoff when the header is absent.");
+
+    public static readonly DiagnosticDescriptor RA0006UnboundedRetry = Create(
+        RuleIds.UnboundedRetry,
+        title: "Unbounded retry",
+        messageFormat: "{0}: nothing bounds {1}, so one long outage or one far Retry-After holds the call forever; cap it",
+        RuleCategories.Reliability,
+        description: "A retry with no cap on its attempts, or a wait taken from a Retry-After header with no cap, turns a provider outage " +
+                     "into calls that never end and keep spending the rate limit. Cap the attempts and the wait.");
+
+    public static readonly DiagnosticDescriptor RA0007NestedRetry = Create(
+        RuleIds.NestedRetry,
+        title: "Nested retry layers",
+        messageFormat: "{0} retries inside {1}: the attempts multiply; keep one retry layer",
+        RuleCategories.Reliability,
+        description: "A retry inside a retry multiplies the requests of one call (3 SDK retries under 3 Polly retries make up to 16 requests) " +
+                     "and stretches every outage. Keep one retry layer: switch the inner one off.");
+
+    public static readonly DiagnosticDescriptor RA0008TooManyRequestsNotRetried = Create(
+        RuleIds.TooManyRequestsNotRetried,
+        title: "429 left out of the retry predicate",
+        messageFormat: "{0} retries server errors but not 429 Too Many Requests, so a throttled call fails at once; handle 429 too",
+        RuleCategories.Reliability,
+        description: "A predicate that retries 5xx and 408 but not 429 lets a throttled call fail at once, and the caller or orchestrator " +
+                     "then retries the whole job. Treat 429 as transient (and honour its Retry-After).");
+
     private static DiagnosticDescriptor Create(string id, string title, string messageFormat, string category, string description, params string[] customTags)
         => new(
             id,

@@ -43,11 +43,21 @@ internal static class TestReferences
     /// <summary><see cref="Net80WithPolly"/> + Microsoft.Extensions.AI (<c>IChatClient</c>, <c>IEmbeddingGenerator</c>).</summary>
     public static readonly ReferenceAssemblies WithExtensionsAI = With("Microsoft.Extensions.AI.Abstractions", "10.5.1");
 
+    /// <summary>
+    /// <see cref="Net80WithPolly"/> + the HTTP resilience packages users register retries with: Polly.Extensions.Http 3.0.0
+    /// (<c>HttpPolicyExtensions.HandleTransientHttpError</c>), Microsoft.Extensions.Http.Polly 8.0.8 (<c>AddPolicyHandler</c>)
+    /// and Microsoft.Extensions.Http.Resilience 9.0.0 (<c>AddStandardResilienceHandler</c>, <c>HttpRetryStrategyOptions</c>).
+    /// </summary>
+    public static readonly ReferenceAssemblies WithHttpResilience = Net80WithPolly.AddPackages(ImmutableArray.Create(
+        new PackageIdentity("Polly.Extensions.Http", "3.0.0"),
+        new PackageIdentity("Microsoft.Extensions.Http.Polly", "8.0.8"),
+        new PackageIdentity("Microsoft.Extensions.Http.Resilience", "9.0.0")));
+
     /// <summary>The runtime library the fixes rewrite onto (its net8.0 build).</summary>
     public static readonly MetadataReference Runtime = MetadataReference.CreateFromFile(typeof(JitteredBackoff).Assembly.Location);
 
     private static readonly ImmutableArray<ReferenceAssemblies> All =
-        ImmutableArray.Create(Net80WithPolly, WithXunit, WithConfiguration, WithAzureCore, WithExtensionsAI);
+        ImmutableArray.Create(Net80WithPolly, WithXunit, WithConfiguration, WithAzureCore, WithExtensionsAI, WithHttpResilience);
 
     private static readonly Lazy<Task> Resolved = new(ResolveAllAsync, LazyThreadSafetyMode.ExecutionAndPublication);
 
