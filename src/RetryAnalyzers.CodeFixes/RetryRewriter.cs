@@ -59,7 +59,7 @@ internal static partial class RetryRewriter
     }
 
     /// <summary><paramref name="preferred"/>, or with a number appended, so that it names nothing visible or declared in the member.</summary>
-    private static string UniqueName(SemanticModel model, SyntaxNode position, string preferred)
+    internal static string UniqueName(SemanticModel model, SyntaxNode position, string preferred)
     {
         var member = position.FirstAncestorOrSelf<MemberDeclarationSyntax>() ?? position;
         var declared = new HashSet<string>(member.DescendantTokens().Where(t => t.IsKind(SyntaxKind.IdentifierToken)).Select(t => t.ValueText));

@@ -41,6 +41,10 @@ internal static class KnownTypes
     public const string SemaphoreSlim = "System.Threading.SemaphoreSlim";
     public const string RateLimiter = "System.Threading.RateLimiting.RateLimiter";
 
+    // Unbounded retry (RA0006)
+    public const string CancellationTokenSource = "System.Threading.CancellationTokenSource";
+    public const string HttpResponseHeaders = "System.Net.Http.Headers.HttpResponseHeaders";
+
     // Keys (RA0003)
     public const string ApiKeyCredential = "System.ClientModel.ApiKeyCredential";
     public const string OpenAIClientOptions = "OpenAI.OpenAIClientOptions";

@@ -1,0 +1,173 @@
+using System;
+using System.Collections.Immutable;
+using System.Globalization;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+using RetryAnalyzers.Internal;
+
+namespace RetryAnalyzers.Rules;
+
+/// <summary>
+/// RA0006: a retry that nothing bounds — no cap on its attempts, or a wait taken from a Retry-After header with no cap.
+/// <para>Reports when:</para>
+/// <list type="bullet">
+/// <item>Polly v7 <c>RetryForever[Async]</c> / <c>WaitAndRetryForever[Async]</c>, or <c>Retry[Async]</c> /
+/// <c>WaitAndRetry[Async]</c> with <c>int.MaxValue</c> retries (at the method name);</item>
+/// <item>Polly v8 <c>MaxRetryAttempts = int.MaxValue</c> on <c>RetryStrategyOptions[&lt;T&gt;]</c> or a subclass such as
+/// <c>HttpRetryStrategyOptions</c> (at the assignment);</item>
+/// <item>a hand-written retry loop (<see cref="HandWrittenRetryLoops"/>: it waits after a failure and leaves on success)
+/// whose condition is <c>true</c>, a flag or the caller's token, with no attempt counter, deadline or budget in its
+/// condition or body (at its <c>Task.Delay</c> / <c>Thread.Sleep</c>);</item>
+/// <item>a <c>Task.Delay</c> / <c>Thread.Sleep</c> of a value taken from a Retry-After header with no cap (at the wait).</item>
+/// </list>
+/// <para>Does not report when:</para>
+/// <list type="bullet">
+/// <item>the retry count is finite, or not a constant;</item>
+/// <item>the loop has a counter compared with a limit, a deadline (a <c>Stopwatch</c>, <c>DateTime</c> or
+/// <c>DateTimeOffset</c> comparison, a token from <c>new CancellationTokenSource(timeout)</c> / <c>CancelAfter</c>), a
+/// budget or a rate limiter, or a condition it cannot read; worker and polling loops that never leave on success;</item>
+/// <item>the header's value goes through <c>Math.Min</c> / <c>Clamp</c> or is compared with a cap in the member.</item>
+/// </list>
+/// A fixed-delay forever policy is also RA0001 (at its delay): two facts, two places.
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class RA0006UnboundedRetryAnalyzer : DiagnosticAnalyzer
+{
+    /// <summary>The <see cref="Diagnostic.Properties"/> key of the site's <see cref="UnboundedRetryShape"/>.</summary>
+    public const string ShapeKey = "UnboundedRetryShape";
+
+    /// <summary>The <see cref="Diagnostic.Properties"/> key of the configured retry cap.</summary>
+    public const string MaxAttemptsKey = "MaxAttempts";
+
+    /// <summary>The <see cref="Diagnostic.Properties"/> key of the configured Retry-After cap, in seconds.</summary>
+    public const string MaxRetryAfterKey = "MaxRetryAfterSeconds";
+
+    /// <summary>The <c>.editorconfig</c> key of the number of retries the fix writes.</summary>
+    public const string MaxAttemptsOption = "dotnet_diagnostic.RA0006.max_attempts";
+
+    /// <summary>The <c>.editorconfig</c> key of the longest Retry-After wait the fix allows, in seconds.</summary>
+    public const string MaxRetryAfterOption = "dotnet_diagnostic.RA0006.max_retry_after";
+
+    /// <summary>The retries the fix writes when none is configured.</summary>
+    public const int DefaultMaxAttempts = 5;
+
+    /// <summary>The Retry-After cap the fix writes when none is configured, in seconds.</summary>
+    public const int DefaultMaxRetryAfterSeconds = 60;
+
+    /// <inheritdoc />
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Descriptors.RA0006UnboundedRetry);
+
+    /// <inheritdoc />
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(static start =>
+        {
+            var symbols = RetrySymbols.TryCreate(start.Compilation);
+            if (symbols is null)
+            {
+                return;
+            }
+
+            var headers = start.Compilation.GetTypeByMetadataName(KnownTypes.HttpResponseHeaders);
+            start.RegisterOperationAction(operation => AnalyzeInvocation(operation, symbols, headers), OperationKind.Invocation);
+            if (symbols.RetryStrategyOptionsOfT is { } options)
+            {
+                start.RegisterOperationAction(operation => AnalyzeAssignment(operation, options), OperationKind.SimpleAssignment);
+            }
+        });
+    }
+
+    private static void AnalyzeInvocation(OperationAnalysisContext context, RetrySymbols symbols, INamedTypeSymbol? headers)
+    {
+        var invocation = (IInvocationOperation)context.Operation;
+        var method = invocation.TargetMethod;
+        if (method.Name.IndexOf("Retry", StringComparison.Ordinal) >= 0 && symbols.IsPollyV7RetrySyntax(method.ContainingType))
+        {
+            var shape = method.Name.IndexOf("Forever", StringComparison.Ordinal) >= 0 ? UnboundedRetryShape.PollyV7Forever
+                : RetriesForever(invocation) ? UnboundedRetryShape.PollyV7MaxValueCount
+                : (UnboundedRetryShape?)null;
+            if (shape is { } found && invocation.Syntax is InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax access })
+            {
+                var site = found == UnboundedRetryShape.PollyV7Forever ? method.Name : method.Name + "(int.MaxValue, …)";
+                Report(context, found, access.Name.GetLocation(), site, "its attempts");
+            }
+
+            return;
+        }
+
+        if (HandWrittenRetryLoops.DelayArgument(invocation, symbols) is not { } wait)
+        {
+            return;
+        }
+
+        if (RetryAfterWaits.IsUncapped(wait, headers))
+        {
+            Report(context, UnboundedRetryShape.RetryAfterWait, invocation.Syntax.GetLocation(), "This wait", "the Retry-After it takes from the response");
+        }
+        else if (HandWrittenRetryLoops.RetryLoopOf(invocation, symbols) is { } loop && UnboundedLoops.IsUnbounded(loop, symbols.Compilation))
+        {
+            Report(context, UnboundedRetryShape.HandWrittenLoop, invocation.Syntax.GetLocation(), "This retry loop", "its attempts");
+        }
+    }
+
+    // options.MaxRetryAttempts = int.MaxValue, or in the initializer.
+    private static void AnalyzeAssignment(OperationAnalysisContext context, INamedTypeSymbol retryOptions)
+    {
+        var assignment = (ISimpleAssignmentOperation)context.Operation;
+        if (assignment.Target is IPropertyReferenceOperation { Property: { Name: "MaxRetryAttempts" } property } &&
+            SymbolEqualityComparer.Default.Equals(property.ContainingType.OriginalDefinition, retryOptions) &&
+            assignment.Value.ConstantValue is { HasValue: true, Value: int.MaxValue })
+        {
+            Report(context, UnboundedRetryShape.PollyV8MaxRetryAttempts, assignment.Syntax.GetLocation(), "MaxRetryAttempts = int.MaxValue", "the attempts");
+        }
+    }
+
+    // WaitAndRetryAsync(int.MaxValue, …): Polly v7's own idiom for "forever".
+    private static bool RetriesForever(IInvocationOperation invocation)
+    {
+        foreach (var argument in invocation.Arguments)
+        {
+            if (argument.Parameter?.Name == "retryCount")
+            {
+                return argument.Value.ConstantValue is { HasValue: true, Value: int.MaxValue };
+            }
+        }
+
+        return false;
+    }
+
+    private static void Report(OperationAnalysisContext context, UnboundedRetryShape shape, Location location, string site, string unbounded)
+    {
+        var tree = context.Operation.Syntax.SyntaxTree;
+        var properties = ImmutableDictionary<string, string?>.Empty
+            .Add(ShapeKey, shape.ToString())
+            .Add(MaxAttemptsKey, Text(RuleOptions.PositiveInteger(context.Options, tree, MaxAttemptsOption, DefaultMaxAttempts)))
+            .Add(MaxRetryAfterKey, Text(RuleOptions.PositiveInteger(context.Options, tree, MaxRetryAfterOption, DefaultMaxRetryAfterSeconds)));
+        context.ReportDiagnostic(Diagnostic.Create(Descriptors.RA0006UnboundedRetry, location, properties, site, unbounded));
+    }
+
+    private static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>The kinds of unbounded retry RA0006 reports; the analyzer → code fix contract.</summary>
+internal enum UnboundedRetryShape
+{
+    /// <summary>Polly v7 <c>RetryForever[Async]</c> / <c>WaitAndRetryForever[Async]</c>: at the method name.</summary>
+    PollyV7Forever,
+
+    /// <summary>Polly v7 <c>Retry*</c> / <c>WaitAndRetry*</c> given <c>int.MaxValue</c> retries: at the method name.</summary>
+    PollyV7MaxValueCount,
+
+    /// <summary>Polly v8 <c>MaxRetryAttempts = int.MaxValue</c>: at the assignment.</summary>
+    PollyV8MaxRetryAttempts,
+
+    /// <summary>A hand-written retry loop with no bound: at its wait.</summary>
+    HandWrittenLoop,
+
+    /// <summary>A wait taken from a Retry-After header with no cap: at the wait.</summary>
+    RetryAfterWait,
+}
