@@ -32,7 +32,7 @@ public sealed class HandWrittenLoops
                 return response;
             }
 
-            await Task.Delay(TimeSpan.FromSeconds(2)); // RA0001
+            await Task.Delay(TimeSpan.FromSeconds(2)); // RA0001, RA0006
         }
     }
 

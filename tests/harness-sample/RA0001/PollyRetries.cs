@@ -17,7 +17,7 @@ public static class PollyRetries
         => Policy.Handle<HttpRequestException>().WaitAndRetry(5, attempt => RetryDelay); // RA0001
 
     public static IAsyncPolicy V7Forever()
-        => Policy.Handle<HttpRequestException>().WaitAndRetryForeverAsync(_ => TimeSpan.FromMilliseconds(600)); // RA0001
+        => Policy.Handle<HttpRequestException>().WaitAndRetryForeverAsync(_ => TimeSpan.FromMilliseconds(600)); // RA0001, RA0006
 
     public static IAsyncPolicy V7EqualDelays()
         => Policy.Handle<HttpRequestException>().WaitAndRetryAsync(new[] { TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2) }); // RA0001

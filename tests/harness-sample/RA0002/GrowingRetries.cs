@@ -61,7 +61,7 @@ public static class GrowingRetries
                 return response;
             }
 
-            await Task.Delay(wait); // RA0002
+            await Task.Delay(wait); // RA0002, RA0006
             wait *= 2;
         }
     }
