@@ -177,12 +177,14 @@ public sealed class RA0006UnboundedRetryTests
     [InlineData("var wait = response.Headers.RetryAfter?.Delta ?? MaxWait; if (wait > MaxWait) { wait = MaxWait; } await Task.Delay(wait, ct);")]
     [InlineData("var seconds = double.Parse(response.Headers.GetValues(\"Retry-After\").First()); await Task.Delay(TimeSpan.FromSeconds(Math.Clamp(seconds, 1, 60)), ct);")]
     [InlineData("await Task.Delay(MaxWait, ct);")]
+    [InlineData("await Task.Delay(retryAfter, ct);")]
+    [InlineData("var until = response.Headers.RetryAfter?.Date; if (until is { } date && date - DateTimeOffset.UtcNow < MaxWait) { await Task.Delay(date - DateTimeOffset.UtcNow, ct); }")]
     public Task RetryAfterWait_CappedOrNotFromTheHeader_NoDiagnostic(string wait) => Analyze($$"""
         class C
         {
             static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(30);
 
-            async Task M(HttpResponseMessage response, CancellationToken ct)
+            async Task M(HttpResponseMessage response, TimeSpan retryAfter, CancellationToken ct)
             {
                 {{wait}}
             }
@@ -244,6 +246,7 @@ public sealed class RA0006UnboundedRetryTests
     [InlineData("for (;;)", "")]
     [InlineData("var attempt = 0; while (true)", "attempt++; Console.WriteLine($\"attempt {attempt} failed\");")]
     [InlineData("while (!ct.IsCancellationRequested)", "if (!IsTransient(ex)) throw;")]
+    [InlineData("while (true)", "if (ex.StatusCode is >= HttpStatusCode.InternalServerError or HttpStatusCode.RequestTimeout) { Console.WriteLine(ex); } else if ((int?)ex.StatusCode >= 400) throw;")]
     public Task HandWrittenLoop_LeavingOnlyOnSuccess_ReportedAtTheWait(string loop, string inCatch) => Analyze(Method($$"""
                 {{loop}}
                 {
@@ -345,6 +348,8 @@ public sealed class RA0006UnboundedRetryTests
     [InlineData("WaitAndRetryForeverAsync((n, context) => TimeSpan.FromSeconds(n), (ex, delay, context) => Console.WriteLine(context.OperationKey))", "WaitAndRetryAsync(5, (n, context) => TimeSpan.FromSeconds(n), (ex, delay, context) => Console.WriteLine(context.OperationKey))")]
     [InlineData("RetryForever((Exception ex, int attempt) => Console.WriteLine(attempt))", "Retry(5, (Exception ex, int attempt) => Console.WriteLine(attempt))")]
     [InlineData("RetryForeverAsync()", "RetryAsync(5)")]
+    [InlineData("RetryForeverAsync((Exception ex, int attempt, Context context) => Console.WriteLine(context.OperationKey))", "RetryAsync(5, (Exception ex, int attempt, Context context) => Console.WriteLine(context.OperationKey))")]
+    [InlineData("Retry(int.MaxValue)", "Retry(5)")]
     [InlineData("WaitAndRetryAsync(int.MaxValue, n => TimeSpan.FromSeconds(n))", "WaitAndRetryAsync(5, n => TimeSpan.FromSeconds(n))")]
     public Task PollyV7_ForeverBecomesCounted(string before, string after) => Fix(
         $$"""
@@ -487,6 +492,61 @@ public sealed class RA0006UnboundedRetryTests
             }
         }
         """);
+
+    [Fact]
+    public Task HandWrittenLoop_WithACatchAfterTheWaitingOne_NoFix() => Verify.VerifyNoFixAsync(Usings + Method("""
+                while (true)
+                {
+                    try
+                    {
+                        return await http.GetStringAsync("https://example.test", ct);
+                    }
+                    catch (HttpRequestException)
+                    {
+                        await {|RA0006:Task.Delay(1000, ct)|};
+                    }
+                    catch (Exception ex) when (IsTransient(ex))
+                    {
+                        Console.WriteLine(ex);
+                    }
+                }
+        """));
+
+    [Fact]
+    public async Task UncappedRetryAfterInAnEndlessLoop_IsOneDiagnostic_TheHeaderFirstThenTheLoop()
+    {
+        var test = new Verify.Test
+        {
+            TestCode = Usings + Method("""
+                while (true)
+                {
+                    var response = await http.GetAsync("https://example.test", ct);
+                    if (response.IsSuccessStatusCode)
+                    {
+                        return await response.Content.ReadAsStringAsync(ct);
+                    }
+
+                    await {|RA0006:Task.Delay(response.Headers.RetryAfter?.Delta ?? MaxWait, ct)|};
+                }
+        """),
+            FixedCode = Usings + Method("""
+                while (true)
+                {
+                    var response = await http.GetAsync("https://example.test", ct);
+                    if (response.IsSuccessStatusCode)
+                    {
+                        return await response.Content.ReadAsStringAsync(ct);
+                    }
+
+                    await {|RA0006:Task.Delay(TimeSpan.FromSeconds(Math.Min((response.Headers.RetryAfter?.Delta ?? MaxWait).TotalSeconds, 60)), ct)|};
+                }
+        """),
+            NumberOfIncrementalIterations = 1,
+            NumberOfFixAllIterations = 1,
+        };
+        test.FixedState.MarkupHandling = Microsoft.CodeAnalysis.Testing.MarkupMode.Allow; // the loop is still unbounded: reported, no fix after a status check
+        await test.RunAsync(CancellationToken.None);
+    }
 
     [Fact]
     public Task RetryAfterWait_IsCappedWithMin() => Fix(
