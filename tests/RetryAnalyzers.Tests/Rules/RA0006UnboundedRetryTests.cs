@@ -138,35 +138,25 @@ public sealed class RA0006UnboundedRetryTests
     public Task WorkerAndPollingLoops_AreNotRetries_NoDiagnostic() => Analyze("""
         class C
         {
-            async Task WorkAsync(Func<Task> step, CancellationToken ct)
+            void Work(Action step)
             {
-                while (!ct.IsCancellationRequested)
+                for (;;)
                 {
-                    try
-                    {
-                        await step();
-                    }
-                    catch (Exception ex)
-                    {
-                        Console.WriteLine(ex);
-                    }
-
-                    await Task.Delay(TimeSpan.FromSeconds(5), ct);
+                    try { step(); }
+                    catch (Exception ex) when (ex is not OperationCanceledException) { Console.WriteLine(ex); Thread.Sleep(5000); }
                 }
             }
 
-            async Task<string> PollAsync(HttpClient http, CancellationToken ct)
+            string Poll(Func<string> status)
             {
-                while (true)
+                string current;
+                do
                 {
-                    var status = await http.GetStringAsync("https://example.test/job", ct);
-                    if (status == "done")
-                    {
-                        return status;
-                    }
-
-                    await Task.Delay(1000, ct);
+                    current = status();
+                    if (current == "failed") { Thread.Sleep(2000); }
                 }
+                while (current != "done");
+                return current;
             }
         }
         """);
@@ -265,7 +255,7 @@ public sealed class RA0006UnboundedRetryTests
         """));
 
     [Fact]
-    public Task HandWrittenLoop_FlagAndStatusCheckShapes_Reported() => Analyze("""
+    public Task HandWrittenLoop_FlagAndStatusCheckShapes_ReportedWithoutAFix() => Verify.VerifyNoFixAsync(Usings + """
         class C
         {
             async Task<string> Flag(HttpClient http)
@@ -301,6 +291,21 @@ public sealed class RA0006UnboundedRetryTests
                     await {|RA0006:Task.Delay(TimeSpan.FromSeconds(2))|};
                 }
                 while (true);
+            }
+
+            async Task<HttpResponseMessage> StatusWhile(HttpClient http)
+            {
+                while (true)
+                {
+                    var response = await http.GetAsync("https://example.test");
+                    if (!response.IsSuccessStatusCode)
+                    {
+                        await {|RA0006:Task.Delay(TimeSpan.FromSeconds(3))|};
+                        continue;
+                    }
+
+                    return response;
+                }
             }
         }
         """);
@@ -452,46 +457,6 @@ public sealed class RA0006UnboundedRetryTests
                     }
                 }
         """));
-
-    [Fact]
-    public Task HandWrittenLoop_FlagStatusCheckOrDoLoop_NoFix() => Verify.VerifyNoFixAsync(Usings + """
-        class C
-        {
-            async Task<string> Flag(HttpClient http)
-            {
-                var done = false;
-                var result = "";
-                while (!done)
-                {
-                    try
-                    {
-                        result = await http.GetStringAsync("https://example.test");
-                        done = true;
-                    }
-                    catch (HttpRequestException)
-                    {
-                        await {|RA0006:Task.Delay(500)|};
-                    }
-                }
-
-                return result;
-            }
-
-            async Task<HttpResponseMessage> Status(HttpClient http)
-            {
-                while (true)
-                {
-                    var response = await http.GetAsync("https://example.test");
-                    if (response.IsSuccessStatusCode)
-                    {
-                        return response;
-                    }
-
-                    await {|RA0006:Task.Delay(TimeSpan.FromSeconds(2))|};
-                }
-            }
-        }
-        """);
 
     [Fact]
     public Task HandWrittenLoop_WithACatchAfterTheWaitingOne_NoFix() => Verify.VerifyNoFixAsync(Usings + Method("""
