@@ -87,6 +87,11 @@ public sealed class RA0006UnboundedRetryAnalyzer : DiagnosticAnalyzer
         var method = invocation.TargetMethod;
         if (method.Name.IndexOf("Retry", StringComparison.Ordinal) >= 0 && symbols.IsPollyV7RetrySyntax(method.ContainingType))
         {
+            if (SymbolEqualityComparer.Default.Equals(context.ContainingSymbol.ContainingType, method.ContainingType))
+            {
+                return; // Polly's own overloads forwarding to each other
+            }
+
             var shape = method.Name.IndexOf("Forever", StringComparison.Ordinal) >= 0 ? UnboundedRetryShape.PollyV7Forever
                 : RetriesForever(invocation) ? UnboundedRetryShape.PollyV7MaxValueCount
                 : (UnboundedRetryShape?)null;
