@@ -1,4 +1,4 @@
-// Harness sample for RA0006: consume-nupkg.sh --expect RA0006=8 and format-fix.sh ... RA0006.
+// Harness sample for RA0006: consume-nupkg.sh --expect RA0006=7 and format-fix.sh ... RA0006.
 // Each "RA0006" comment marks one expected diagnostic; the other methods must stay quiet (for RA0006).
 // A fixed-delay forever retry is also RA0001 (at its delay): two facts, two places.
 using System.Diagnostics;
@@ -46,23 +46,6 @@ public static class UnboundedRetries
                 await Task.Delay(TimeSpan.FromMilliseconds(200 + Random.Shared.Next(800)), ct); // RA0006
             }
         }
-    }
-
-    public static async Task<string> CallersTokenOnly(HttpClient http, CancellationToken ct)
-    {
-        while (!ct.IsCancellationRequested)
-        {
-            try
-            {
-                return await http.GetStringAsync("https://example.test/b", ct);
-            }
-            catch (HttpRequestException)
-            {
-                await Task.Delay(1000, ct); // RA0001, RA0006
-            }
-        }
-
-        throw new OperationCanceledException(ct);
     }
 
     public static async Task<string> Deadline(HttpClient http, CancellationToken ct)
