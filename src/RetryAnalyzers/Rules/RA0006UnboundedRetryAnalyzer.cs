@@ -2,6 +2,7 @@ using System;
 using System.Collections.Immutable;
 using System.Globalization;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
@@ -66,28 +67,53 @@ public sealed class RA0006UnboundedRetryAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(static start =>
         {
-            var symbols = RetrySymbols.TryCreate(start.Compilation);
-            if (symbols is null)
-            {
-                return;
-            }
-
-            var headers = start.Compilation.GetTypeByMetadataName(KnownTypes.HttpResponseHeaders);
-            start.RegisterOperationAction(operation => AnalyzeInvocation(operation, symbols, headers), OperationKind.Invocation);
-            if (symbols.RetryStrategyOptionsOfT is { } options)
-            {
-                start.RegisterOperationAction(operation => AnalyzeAssignment(operation, options), OperationKind.SimpleAssignment);
-            }
+            // Nothing is resolved or bound up front: a syntax action looks at the name of each call and assignment, and
+            // only a wait, a Polly retry call or a MaxRetryAttempts assignment is bound (most code has none of them).
+            var compilation = start.Compilation;
+            var symbols = new Lazy<RetrySymbols?>(() => RetrySymbols.TryCreate(compilation));
+            var headers = new Lazy<INamedTypeSymbol?>(() => compilation.GetTypeByMetadataName(KnownTypes.HttpResponseHeaders));
+            start.RegisterSyntaxNodeAction(
+                node =>
+                {
+                    var syntax = (InvocationExpressionSyntax)node.Node;
+                    if (IsCandidate(syntax) && symbols.Value is { } retrySymbols &&
+                        node.SemanticModel.GetOperation(syntax, node.CancellationToken) is IInvocationOperation invocation)
+                    {
+                        AnalyzeInvocation(node, invocation, retrySymbols, headers.Value);
+                    }
+                },
+                SyntaxKind.InvocationExpression);
+            start.RegisterSyntaxNodeAction(
+                node =>
+                {
+                    var syntax = (AssignmentExpressionSyntax)node.Node;
+                    if (Name(syntax.Left) == "MaxRetryAttempts" && symbols.Value?.RetryStrategyOptionsOfT is { } options &&
+                        node.SemanticModel.GetOperation(syntax, node.CancellationToken) is ISimpleAssignmentOperation assignment)
+                    {
+                        AnalyzeAssignment(node, assignment, options);
+                    }
+                },
+                SyntaxKind.SimpleAssignmentExpression);
         });
     }
 
-    private static void AnalyzeInvocation(OperationAnalysisContext context, RetrySymbols symbols, INamedTypeSymbol? headers)
+    // Task.Delay / Thread.Sleep, and Polly's Retry*, WaitAndRetry*, RetryForever*.
+    private static bool IsCandidate(InvocationExpressionSyntax syntax)
+        => Name(syntax.Expression) is { } name && (name is "Delay" or "Sleep" || name.IndexOf("Retry", StringComparison.Ordinal) >= 0);
+
+    private static string? Name(ExpressionSyntax expression) => expression switch
     {
-        var invocation = (IInvocationOperation)context.Operation;
+        MemberAccessExpressionSyntax access => access.Name.Identifier.ValueText,
+        SimpleNameSyntax simple => simple.Identifier.ValueText,
+        _ => null,
+    };
+
+    private static void AnalyzeInvocation(SyntaxNodeAnalysisContext context, IInvocationOperation invocation, RetrySymbols symbols, INamedTypeSymbol? headers)
+    {
         var method = invocation.TargetMethod;
         if (method.Name.IndexOf("Retry", StringComparison.Ordinal) >= 0 && symbols.IsPollyV7RetrySyntax(method.ContainingType))
         {
-            if (SymbolEqualityComparer.Default.Equals(context.ContainingSymbol.ContainingType, method.ContainingType))
+            if (SymbolEqualityComparer.Default.Equals(context.ContainingSymbol?.ContainingType, method.ContainingType))
             {
                 return; // Polly's own overloads forwarding to each other
             }
@@ -120,9 +146,8 @@ public sealed class RA0006UnboundedRetryAnalyzer : DiagnosticAnalyzer
     }
 
     // options.MaxRetryAttempts = int.MaxValue, or in the initializer.
-    private static void AnalyzeAssignment(OperationAnalysisContext context, INamedTypeSymbol retryOptions)
+    private static void AnalyzeAssignment(SyntaxNodeAnalysisContext context, ISimpleAssignmentOperation assignment, INamedTypeSymbol retryOptions)
     {
-        var assignment = (ISimpleAssignmentOperation)context.Operation;
         if (assignment.Target is IPropertyReferenceOperation { Property: { Name: "MaxRetryAttempts" } property } &&
             SymbolEqualityComparer.Default.Equals(property.ContainingType.OriginalDefinition, retryOptions) &&
             assignment.Value.ConstantValue is { HasValue: true, Value: int.MaxValue })
@@ -145,9 +170,9 @@ public sealed class RA0006UnboundedRetryAnalyzer : DiagnosticAnalyzer
         return false;
     }
 
-    private static void Report(OperationAnalysisContext context, UnboundedRetryShape shape, Location location, string site, string unbounded)
+    private static void Report(SyntaxNodeAnalysisContext context, UnboundedRetryShape shape, Location location, string site, string unbounded)
     {
-        var tree = context.Operation.Syntax.SyntaxTree;
+        var tree = context.Node.SyntaxTree;
         var properties = ImmutableDictionary<string, string?>.Empty
             .Add(ShapeKey, shape.ToString())
             .Add(MaxAttemptsKey, Text(RuleOptions.PositiveInteger(context.Options, tree, MaxAttemptsOption, DefaultMaxAttempts)))
