@@ -97,9 +97,14 @@ public sealed class RA0006UnboundedRetryAnalyzer : DiagnosticAnalyzer
         });
     }
 
-    // Task.Delay / Thread.Sleep, and Polly's Retry*, WaitAndRetry*, RetryForever*.
-    private static bool IsCandidate(InvocationExpressionSyntax syntax)
-        => Name(syntax.Expression) is { } name && (name is "Delay" or "Sleep" || name.IndexOf("Retry", StringComparison.Ordinal) >= 0);
+    // Task.Delay / Thread.Sleep (or Delay / Sleep through `using static`), and Polly v7's retry methods.
+    private static bool IsCandidate(InvocationExpressionSyntax syntax) => Name(syntax.Expression) switch
+    {
+        "Delay" or "Sleep" => syntax.Expression is not MemberAccessExpressionSyntax { Expression: var receiver } || Name(receiver) is "Task" or "Thread",
+        "Retry" or "RetryAsync" or "RetryForever" or "RetryForeverAsync" or
+        "WaitAndRetry" or "WaitAndRetryAsync" or "WaitAndRetryForever" or "WaitAndRetryForeverAsync" => true,
+        _ => false,
+    };
 
     private static string? Name(ExpressionSyntax expression) => expression switch
     {
