@@ -28,8 +28,8 @@ namespace RetryAnalyzers.CodeFixes;
 /// <c>for (var attempt = 0; ; attempt++)</c> and <c>catch (…) when (attempt &lt; N)</c>: the N+1th failure propagates;</item>
 /// <item><c>Task.Delay(header)</c> → <c>Task.Delay(TimeSpan.FromSeconds(Math.Min(header.TotalSeconds, 60)))</c> (<c>Math.Min(ms, 60000)</c> for milliseconds).</item>
 /// </list>
-/// No fix for other loops (a flag or token condition, a wait outside a <c>catch</c>, several waits) or for overloads Polly
-/// has no counted twin of.
+/// No fix for other loops (a flag or token condition, a wait outside a <c>catch</c>, several waits, a <c>continue</c>, a later
+/// <c>catch</c>) or for overloads Polly has no counted twin of.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(RA0006UnboundedRetryCodeFix))]
 [Shared]
@@ -148,7 +148,7 @@ public sealed class RA0006UnboundedRetryCodeFix : EditorCodeFix
         };
         if (!endless || catchClause is null || !loop!.Span.Contains(catchClause.Span) ||
             catchClause.Parent is not TryStatementSyntax tryStatement || tryStatement.Catches.Last() != catchClause ||
-            loop.DescendantNodes().OfType<InvocationExpressionSyntax>().Count(IsWait) != 1)
+            loop.DescendantNodes().OfType<InvocationExpressionSyntax>().Count(IsWait) != 1 || ContinuesItself(loop))
         {
             return null;
         }
@@ -169,6 +169,11 @@ public sealed class RA0006UnboundedRetryCodeFix : EditorCodeFix
                 .WithTrailingTrivia(currentLoop.GetTrailingTrivia());
         });
     }
+
+    // A `continue` of this loop would count as an attempt in the rewritten `for`: not offered.
+    private static bool ContinuesItself(StatementSyntax loop)
+        => loop.DescendantNodes().OfType<ContinueStatementSyntax>().Any(c => c.Ancestors().First(a => a is WhileStatementSyntax or ForStatementSyntax or DoStatementSyntax or
+                                                                                                   ForEachStatementSyntax or AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax) == loop);
 
     private static bool IsWait(InvocationExpressionSyntax invocation)
         => invocation.Expression is MemberAccessExpressionSyntax { Name.Identifier.ValueText: "Delay" or "Sleep" };

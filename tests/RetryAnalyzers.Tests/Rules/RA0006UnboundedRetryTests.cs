@@ -459,12 +459,18 @@ public sealed class RA0006UnboundedRetryTests
         """));
 
     [Fact]
-    public Task HandWrittenLoop_WithACatchAfterTheWaitingOne_NoFix() => Verify.VerifyNoFixAsync(Usings + Method("""
+    public Task HandWrittenLoop_WithACatchAfterTheWaitingOneOrAContinue_NoFix() => Verify.VerifyNoFixAsync(Usings + Method("""
                 while (true)
                 {
                     try
                     {
-                        return await http.GetStringAsync("https://example.test", ct);
+                        var text = await http.GetStringAsync("https://example.test", ct);
+                        if (text.Length == 0)
+                        {
+                            continue;
+                        }
+
+                        return text;
                     }
                     catch (HttpRequestException)
                     {
