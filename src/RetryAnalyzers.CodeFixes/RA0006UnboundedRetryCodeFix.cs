@@ -27,6 +27,7 @@ namespace RetryAnalyzers.CodeFixes;
 /// <item><c>while (true)</c> / <c>for (;;)</c> whose wait is in the last <c>catch</c> of a <c>try</c> →
 /// <c>for (var attempt = 0; ; attempt++)</c> and <c>catch (…) when (attempt &lt; N)</c>: the N+1th failure propagates;</item>
 /// <item><c>Task.Delay(header)</c> → <c>Task.Delay(TimeSpan.FromSeconds(Math.Min(header.TotalSeconds, 60)))</c> (<c>Math.Min(ms, 60000)</c> for milliseconds).</item>
+/// <item>a sleep-duration provider's returned <c>header</c> → <c>TimeSpan.FromSeconds(Math.Min(header.TotalSeconds, 60))</c> (no fix for a <c>DelayGenerator</c>).</item>
 /// </list>
 /// No fix for other loops (a flag or token condition, a wait outside a <c>catch</c>, several waits, a <c>continue</c>, a later
 /// <c>catch</c>) or for overloads Polly has no counted twin of.
@@ -65,11 +66,12 @@ public sealed class RA0006UnboundedRetryCodeFix : EditorCodeFix
                 : null,
             UnboundedRetryShape.HandWrittenLoop => PlanLoop(node, model, attempts),
             UnboundedRetryShape.RetryAfterWait => PlanRetryAfter(node, model, maxSeconds, cancellationToken),
+            UnboundedRetryShape.RetryAfterSleepProvider => PlanSleepProvider(node, model, maxSeconds, cancellationToken),
             _ => null,
         };
         if (edit is not null)
         {
-            yield return new FixPlan(shape == UnboundedRetryShape.RetryAfterWait ? "Cap the Retry-After wait" : "Cap the retries", EquivalenceKey, edit);
+            yield return new FixPlan(shape is UnboundedRetryShape.RetryAfterWait or UnboundedRetryShape.RetryAfterSleepProvider ? "Cap the Retry-After wait" : "Cap the retries", EquivalenceKey, edit);
         }
     }
 
@@ -89,16 +91,23 @@ public sealed class RA0006UnboundedRetryCodeFix : EditorCodeFix
             return null; // called as an extension method only: RetrySyntax.RetryForever(builder) would need the count second
         }
 
-        var counted = call
-            .WithExpression(access.WithName(SyntaxFactory.IdentifierName(name.Identifier.ValueText.Replace("Forever", string.Empty)).WithTriviaFrom(name)))
-            .WithArgumentList(call.ArgumentList.WithArguments(call.ArgumentList.Arguments.Insert(0, SyntaxFactory.Argument(Literal(attempts)))));
-        var bound = model.GetSpeculativeSymbolInfo(call.SpanStart, counted, SpeculativeBindingOption.BindAsExpression).Symbol as IMethodSymbol;
+        var bound = model.GetSpeculativeSymbolInfo(call.SpanStart, Counted(call, attempts), SpeculativeBindingOption.BindAsExpression).Symbol as IMethodSymbol;
         if (bound?.ReducedFrom is null || !SameMeaning(forever.GetConstructedReducedFrom()!, bound.GetConstructedReducedFrom()!))
         {
             return null;
         }
 
-        return editor => editor.ReplaceNode(call, counted);
+        // From the current node: Fix All may have capped a Retry-After in the provider already.
+        return editor => editor.ReplaceNode(call, (current, _) => Counted((InvocationExpressionSyntax)current, attempts));
+    }
+
+    private static InvocationExpressionSyntax Counted(InvocationExpressionSyntax call, int attempts)
+    {
+        var access = (MemberAccessExpressionSyntax)call.Expression;
+        var name = SyntaxFactory.IdentifierName(access.Name.Identifier.ValueText.Replace("Forever", string.Empty)).WithTriviaFrom(access.Name);
+        return call
+            .WithExpression(access.WithName(name))
+            .WithArgumentList(call.ArgumentList.WithArguments(call.ArgumentList.Arguments.Insert(0, SyntaxFactory.Argument(Literal(attempts)))));
     }
 
     // RetryForever(builder, A a, B b) and Retry(builder, int retryCount, A a, B b): the same parameters after the count, same result.
@@ -225,21 +234,37 @@ public sealed class RA0006UnboundedRetryCodeFix : EditorCodeFix
             return null;
         }
 
-        return editor =>
+        return editor => editor.ReplaceNode(value, Capped(editor.Generator, value, inSeconds, maxSeconds, math, timeSpan));
+    }
+
+    // (attempt, outcome, context) => outcome.Result.Headers.RetryAfter.Delta.Value  →  … TimeSpan.FromSeconds(Math.Min(….TotalSeconds, 60))
+    private static Action<DocumentEditor>? PlanSleepProvider(SyntaxNode node, SemanticModel model, int maxSeconds, CancellationToken cancellationToken)
+    {
+        var math = model.Compilation.GetTypeByMetadataName(KnownTypes.Math);
+        var timeSpan = model.Compilation.GetTypeByMetadataName(KnownTypes.TimeSpan);
+        if (node is not ExpressionSyntax value || math is null || timeSpan is null ||
+            !SymbolEqualityComparer.Default.Equals(model.GetTypeInfo(value, cancellationToken).Type, timeSpan))
         {
-            var generator = editor.Generator;
-            SyntaxNode Type(INamedTypeSymbol type) => generator.TypeExpression(type).WithAdditionalAnnotations(Simplifier.Annotation);
-            var header = value.WithoutTrivia();
-            var capped = inSeconds
-                ? generator.InvocationExpression(
-                    generator.MemberAccessExpression(Type(timeSpan), "FromSeconds"),
-                    generator.InvocationExpression(
-                        generator.MemberAccessExpression(Type(math), "Min"),
-                        generator.MemberAccessExpression(SyntaxFactory.ParenthesizedExpression(header).WithAdditionalAnnotations(Simplifier.Annotation), "TotalSeconds"),
-                        Literal(maxSeconds)))
-                : generator.InvocationExpression(generator.MemberAccessExpression(Type(math), "Min"), header, Literal(maxSeconds > int.MaxValue / 1000 ? int.MaxValue : maxSeconds * 1000));
-            editor.ReplaceNode(value, capped.WithTriviaFrom(value));
-        };
+            return null;
+        }
+
+        return editor => editor.ReplaceNode(value, Capped(editor.Generator, value, inSeconds: true, maxSeconds, math, timeSpan));
+    }
+
+    // TimeSpan.FromSeconds(Math.Min((header).TotalSeconds, 60)), or Math.Min(ms, 60000) for milliseconds.
+    private static SyntaxNode Capped(SyntaxGenerator generator, ExpressionSyntax value, bool inSeconds, int maxSeconds, INamedTypeSymbol math, INamedTypeSymbol timeSpan)
+    {
+        SyntaxNode Type(INamedTypeSymbol type) => generator.TypeExpression(type).WithAdditionalAnnotations(Simplifier.Annotation);
+        var header = value.WithoutTrivia();
+        var capped = inSeconds
+            ? generator.InvocationExpression(
+                generator.MemberAccessExpression(Type(timeSpan), "FromSeconds"),
+                generator.InvocationExpression(
+                    generator.MemberAccessExpression(Type(math), "Min"),
+                    generator.MemberAccessExpression(SyntaxFactory.ParenthesizedExpression(header).WithAdditionalAnnotations(Simplifier.Annotation), "TotalSeconds"),
+                    Literal(maxSeconds)))
+            : generator.InvocationExpression(generator.MemberAccessExpression(Type(math), "Min"), header, Literal(maxSeconds > int.MaxValue / 1000 ? int.MaxValue : maxSeconds * 1000));
+        return capped.WithTriviaFrom(value);
     }
 
     private static LiteralExpressionSyntax Literal(int value)

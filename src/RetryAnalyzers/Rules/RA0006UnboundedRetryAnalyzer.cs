@@ -22,6 +22,7 @@ namespace RetryAnalyzers.Rules;
 /// whose condition is <c>true</c>, a flag or the caller's token, with no attempt counter, deadline or budget in its
 /// condition or body (at its <c>Task.Delay</c> / <c>Thread.Sleep</c>);</item>
 /// <item>a <c>Task.Delay</c> / <c>Thread.Sleep</c> of a value taken from a Retry-After header with no cap (at the wait).</item>
+/// <item>a Polly v7 sleep-duration provider or a Polly v8 <c>DelayGenerator</c> that returns such a value (at the value).</item>
 /// </list>
 /// <para>Does not report when:</para>
 /// <list type="bullet">
@@ -87,10 +88,10 @@ public sealed class RA0006UnboundedRetryAnalyzer : DiagnosticAnalyzer
                 node =>
                 {
                     var syntax = (AssignmentExpressionSyntax)node.Node;
-                    if (Name(syntax.Left) == "MaxRetryAttempts" && symbols.Value?.RetryStrategyOptionsOfT is { } options &&
+                    if (Name(syntax.Left) is "MaxRetryAttempts" or "DelayGenerator" && symbols.Value?.RetryStrategyOptionsOfT is { } options &&
                         node.SemanticModel.GetOperation(syntax, node.CancellationToken) is ISimpleAssignmentOperation assignment)
                     {
-                        AnalyzeAssignment(node, assignment, options);
+                        AnalyzeAssignment(node, assignment, options, headers.Value);
                     }
                 },
                 SyntaxKind.SimpleAssignmentExpression);
@@ -132,6 +133,15 @@ public sealed class RA0006UnboundedRetryAnalyzer : DiagnosticAnalyzer
                 Report(context, found, access.Name.GetLocation(), site, "its attempts");
             }
 
+            // WaitAndRetry*(n, (attempt, outcome, context) => outcome.Result.Headers.RetryAfter.Delta.Value): another fact, at the value.
+            foreach (var argument in invocation.Arguments)
+            {
+                if (argument.Parameter?.Name == "sleepDurationProvider")
+                {
+                    ReportUncappedReturns(context, argument.Value, UnboundedRetryShape.RetryAfterSleepProvider, "This sleep duration", headers);
+                }
+            }
+
             return;
         }
 
@@ -150,15 +160,54 @@ public sealed class RA0006UnboundedRetryAnalyzer : DiagnosticAnalyzer
         }
     }
 
-    // options.MaxRetryAttempts = int.MaxValue, or in the initializer.
-    private static void AnalyzeAssignment(SyntaxNodeAnalysisContext context, ISimpleAssignmentOperation assignment, INamedTypeSymbol retryOptions)
+    // options.MaxRetryAttempts = int.MaxValue (in the initializer or later); DelayGenerator = args => … Retry-After with no cap.
+    private static void AnalyzeAssignment(SyntaxNodeAnalysisContext context, ISimpleAssignmentOperation assignment, INamedTypeSymbol retryOptions, INamedTypeSymbol? headers)
     {
-        if (assignment.Target is IPropertyReferenceOperation { Property: { Name: "MaxRetryAttempts" } property } &&
-            SymbolEqualityComparer.Default.Equals(property.ContainingType.OriginalDefinition, retryOptions) &&
-            assignment.Value.ConstantValue is { HasValue: true, Value: int.MaxValue })
+        if (assignment.Target is not IPropertyReferenceOperation { Property: var property } ||
+            !SymbolEqualityComparer.Default.Equals(property.ContainingType.OriginalDefinition, retryOptions))
+        {
+            return;
+        }
+
+        if (property.Name == "MaxRetryAttempts" && assignment.Value.ConstantValue is { HasValue: true, Value: int.MaxValue })
         {
             Report(context, UnboundedRetryShape.PollyV8MaxRetryAttempts, assignment.Syntax.GetLocation(), "MaxRetryAttempts = int.MaxValue", "the attempts");
         }
+        else if (property.Name == "DelayGenerator")
+        {
+            // Polly v8 applies MaxDelay to its own backoff, not to a generator's delay.
+            ReportUncappedReturns(context, assignment.Value, UnboundedRetryShape.RetryAfterDelayGenerator, "This delay", headers);
+        }
+    }
+
+    // The values a lambda returns that are Retry-After values with no cap.
+    private static void ReportUncappedReturns(SyntaxNodeAnalysisContext context, IOperation value, UnboundedRetryShape shape, string site, INamedTypeSymbol? headers)
+    {
+        if (value.WithoutConversions() is not IDelegateCreationOperation { Target: IAnonymousFunctionOperation lambda })
+        {
+            return;
+        }
+
+        foreach (var operation in lambda.Body.Descendants())
+        {
+            if (operation is IReturnOperation { ReturnedValue: { } returned } && !InNestedFunction(operation, lambda) && RetryAfterWaits.IsUncapped(returned, headers))
+            {
+                Report(context, shape, returned.Syntax.GetLocation(), site, "the Retry-After it takes from the response");
+            }
+        }
+    }
+
+    private static bool InNestedFunction(IOperation operation, IOperation lambda)
+    {
+        for (var current = operation.Parent; current is not null && current != lambda; current = current.Parent)
+        {
+            if (current is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     // WaitAndRetryAsync(int.MaxValue, …): Polly v7's own idiom for "forever".

@@ -327,6 +327,78 @@ public sealed class RA0006UnboundedRetryTests
         """);
 
     [Fact]
+    public Task RetryAfterInASleepProviderOrDelayGenerator_ReportedAtTheValue() => Analyze("""
+        class C
+        {
+            object V7() => Policy<HttpResponseMessage>
+                .HandleResult(r => r.StatusCode == HttpStatusCode.TooManyRequests)
+                .WaitAndRetryAsync(
+                    3,
+                    (attempt, outcome, context) => {|RA0006:outcome.Result?.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(attempt)|},
+                    (outcome, delay, attempt, context) => Task.CompletedTask);
+
+            object V8() => new RetryStrategyOptions<HttpResponseMessage>
+            {
+                DelayGenerator = args => {|RA0006:new ValueTask<TimeSpan?>(args.Outcome.Result?.Headers.RetryAfter?.Delta)|},
+            };
+
+            object Capped() => new RetryStrategyOptions<HttpResponseMessage>
+            {
+                DelayGenerator = args => new ValueTask<TimeSpan?>(args.Outcome.Result?.Headers.RetryAfter?.Delta is { } d && d < TimeSpan.FromMinutes(1) ? d : null),
+            };
+        }
+        """);
+
+    [Fact]
+    public async Task ForeverPolicyWithAnUncappedRetryAfterProvider_TheProviderIsCapped_TheOverloadHasNoCountedTwin()
+    {
+        var test = new Verify.Test
+        {
+            TestCode = Usings + """
+                class C
+                {
+                    object M() => Policy<HttpResponseMessage>
+                        .HandleResult(r => !r.IsSuccessStatusCode)
+                        .{|RA0006:WaitAndRetryForeverAsync|}(
+                            (attempt, outcome, context) => {|RA0006:outcome.Result.Headers.RetryAfter.Delta.Value|},
+                            (outcome, attempt, delay, context) => Task.CompletedTask);
+                }
+                """,
+            FixedCode = Usings + """
+                class C
+                {
+                    object M() => Policy<HttpResponseMessage>
+                        .HandleResult(r => !r.IsSuccessStatusCode)
+                        .{|RA0006:WaitAndRetryForeverAsync|}(
+                            (attempt, outcome, context) => TimeSpan.FromSeconds(Math.Min(outcome.Result.Headers.RetryAfter.Delta.Value.TotalSeconds, 60)),
+                            (outcome, attempt, delay, context) => Task.CompletedTask);
+                }
+                """,
+            NumberOfIncrementalIterations = 1,
+            NumberOfFixAllIterations = 1,
+        };
+        test.FixedState.MarkupHandling = Microsoft.CodeAnalysis.Testing.MarkupMode.Allow; // (outcome, attempt, delay, context): Polly's counted onRetry takes (outcome, delay, attempt, context)
+        await test.RunAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public Task ForeverPolicyWithAnUncappedRetryAfterProvider_FixAllCapsBothInOneCall() => Fix(
+        """
+        class C
+        {
+            object M() => Policy.Handle<HttpRequestException>()
+                .{|RA0006:WaitAndRetryForeverAsync|}((attempt, context) => {|RA0006:((HttpResponseMessage)context["response"]).Headers.RetryAfter.Delta.Value|}, (ex, delay, context) => { });
+        }
+        """,
+        """
+        class C
+        {
+            object M() => Policy.Handle<HttpRequestException>()
+                .WaitAndRetryAsync(5, (attempt, context) => TimeSpan.FromSeconds(Math.Min(((HttpResponseMessage)context["response"]).Headers.RetryAfter.Delta.Value.TotalSeconds, 60)), (ex, delay, context) => { });
+        }
+        """);
+
+    [Fact]
     public async Task FixedDelayForeverPolicy_IsRA0001AtTheDelayAndRA0006AtTheCall()
     {
         var source = Usings + """

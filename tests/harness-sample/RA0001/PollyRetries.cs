@@ -44,5 +44,5 @@ public static class PollyRetries
     public static IAsyncPolicy<HttpResponseMessage> RetryAfter()
         => Policy<HttpResponseMessage>
             .HandleResult(r => r.StatusCode == HttpStatusCode.TooManyRequests)
-            .WaitAndRetryAsync(3, (attempt, outcome, context) => outcome.Result?.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1), (outcome, delay, attempt, context) => Task.CompletedTask);
+            .WaitAndRetryAsync(3, (attempt, outcome, context) => outcome.Result?.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1), (outcome, delay, attempt, context) => Task.CompletedTask); // RA0006
 }

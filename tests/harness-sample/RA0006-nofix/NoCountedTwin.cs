@@ -1,6 +1,7 @@
-// Harness sample for RA0006 without a fix: consume-nupkg.sh --expect RA0006=4; format-fix.sh must leave them reported.
+// Harness sample for RA0006 without a fix: consume-nupkg.sh --expect RA0006=5; format-fix.sh must leave them reported.
 // Each "RA0006" comment marks one expected diagnostic.
 using Polly;
+using Polly.Retry;
 
 namespace HarnessSample;
 
@@ -13,6 +14,16 @@ public static class NoCountedTwin
     // The counted onRetry takes (exception, delay, attempt, context), not (exception, attempt, delay).
     public static ISyncPolicy ForeverWithAttemptLog()
         => Policy.Handle<HttpRequestException>().WaitAndRetryForever(n => TimeSpan.FromSeconds(Math.Min(n * n, 30) + Random.Shared.NextDouble()), (ex, n, delay) => Console.WriteLine(n)); // RA0006
+
+    // A DelayGenerator's Retry-After: no automatic cap (cap it by hand).
+    public static ResiliencePipeline<HttpResponseMessage> GeneratorWithRetryAfter()
+        => new ResiliencePipelineBuilder<HttpResponseMessage>()
+            .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+            {
+                UseJitter = true,
+                DelayGenerator = args => new ValueTask<TimeSpan?>(args.Outcome.Result?.Headers.RetryAfter?.Delta), // RA0006
+            })
+            .Build();
 
     // Bounded only by the caller's token: bound it by hand (a counter or a deadline).
     public static async Task<string> CallersTokenOnly(HttpClient http, CancellationToken ct)

@@ -1,4 +1,4 @@
-// Harness sample for RA0006: consume-nupkg.sh --expect RA0006=7 and format-fix.sh ... RA0006.
+// Harness sample for RA0006: consume-nupkg.sh --expect RA0006=8 and format-fix.sh ... RA0006.
 // Each "RA0006" comment marks one expected diagnostic; the other methods must stay quiet (for RA0006).
 // A fixed-delay forever retry is also RA0001 (at its delay): two facts, two places.
 using System.Diagnostics;
@@ -74,6 +74,12 @@ public static class UnboundedRetries
             await Task.Delay(ms, ct); // RA0006
         }
     }
+
+    public static IAsyncPolicy<HttpResponseMessage> V7RetryAfterProvider()
+        => Policy<HttpResponseMessage>.HandleResult(r => !r.IsSuccessStatusCode).WaitAndRetryAsync(
+            3,
+            (attempt, outcome, context) => outcome.Result?.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(attempt * attempt + Random.Shared.NextDouble()), // RA0006
+            (outcome, delay, attempt, context) => Task.CompletedTask);
 
     public static async Task HeaderWaitCapped(HttpResponseMessage response, CancellationToken ct)
     {

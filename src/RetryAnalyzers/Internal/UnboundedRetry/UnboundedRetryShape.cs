@@ -17,4 +17,10 @@ internal enum UnboundedRetryShape
 
     /// <summary>A wait taken from a Retry-After header with no cap: at the wait.</summary>
     RetryAfterWait,
+
+    /// <summary>A Polly v7 sleep-duration provider that returns a Retry-After value with no cap: at the returned value.</summary>
+    RetryAfterSleepProvider,
+
+    /// <summary>A Polly v8 <c>DelayGenerator</c> that returns a Retry-After value with no cap: at the returned value (no fix).</summary>
+    RetryAfterDelayGenerator,
 }
