@@ -219,6 +219,55 @@ public sealed class RA0007NestedRetryTests
         }
         """);
 
+    [Fact]
+    public Task ClientInsideProviderPipeline_Reported() => AnalyzeSdk("""
+        class Summarizer
+        {
+            private readonly RetryAnalyzers.Runtime.ProviderPipeline<string> _pipeline = RetryAnalyzers.Runtime.ProviderPipeline.Create<string>(new RetryAnalyzers.Runtime.ProviderResilienceOptions());
+            private readonly ChatClient _chat;
+
+            public Summarizer() => _chat = {|RA0007:new("gpt-4o-mini", "key")|};
+
+            public async Task<string> SummarizeAsync(string text, CancellationToken ct)
+                => await _pipeline.ExecuteAsync(async token => (await _chat.CompleteChatAsync(new ChatMessage[] { text }, cancellationToken: token)).Value.Content[0].Text, 1_000, ct);
+        }
+        """);
+
+    [Fact]
+    public Task OptionsFromALocalOrAPublicField_NoDiagnostic() => AnalyzeSdk("""
+        class Summarizer
+        {
+            private readonly ResiliencePipeline _pipeline = new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions()).Build();
+            public ChatClient Shared = new ChatClient("gpt-4o-mini", "key");
+
+            public async Task<string> SummarizeAsync(string text, CancellationToken ct)
+            {
+                var options = new OpenAIClientOptions();
+                options.RetryPolicy = new System.ClientModel.Primitives.ClientRetryPolicy(0);
+                var chat = new ChatClient("gpt-4o-mini", new ApiKeyCredential("key"), options);
+                await _pipeline.ExecuteAsync(async token => await Shared.CompleteChatAsync(new ChatMessage[] { text }, cancellationToken: token), ct);
+                return await _pipeline.ExecuteAsync(async token => (await chat.CompleteChatAsync(new ChatMessage[] { text }, cancellationToken: token)).Value.Content[0].Text, ct);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task NestedRetryInsideAResilienceHandlerLambda_Reported() => new Verify.Test
+    {
+        ReferenceAssemblies = TestReferences.WithHttpResilience,
+        TestCode = HttpUsings + """
+            static class Registration
+            {
+                static void Register(IServiceCollection services)
+                    => services.AddHttpClient("llm").AddResilienceHandler("custom", builder =>
+                    {
+                        builder.AddRetry(new Microsoft.Extensions.Http.Resilience.HttpRetryStrategyOptions());
+                        builder.{|RA0007:AddRetry(new Microsoft.Extensions.Http.Resilience.HttpRetryStrategyOptions { MaxRetryAttempts = 2 })|};
+                    });
+            }
+            """,
+    }.RunAsync(CancellationToken.None);
+
     // ---------------------------------------------------------------- Fix
 
     [Fact]
@@ -226,6 +275,35 @@ public sealed class RA0007NestedRetryTests
         class Pipelines
         {
             ResiliencePipeline Build() => new ResiliencePipelineBuilder().AddRetry(new RetryStrategyOptions()).{|RA0007:AddRetry(new RetryStrategyOptions())|}.Build();
+        }
+        """);
+
+    [Fact]
+    public Task SdkRetries_SwitchedOff_TargetTypedInHandWrittenLoop() => Verify.VerifyCodeFixAsync(SdkUsings + """
+        class Summarizer
+        {
+            public async Task<string> LoopAsync(string text)
+            {
+                ChatClient chat = {|RA0007:new("gpt-4o-mini", "key")|};
+                for (var attempt = 0; ; attempt++)
+                {
+                    try { return (await chat.CompleteChatAsync(text)).Value.Content[0].Text; }
+                    catch (ClientResultException) when (attempt < 3) { await Task.Delay(Random.Shared.Next(500, 2_000)); }
+                }
+            }
+        }
+        """, SdkUsings.Replace("using System.ClientModel;\n", "using System.ClientModel;\nusing System.ClientModel.Primitives;\n") + """
+        class Summarizer
+        {
+            public async Task<string> LoopAsync(string text)
+            {
+                ChatClient chat = new("gpt-4o-mini", new ApiKeyCredential("key"), new OpenAIClientOptions { RetryPolicy = new ClientRetryPolicy(maxRetries: 0) });
+                for (var attempt = 0; ; attempt++)
+                {
+                    try { return (await chat.CompleteChatAsync(text)).Value.Content[0].Text; }
+                    catch (ClientResultException) when (attempt < 3) { await Task.Delay(Random.Shared.Next(500, 2_000)); }
+                }
+            }
         }
         """);
 
