@@ -268,6 +268,28 @@ public sealed class RA0007NestedRetryTests
             """,
     }.RunAsync(CancellationToken.None);
 
+    [Fact]
+    public Task ClientInABatchLoopThatPausesAfterAFailure_NoDiagnostic() => AnalyzeSdk("""
+        class Summarizer
+        {
+            public async Task SummarizeAllAsync(string[] texts)
+            {
+                var chat = new ChatClient("gpt-4o-mini", "key");
+                foreach (var text in texts)
+                {
+                    try { await chat.CompleteChatAsync(text); }
+                    catch (ClientResultException) { await Task.Delay(1_000); }
+                }
+
+                for (var i = 0; i < texts.Length; i++)
+                {
+                    try { await chat.CompleteChatAsync(texts[i]); }
+                    catch (ClientResultException) { await Task.Delay(1_000); }
+                }
+            }
+        }
+        """);
+
     // ---------------------------------------------------------------- Fix
 
     [Fact]
