@@ -120,6 +120,31 @@ public sealed class RA0007NestedRetryTests
     public Task SecondRetryLayerOnOneClient_Reported(string body) => AnalyzeHttp(body.Replace("HttpRetryStrategyOptions", "Microsoft.Extensions.Http.Resilience.HttpRetryStrategyOptions"));
 
     [Fact]
+    public Task PolicyFromAFieldOrAMethodOfThisFile_Reported_UnknownPolicy_Quiet() => new Verify.Test
+    {
+        ReferenceAssemblies = TestReferences.WithHttpResilience,
+        TestCode = HttpUsings + """
+            static class Registration
+            {
+                static readonly IAsyncPolicy<HttpResponseMessage> Retry = HttpPolicyExtensions.HandleTransientHttpError().WaitAndRetryAsync(3, i => TimeSpan.FromSeconds(i));
+
+                static IAsyncPolicy<HttpResponseMessage> GetRetryPolicy() => HttpPolicyExtensions.HandleTransientHttpError().RetryAsync(3);
+
+                static IAsyncPolicy<HttpResponseMessage> GetBreaker() => HttpPolicyExtensions.HandleTransientHttpError().CircuitBreakerAsync(5, TimeSpan.FromSeconds(30));
+
+                static void Register(IServiceCollection services, IAsyncPolicy<HttpResponseMessage> injected)
+                {
+                    services.AddHttpClient("a").AddPolicyHandler(Retry).{|RA0007:AddPolicyHandler(GetRetryPolicy())|};
+                    var b = services.AddHttpClient("b");
+                    b.AddPolicyHandler(GetRetryPolicy());
+                    b.{|RA0007:AddStandardResilienceHandler()|};
+                    services.AddHttpClient("c").AddPolicyHandler(GetBreaker()).AddPolicyHandler(injected).AddStandardResilienceHandler();
+                }
+            }
+            """,
+    }.RunAsync(CancellationToken.None);
+
+    [Fact]
     public Task StandardHandlerWithHedging_NoDiagnostic() => AnalyzeHttp("""
         var client = services.AddHttpClient("llm");
                 client.AddStandardResilienceHandler();

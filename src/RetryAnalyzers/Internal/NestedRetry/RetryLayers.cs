@@ -173,7 +173,7 @@ internal static class RetryLayers
     private static System.Collections.Generic.IEnumerable<IAnonymousFunctionOperation> Lambdas(IInvocationOperation invocation)
         => invocation.Arguments.Select(a => a.Value.WithoutConversions()).OfType<IDelegateCreationOperation>().Select(d => d.Target).OfType<IAnonymousFunctionOperation>();
 
-    // AddPolicyHandler(HttpPolicyExtensions.HandleTransientHttpError().WaitAndRetryAsync(…)), directly or through a local.
+    // AddPolicyHandler(HttpPolicyExtensions.HandleTransientHttpError().WaitAndRetryAsync(…)), directly or through a local, a readonly field or a parameterless method of this file.
     private static bool IsVisibleV7Retry(IInvocationOperation invocation)
     {
         if (invocation.Arguments.Length < 2)
@@ -181,13 +181,7 @@ internal static class RetryLayers
             return false;
         }
 
-        var policy = invocation.Arguments[1].Value.WithoutConversions();
-        if (policy is ILocalReferenceOperation local)
-        {
-            policy = LocalInitializers.Find(local.Local, invocation)?.WithoutConversions();
-        }
-
-        return policy is IInvocationOperation call && IsPollyV7Retry(call);
+        return DeclaredValues.Follow(invocation.Arguments[1].Value)?.WithoutConversions() is IInvocationOperation call && IsPollyV7Retry(call);
     }
 }
 

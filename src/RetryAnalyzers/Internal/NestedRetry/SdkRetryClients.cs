@@ -152,7 +152,7 @@ internal static class SdkRetryClients
         var initializer = instance.WithoutConversions() switch
         {
             ILocalReferenceOperation local => LocalInitializers.Find(local.Local, execute),
-            IFieldReferenceOperation field => FieldInitializer(field.Field, execute.SemanticModel),
+            IFieldReferenceOperation field => DeclaredValues.FieldInitializer(field.Field, execute.SemanticModel),
             _ => null,
         };
         if (initializer is null)
@@ -170,19 +170,6 @@ internal static class SdkRetryClients
             if (call.TargetMethod.Name == "Create" && MetadataNames.Is(call.TargetMethod.ContainingType, ProviderPipelineFactory))
             {
                 return "the ProviderPipeline that runs its calls";
-            }
-        }
-
-        return null;
-    }
-
-    private static IOperation? FieldInitializer(IFieldSymbol field, SemanticModel? model)
-    {
-        foreach (var reference in field.DeclaringSyntaxReferences)
-        {
-            if (reference.SyntaxTree == model?.SyntaxTree && reference.GetSyntax() is VariableDeclaratorSyntax { Initializer.Value: { } value })
-            {
-                return model.GetOperation(value);
             }
         }
 
