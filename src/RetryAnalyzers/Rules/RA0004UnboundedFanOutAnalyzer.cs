@@ -248,13 +248,7 @@ public sealed class RA0004UnboundedFanOutAnalyzer : DiagnosticAnalyzer
     }
 
     private static int MaxConcurrency(AnalyzerOptions analyzerOptions, SyntaxTree tree)
-    {
-        var options = analyzerOptions.AnalyzerConfigOptionsProvider.GetOptions(tree);
-        return options.TryGetValue(MaxConcurrencyOption, out var text) &&
-               int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value >= 1
-            ? value
-            : DefaultMaxConcurrency;
-    }
+        => RuleOptions.PositiveInteger(analyzerOptions, tree, MaxConcurrencyOption, DefaultMaxConcurrency);
 
     private static string Describe(IOperation source)
     {
