@@ -1,0 +1,262 @@
+using System.Threading;
+using System.Threading.Tasks;
+using RetryAnalyzers.Tests.Verifiers;
+using Verify = RetryAnalyzers.Tests.Verifiers.CSharpVerifier<RetryAnalyzers.Rules.RA0005RetryAfterIgnoredAnalyzer, RetryAnalyzers.CodeFixes.RA0005RetryAfterIgnoredCodeFix>;
+
+namespace RetryAnalyzers.Tests.Rules;
+
+public sealed class RA0005RetryAfterIgnoredTests
+{
+    private const string Usings = """
+        using System;
+        using System.Net;
+        using System.Net.Http;
+        using System.Threading.Tasks;
+        using Polly;
+        using Polly.Retry;
+
+        """;
+
+    private static Task Analyze(string body) => Verify.VerifyAnalyzerAsync(Usings + body);
+
+    private static Task AnalyzeWithHttpResilience(string body)
+    {
+        var test = new Verify.Test { TestCode = Usings + "using Microsoft.Extensions.Http.Resilience;\n" + body, ReferenceAssemblies = TestReferences.WithHttpResilience };
+        return test.RunAsync(CancellationToken.None);
+    }
+
+    private static string Options(string options) => $$"""
+        class C
+        {
+            static bool IsRetryable(HttpResponseMessage r) => true;
+            static ValueTask<bool> Decide(RetryPredicateArguments<HttpResponseMessage> args) => new(true);
+            ResiliencePipeline<HttpResponseMessage> M() => new ResiliencePipelineBuilder<HttpResponseMessage>().AddRetry({{options}}).Build();
+        }
+        """;
+
+    // ---------------------------------------------------------------- Valid (no diagnostic)
+
+    [Theory]
+    [InlineData("new RetryStrategyOptions<HttpResponseMessage> { ShouldHandle = args => new ValueTask<bool>(args.Outcome.Result?.StatusCode == HttpStatusCode.TooManyRequests), DelayGenerator = args => new ValueTask<TimeSpan?>(args.Outcome.Result?.Headers.RetryAfter?.Delta) }")]
+    [InlineData("new RetryStrategyOptions<HttpResponseMessage> { ShouldHandle = args => new ValueTask<bool>(args.Outcome.Result?.StatusCode == HttpStatusCode.TooManyRequests), DelayGenerator = RetryAnalyzers.Runtime.RetryAfterDelay.Generator() }")]
+    [InlineData("new RetryStrategyOptions<HttpResponseMessage> { ShouldHandle = args => new ValueTask<bool>(args.Outcome.Result?.StatusCode == HttpStatusCode.ServiceUnavailable) }")]
+    [InlineData("new RetryStrategyOptions<HttpResponseMessage> { ShouldHandle = args => new ValueTask<bool>(args.Outcome.Result?.StatusCode != HttpStatusCode.TooManyRequests) }")]
+    [InlineData("new RetryStrategyOptions<HttpResponseMessage> { ShouldHandle = args => new ValueTask<bool>(args.Outcome.Result is { StatusCode: not HttpStatusCode.TooManyRequests }) }")]
+    [InlineData("new RetryStrategyOptions<HttpResponseMessage> { ShouldHandle = args => new ValueTask<bool>(args.Outcome.Result is { } r && IsRetryable(r)) }")]
+    [InlineData("new RetryStrategyOptions<HttpResponseMessage> { ShouldHandle = Decide }")]
+    [InlineData("new RetryStrategyOptions<HttpResponseMessage>()")]
+    [InlineData("new RetryStrategyOptions<HttpResponseMessage> { ShouldHandle = args => new ValueTask<bool>(args.Outcome.Exception is HttpRequestException) }")]
+    public Task PollyV8_GeneratorSetOr429NotTaken_NoDiagnostic(string options) => Analyze(Options(options));
+
+    [Fact]
+    public Task PollyV8_OptionsOverAnotherResult_NoDiagnostic() => Analyze("""
+        class Answer { public int StatusCode { get; set; } }
+        class C
+        {
+            ResiliencePipeline<Answer> M() => new ResiliencePipelineBuilder<Answer>()
+                .AddRetry(new RetryStrategyOptions<Answer> { ShouldHandle = args => new ValueTask<bool>(args.Outcome.Result?.StatusCode == 429) })
+                .Build();
+        }
+        """);
+
+    [Fact]
+    public Task PollyV8_OptionsThatEscape_NoDiagnostic() => Analyze("""
+        class C
+        {
+            RetryStrategyOptions<HttpResponseMessage> M()
+            {
+                var options = new RetryStrategyOptions<HttpResponseMessage> { ShouldHandle = args => new ValueTask<bool>(args.Outcome.Result?.StatusCode == HttpStatusCode.TooManyRequests) };
+                return options; // the caller may set a DelayGenerator
+            }
+        }
+        """);
+
+    [Fact]
+    public Task PollyV8_GeneratorSetLater_NoDiagnostic() => Analyze("""
+        class C
+        {
+            ResiliencePipeline<HttpResponseMessage> M()
+            {
+                var options = new RetryStrategyOptions<HttpResponseMessage> { ShouldHandle = args => new ValueTask<bool>(args.Outcome.Result?.StatusCode == HttpStatusCode.TooManyRequests) };
+                options.DelayGenerator = args => new ValueTask<TimeSpan?>(args.Outcome.Result?.Headers.RetryAfter?.Delta);
+                return new ResiliencePipelineBuilder<HttpResponseMessage>().AddRetry(options).Build();
+            }
+        }
+        """);
+
+    [Theory]
+    [InlineData("new HttpRetryStrategyOptions()")]
+    [InlineData("new HttpRetryStrategyOptions { ShouldRetryAfterHeader = true, MaxRetryAttempts = 4 }")]
+    [InlineData("new HttpRetryStrategyOptions { ShouldRetryAfterHeader = false, ShouldHandle = args => new ValueTask<bool>(args.Outcome.Result?.StatusCode == HttpStatusCode.BadGateway) }")]
+    public Task HttpRetryStrategyOptions_ReadingTheHeaderOr429NotTaken_NoDiagnostic(string options) => AnalyzeWithHttpResilience(Options(options));
+
+    [Fact]
+    public Task HttpRetryStrategyOptions_HeaderLeftOnInTheStandardHandler_NoDiagnostic() => AnalyzeWithHttpResilience("""
+        using Microsoft.Extensions.DependencyInjection;
+        class C
+        {
+            void Register(Microsoft.Extensions.DependencyInjection.IServiceCollection services, bool fromConfig)
+            {
+                Microsoft.Extensions.DependencyInjection.HttpClientFactoryServiceCollectionExtensions.AddHttpClient(services, "llm")
+                    .AddStandardResilienceHandler(o => { o.Retry.ShouldRetryAfterHeader = true; o.Retry.MaxRetryAttempts = 2; o.Retry.ShouldRetryAfterHeader = fromConfig; });
+            }
+        }
+        """);
+
+    [Fact]
+    public Task WithoutPolly_NoDiagnostic() => new Verify.Test
+    {
+        TestCode = """
+            using System.Net.Http;
+            class RetryStrategyOptions<T> { }
+            class C { object M() => new RetryStrategyOptions<HttpResponseMessage>(); }
+            """,
+        ReferenceAssemblies = TestReferences.Net80WithPolly,
+    }.RunAsync(CancellationToken.None);
+
+    // ---------------------------------------------------------------- Invalid (diagnostic)
+
+    [Theory]
+    [InlineData("args => new ValueTask<bool>(args.Outcome.Result?.StatusCode == HttpStatusCode.TooManyRequests)")]
+    [InlineData("args => new ValueTask<bool>(args.Outcome.Result is { StatusCode: HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable })")]
+    [InlineData("args => new ValueTask<bool>(args.Outcome.Result is { } r && (int)r.StatusCode == 429)")]
+    [InlineData("args => new ValueTask<bool>(args.Outcome.Result is { IsSuccessStatusCode: false } || args.Outcome.Exception is not null)")]
+    [InlineData("args => new ValueTask<bool>(args.Outcome.Result?.IsSuccessStatusCode == false)")]
+    [InlineData("args => new ValueTask<bool>(args.Outcome.Result is { } r && !r.IsSuccessStatusCode)")]
+    [InlineData("new PredicateBuilder<HttpResponseMessage>().Handle<HttpRequestException>().HandleResult(r => r.StatusCode == HttpStatusCode.TooManyRequests)")]
+    public Task PollyV8_ShouldHandleTakes429_NoGenerator_Diagnostic(string shouldHandle) => Analyze(Options(
+        "{|RA0005:new RetryStrategyOptions<HttpResponseMessage>|} { ShouldHandle = " + shouldHandle + ", BackoffType = DelayBackoffType.Exponential, UseJitter = true }"));
+
+    [Fact]
+    public Task HttpRetryStrategyOptions_HeaderSwitchedOff_Diagnostic() => AnalyzeWithHttpResilience(Options(
+        "new HttpRetryStrategyOptions { {|RA0005:ShouldRetryAfterHeader = false|} }"));
+
+    // ---------------------------------------------------------------- Fixes
+
+    [Fact]
+    public Task PollyV8_FixAddsRetryAfterGenerator_KeepingTheBackoff() => Verify.VerifyCodeFixAsync(
+        """
+        using System;
+        using System.Net;
+        using System.Net.Http;
+        using System.Threading.Tasks;
+        using Polly;
+        using Polly.Retry;
+
+        class C
+        {
+            ResiliencePipeline<HttpResponseMessage> M() => new ResiliencePipelineBuilder<HttpResponseMessage>()
+                .AddRetry({|RA0005:new RetryStrategyOptions<HttpResponseMessage>|}
+                {
+                    ShouldHandle = args => new ValueTask<bool>(args.Outcome.Result?.StatusCode == HttpStatusCode.TooManyRequests),
+                    BackoffType = DelayBackoffType.Exponential,
+                    UseJitter = true,
+                })
+                .Build();
+        }
+        """,
+        """
+        using System;
+        using System.Net;
+        using System.Net.Http;
+        using System.Threading.Tasks;
+        using Polly;
+        using Polly.Retry;
+        using RetryAnalyzers.Runtime;
+
+        class C
+        {
+            ResiliencePipeline<HttpResponseMessage> M() => new ResiliencePipelineBuilder<HttpResponseMessage>()
+                .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+                {
+                    ShouldHandle = args => new ValueTask<bool>(args.Outcome.Result?.StatusCode == HttpStatusCode.TooManyRequests),
+                    BackoffType = DelayBackoffType.Exponential,
+                    UseJitter = true,
+                    DelayGenerator = RetryAfterDelay.Generator()
+                })
+                .Build();
+        }
+        """);
+
+    [Fact]
+    public Task PollyV8_FixAll_AddsOneUsingAndEveryGenerator() => Verify.VerifyCodeFixAsync(
+        """
+        using System.Net;
+        using System.Net.Http;
+        using System.Threading.Tasks;
+        using Polly;
+        using Polly.Retry;
+
+        class C
+        {
+            void M()
+            {
+                var a = new ResiliencePipelineBuilder<HttpResponseMessage>()
+                    .AddRetry({|RA0005:new RetryStrategyOptions<HttpResponseMessage>|} { ShouldHandle = args => new ValueTask<bool>(args.Outcome.Result?.StatusCode == HttpStatusCode.TooManyRequests) })
+                    .Build();
+                var b = new ResiliencePipelineBuilder<HttpResponseMessage>()
+                    .AddRetry({|RA0005:new RetryStrategyOptions<HttpResponseMessage>|} { ShouldHandle = args => new ValueTask<bool>(args.Outcome.Result is { IsSuccessStatusCode: false }) })
+                    .Build();
+            }
+        }
+        """,
+        """
+        using System.Net;
+        using System.Net.Http;
+        using System.Threading.Tasks;
+        using Polly;
+        using Polly.Retry;
+        using RetryAnalyzers.Runtime;
+
+        class C
+        {
+            void M()
+            {
+                var a = new ResiliencePipelineBuilder<HttpResponseMessage>()
+                    .AddRetry(new RetryStrategyOptions<HttpResponseMessage> { ShouldHandle = args => new ValueTask<bool>(args.Outcome.Result?.StatusCode == HttpStatusCode.TooManyRequests), DelayGenerator = RetryAfterDelay.Generator() })
+                    .Build();
+                var b = new ResiliencePipelineBuilder<HttpResponseMessage>()
+                    .AddRetry(new RetryStrategyOptions<HttpResponseMessage> { ShouldHandle = args => new ValueTask<bool>(args.Outcome.Result is { IsSuccessStatusCode: false }), DelayGenerator = RetryAfterDelay.Generator() })
+                    .Build();
+            }
+        }
+        """);
+
+    [Fact]
+    public Task HttpRetryStrategyOptions_FixTurnsTheHeaderBackOn() => new Verify.Test
+    {
+        TestCode = """
+            using System.Net.Http;
+            using Microsoft.Extensions.DependencyInjection;
+            using Microsoft.Extensions.Http.Resilience;
+            using Polly;
+
+            class C
+            {
+                ResiliencePipeline<HttpResponseMessage> M() => new ResiliencePipelineBuilder<HttpResponseMessage>()
+                    .AddRetry(new HttpRetryStrategyOptions { MaxRetryAttempts = 4, {|RA0005:ShouldRetryAfterHeader = false|} })
+                    .Build();
+
+                void Register(IServiceCollection services)
+                    => services.AddHttpClient("llm").AddStandardResilienceHandler(o => {|RA0005:o.Retry.ShouldRetryAfterHeader = false|});
+            }
+            """,
+        FixedCode = """
+            using System.Net.Http;
+            using Microsoft.Extensions.DependencyInjection;
+            using Microsoft.Extensions.Http.Resilience;
+            using Polly;
+
+            class C
+            {
+                ResiliencePipeline<HttpResponseMessage> M() => new ResiliencePipelineBuilder<HttpResponseMessage>()
+                    .AddRetry(new HttpRetryStrategyOptions { MaxRetryAttempts = 4, ShouldRetryAfterHeader = true })
+                    .Build();
+
+                void Register(IServiceCollection services)
+                    => services.AddHttpClient("llm").AddStandardResilienceHandler(o => o.Retry.ShouldRetryAfterHeader = true);
+            }
+            """,
+        ReferenceAssemblies = TestReferences.WithHttpResilience,
+    }.RunAsync(CancellationToken.None);
+}
