@@ -1,0 +1,74 @@
+// Harness sample for RA0005: consume-nupkg.sh --expect RA0005=4 and format-fix.sh ... RA0005.
+// Each "RA0005" comment marks one expected diagnostic; the other methods must stay quiet (for RA0005).
+using System.Net;
+using Polly;
+using Polly.Retry;
+using RetryAnalyzers.Runtime;
+
+namespace HarnessSample;
+
+public static class RetryAfterIgnored
+{
+    public static ResiliencePipeline<HttpResponseMessage> ThrottledWithOwnBackoff()
+        => new ResiliencePipelineBuilder<HttpResponseMessage>()
+            .AddRetry(new RetryStrategyOptions<HttpResponseMessage> // RA0005
+            {
+                ShouldHandle = args => new ValueTask<bool>(args.Outcome.Result?.StatusCode == HttpStatusCode.TooManyRequests),
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+            })
+            .Build();
+
+    public static ResiliencePipeline<HttpResponseMessage> EveryFailure()
+        => new ResiliencePipelineBuilder<HttpResponseMessage>()
+            .AddRetry(new RetryStrategyOptions<HttpResponseMessage> // RA0005
+            {
+                ShouldHandle = args => new ValueTask<bool>(args.Outcome.Result is { IsSuccessStatusCode: false }),
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+            })
+            .Build();
+
+    public static ResiliencePipeline<HttpResponseMessage> NumericStatus()
+        => new ResiliencePipelineBuilder<HttpResponseMessage>()
+            .AddRetry(new RetryStrategyOptions<HttpResponseMessage> { UseJitter = true, BackoffType = DelayBackoffType.Linear, ShouldHandle = args => new ValueTask<bool>(args.Outcome.Result is { } r && (int)r.StatusCode == 429) }) // RA0005
+            .Build();
+
+    // Two facts, two rules: Polly's default constant 2 s backoff (RA0001) and no Retry-After (RA0005).
+    public static ResiliencePipeline<HttpResponseMessage> ConstantAndNoRetryAfter()
+        => new ResiliencePipelineBuilder<HttpResponseMessage>()
+            .AddRetry(new RetryStrategyOptions<HttpResponseMessage> { ShouldHandle = args => new ValueTask<bool>(args.Outcome.Result?.StatusCode == HttpStatusCode.TooManyRequests) }) // RA0001, RA0005
+            .Build();
+
+    public static ResiliencePipeline<HttpResponseMessage> WaitsForRetryAfter()
+        => new ResiliencePipelineBuilder<HttpResponseMessage>()
+            .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+            {
+                ShouldHandle = args => new ValueTask<bool>(args.Outcome.Result?.StatusCode == HttpStatusCode.TooManyRequests),
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                DelayGenerator = RetryAfterDelay.Generator(),
+            })
+            .Build();
+
+    public static ResiliencePipeline<HttpResponseMessage> ServerErrorsOnly()
+        => new ResiliencePipelineBuilder<HttpResponseMessage>()
+            .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+            {
+                ShouldHandle = args => new ValueTask<bool>(args.Outcome.Result is { StatusCode: >= HttpStatusCode.InternalServerError }),
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+            })
+            .Build();
+
+    public static ResiliencePipeline<HttpResponseMessage> ReadsTheHeaderItself()
+        => new ResiliencePipelineBuilder<HttpResponseMessage>()
+            .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+            {
+                ShouldHandle = args => new ValueTask<bool>(args.Outcome.Result?.StatusCode == HttpStatusCode.TooManyRequests),
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                DelayGenerator = args => new ValueTask<TimeSpan?>(args.Outcome.Result?.Headers.RetryAfter?.Delta),
+            })
+            .Build();
+}
