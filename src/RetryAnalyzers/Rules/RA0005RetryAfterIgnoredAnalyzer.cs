@@ -15,6 +15,8 @@ namespace RetryAnalyzers.Rules;
 /// <c>DelayGenerator</c> — at the creation;</item>
 /// <item>an <c>HttpRetryStrategyOptions</c> is told <c>ShouldRetryAfterHeader = false</c> while it retries 429 (its default
 /// predicate does) — at that assignment, also outside an initializer (<c>AddStandardResilienceHandler(o =&gt; o.Retry.ShouldRetryAfterHeader = false)</c>).</item>
+/// <item>a Polly v7 <c>HandleResult(…429…)</c> / <c>OrResult(…429…)</c> policy's <c>WaitAndRetry*</c> sleep-duration
+/// lambda never reads its <c>DelegateResult&lt;T&gt;</c> outcome — at the lambda (no fix).</item>
 /// </list>
 /// <para>Does not report when:</para>
 /// <list type="bullet">
@@ -22,7 +24,7 @@ namespace RetryAnalyzers.Rules;
 /// <item>the predicate is a method group or a helper we cannot read, or does not take 429;</item>
 /// <item><c>HttpRetryStrategyOptions</c> with its default <c>ShouldRetryAfterHeader</c>; options over another result type.</item>
 /// </list>
-/// Not reported yet: Polly v7 <c>WaitAndRetry</c> policies and hand-written loops (see analyzers-docs/RA0005.md).
+/// Not reported yet: hand-written loops (see analyzers-docs/RA0005.md).
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class RA0005RetryAfterIgnoredAnalyzer : DiagnosticAnalyzer
@@ -38,7 +40,19 @@ public sealed class RA0005RetryAfterIgnoredAnalyzer : DiagnosticAnalyzer
         context.RegisterCompilationStartAction(static start =>
         {
             var symbols = RetrySymbols.TryCreate(start.Compilation);
-            if (symbols?.RetryStrategyOptionsOfT is null || symbols.HttpResponseMessage is null)
+            if (symbols?.HttpResponseMessage is null)
+            {
+                return;
+            }
+
+            if (System.Array.Exists(symbols.PollyRetrySyntaxTypes, type => type is not null))
+            {
+                start.RegisterOperationAction(
+                    operation => Report(operation, RetryAfterSites.AnalyzeV7Policy((IInvocationOperation)operation.Operation, symbols), fix: null, "This Polly v7 sleep-duration provider"),
+                    OperationKind.Invocation);
+            }
+
+            if (symbols.RetryStrategyOptionsOfT is null)
             {
                 return;
             }
@@ -47,25 +61,24 @@ public sealed class RA0005RetryAfterIgnoredAnalyzer : DiagnosticAnalyzer
                 operation =>
                 {
                     var creation = (IObjectCreationOperation)operation.Operation;
-                    if (RetryAfterSites.AnalyzeV8Options(creation, symbols) is { } site && operation.Operation.Syntax.SyntaxTree == site.Location.SourceTree)
+                    if (RetryAfterSites.AnalyzeV8Options(creation, symbols) is { } site)
                     {
-                        var properties = ImmutableDictionary<string, string?>.Empty.Add(RetryAfterSites.FixKey, site.Fix);
-                        operation.ReportDiagnostic(Diagnostic.Create(Descriptors.RA0005RetryAfterIgnored, site.Location, properties, Describe(creation)));
+                        Report(operation, site.Location, site.Fix, "This " + creation.Type?.Name + " (Polly v8)");
                     }
                 },
                 OperationKind.ObjectCreation);
             start.RegisterOperationAction(
-                operation =>
-                {
-                    if (RetryAfterSites.AnalyzeHeaderSwitchedOff((ISimpleAssignmentOperation)operation.Operation) is { } location)
-                    {
-                        var properties = ImmutableDictionary<string, string?>.Empty.Add(RetryAfterSites.FixKey, RetryAfterSites.HeaderOn);
-                        operation.ReportDiagnostic(Diagnostic.Create(Descriptors.RA0005RetryAfterIgnored, location, properties, "This HttpRetryStrategyOptions"));
-                    }
-                },
+                operation => Report(operation, RetryAfterSites.AnalyzeHeaderSwitchedOff((ISimpleAssignmentOperation)operation.Operation), RetryAfterSites.HeaderOn, "This HttpRetryStrategyOptions"),
                 OperationKind.SimpleAssignment);
         });
     }
 
-    private static string Describe(IObjectCreationOperation creation) => "This " + creation.Type?.Name + " (Polly v8)";
+    private static void Report(OperationAnalysisContext context, Location? location, string? fix, string subject)
+    {
+        if (location is not null)
+        {
+            var properties = fix is null ? ImmutableDictionary<string, string?>.Empty : ImmutableDictionary<string, string?>.Empty.Add(RetryAfterSites.FixKey, fix);
+            context.ReportDiagnostic(Diagnostic.Create(Descriptors.RA0005RetryAfterIgnored, location, properties, subject));
+        }
+    }
 }

@@ -131,6 +131,33 @@ public sealed class RA0005RetryAfterIgnoredTests
     public Task HttpRetryStrategyOptions_HeaderSwitchedOff_Diagnostic() => AnalyzeWithHttpResilience(Options(
         "new HttpRetryStrategyOptions { {|RA0005:ShouldRetryAfterHeader = false|} }"));
 
+    private static string V7(string policy) => $$"""
+        class C
+        {
+            static TimeSpan Backoff(int attempt) => TimeSpan.FromSeconds(attempt);
+            static TimeSpan FromHeader(int attempt, DelegateResult<HttpResponseMessage> outcome, Context context) => TimeSpan.FromSeconds(attempt);
+            IAsyncPolicy<HttpResponseMessage> M() => Policy{{policy}};
+        }
+        """;
+
+    [Theory]
+    [InlineData(".HandleResult<HttpResponseMessage>(r => r.StatusCode == HttpStatusCode.TooManyRequests).WaitAndRetryAsync(3, (attempt, outcome, context) => outcome.Result?.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(attempt), (outcome, delay, attempt, context) => Task.CompletedTask)")]
+    [InlineData(".HandleResult<HttpResponseMessage>(r => r.StatusCode == HttpStatusCode.TooManyRequests).WaitAndRetryAsync(3, FromHeader, (outcome, delay, attempt, context) => Task.CompletedTask)")]
+    [InlineData(".HandleResult<HttpResponseMessage>(r => r.StatusCode >= HttpStatusCode.InternalServerError).WaitAndRetryAsync(3, attempt => TimeSpan.FromSeconds(attempt))")]
+    [InlineData("<HttpResponseMessage>.Handle<HttpRequestException>().WaitAndRetryAsync(3, attempt => TimeSpan.FromSeconds(attempt))")]
+    [InlineData(".HandleResult<HttpResponseMessage>(r => r.StatusCode == HttpStatusCode.TooManyRequests).WaitAndRetryAsync(new[] { TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2) })")]
+    public Task PollyV7_ReadsTheOutcomeOr429NotTakenOrNoLambda_NoDiagnostic(string policy) => Analyze(V7(policy));
+
+    [Theory]
+    [InlineData(".HandleResult<HttpResponseMessage>(r => r.StatusCode == HttpStatusCode.TooManyRequests).WaitAndRetryAsync(3, {|RA0005:attempt => TimeSpan.FromSeconds(Math.Pow(2, attempt))|})")]
+    [InlineData("<HttpResponseMessage>.Handle<HttpRequestException>().OrResult(r => (int)r.StatusCode == 429).WaitAndRetryAsync(3, {|RA0005:attempt => Backoff(attempt)|})")]
+    [InlineData(".HandleResult<HttpResponseMessage>(r => !r.IsSuccessStatusCode).WaitAndRetryAsync(3, {|RA0005:(attempt, outcome, context) => TimeSpan.FromSeconds(attempt)|}, (outcome, delay, attempt, context) => Task.CompletedTask)")]
+    public Task PollyV7_429PolicyWhoseProviderIgnoresTheOutcome_Diagnostic(string policy) => Analyze(V7(policy));
+
+    [Fact]
+    public Task PollyV7_NoFixIsOffered() => Verify.VerifyNoFixAsync(Usings + V7(
+        ".HandleResult<HttpResponseMessage>(r => r.StatusCode == HttpStatusCode.TooManyRequests).WaitAndRetryAsync(3, {|RA0005:attempt => TimeSpan.FromSeconds(attempt)|})"));
+
     // ---------------------------------------------------------------- Fixes
 
     [Fact]

@@ -1,3 +1,4 @@
+using System;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 
@@ -77,6 +78,76 @@ internal static class RetryAfterSites
         }
 
         return assignment.Syntax.GetLocation();
+    }
+
+    /// <summary>
+    /// A Polly v7 <c>WaitAndRetry*</c> on a <c>PolicyBuilder&lt;HttpResponseMessage&gt;</c> whose <c>HandleResult</c> /
+    /// <c>OrResult</c> takes 429 and whose sleep-duration lambda never reads the outcome: the lambda's location.
+    /// </summary>
+    public static Location? AnalyzeV7Policy(IInvocationOperation invocation, RetrySymbols symbols)
+    {
+        var method = invocation.TargetMethod;
+        if (!method.Name.StartsWith("WaitAndRetry", StringComparison.Ordinal) || !method.IsExtensionMethod ||
+            !symbols.IsPollyV7RetrySyntax(method.ContainingType) || invocation.Arguments.Length == 0 ||
+            invocation.Arguments[0].Value.Type is not INamedTypeSymbol { TypeArguments.Length: 1 } builder ||
+            !SymbolEqualityComparer.Default.Equals(builder.TypeArguments[0], symbols.HttpResponseMessage))
+        {
+            return null;
+        }
+
+        IAnonymousFunctionOperation? provider = null;
+        foreach (var argument in invocation.Arguments)
+        {
+            if (argument.Parameter?.Name == "sleepDurationProvider" &&
+                argument.Value.WithoutConversions() is IDelegateCreationOperation { Target: IAnonymousFunctionOperation lambda })
+            {
+                provider = lambda;
+            }
+        }
+
+        return provider is not null && !ReadsOutcome(provider) && HandlesTooManyRequests(invocation.Arguments[0].Value)
+            ? provider.Syntax.GetLocation()
+            : null;
+    }
+
+    // builder.HandleResult(…).OrResult(…): any predicate of the chain that takes 429.
+    private static bool HandlesTooManyRequests(IOperation builder)
+    {
+        for (var current = builder.WithoutConversions() as IInvocationOperation; current is not null;)
+        {
+            if (current.TargetMethod.Name is "HandleResult" or "OrResult" && current.Arguments.Length > 0 &&
+                TooManyRequestsPredicates.Takes429(current.Arguments[current.Arguments.Length - 1].Value))
+            {
+                return true;
+            }
+
+            var receiver = current.Instance ?? (current.TargetMethod.IsExtensionMethod && current.Arguments.Length > 0 ? current.Arguments[0].Value : null);
+            current = receiver?.WithoutConversions() as IInvocationOperation;
+        }
+
+        return false;
+    }
+
+    // (attempt, outcome, context) => …outcome…: the lambda reads its DelegateResult<T> parameter.
+    private static bool ReadsOutcome(IAnonymousFunctionOperation lambda)
+    {
+        foreach (var parameter in lambda.Symbol.Parameters)
+        {
+            if (parameter.Type.Name != "DelegateResult")
+            {
+                continue;
+            }
+
+            foreach (var operation in lambda.Body.DescendantsAndSelf())
+            {
+                if (operation is IParameterReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Parameter, parameter))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
     }
 
     private static bool IsOverHttpResponse(INamedTypeSymbol type, RetrySymbols symbols)
