@@ -24,7 +24,8 @@ namespace RetryAnalyzers.Rules;
 /// <item>the predicate is a method group or a helper we cannot read, or does not take 429;</item>
 /// <item><c>HttpRetryStrategyOptions</c> with its default <c>ShouldRetryAfterHeader</c>; options over another result type.</item>
 /// </list>
-/// Not reported yet: hand-written loops (see analyzers-docs/RA0005.md).
+/// Also a hand-written retry loop's <c>Task.Delay</c> / <c>Thread.Sleep</c> under an <c>if</c> or <c>catch</c> filter that
+/// takes 429, in a loop that never reads Retry-After (no fix).
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class RA0005RetryAfterIgnoredAnalyzer : DiagnosticAnalyzer
@@ -45,12 +46,21 @@ public sealed class RA0005RetryAfterIgnoredAnalyzer : DiagnosticAnalyzer
                 return;
             }
 
-            if (System.Array.Exists(symbols.PollyRetrySyntaxTypes, type => type is not null))
-            {
-                start.RegisterOperationAction(
-                    operation => Report(operation, RetryAfterSites.AnalyzeV7Policy((IInvocationOperation)operation.Operation, symbols), fix: null, "This Polly v7 sleep-duration provider"),
-                    OperationKind.Invocation);
-            }
+            var pollyV7 = System.Array.Exists(symbols.PollyRetrySyntaxTypes, type => type is not null);
+            start.RegisterOperationAction(
+                operation =>
+                {
+                    var invocation = (IInvocationOperation)operation.Operation;
+                    if (pollyV7 && RetryAfterSites.AnalyzeV7Policy(invocation, symbols) is { } provider)
+                    {
+                        Report(operation, provider, fix: null, "This Polly v7 sleep-duration provider");
+                    }
+                    else
+                    {
+                        Report(operation, RetryAfterSites.AnalyzeLoopWait(invocation, symbols), fix: null, "This retry loop's wait");
+                    }
+                },
+                OperationKind.Invocation);
 
             if (symbols.RetryStrategyOptionsOfT is null)
             {

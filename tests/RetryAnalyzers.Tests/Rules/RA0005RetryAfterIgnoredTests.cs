@@ -158,6 +158,88 @@ public sealed class RA0005RetryAfterIgnoredTests
     public Task PollyV7_NoFixIsOffered() => Verify.VerifyNoFixAsync(Usings + V7(
         ".HandleResult<HttpResponseMessage>(r => r.StatusCode == HttpStatusCode.TooManyRequests).WaitAndRetryAsync(3, {|RA0005:attempt => TimeSpan.FromSeconds(attempt)|})"));
 
+    private static string Loop(string onFailure) => $$"""
+        class C
+        {
+            static TimeSpan DelayFor(HttpResponseMessage response) => response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1);
+            async Task<string> M(HttpClient http)
+            {
+                for (var attempt = 0; attempt < 5; attempt++)
+                {
+                    var response = await http.GetAsync("https://api.example.com");
+                    if (response.IsSuccessStatusCode)
+                    {
+                        return await response.Content.ReadAsStringAsync();
+                    }
+
+                    {{onFailure}}
+                }
+
+                throw new InvalidOperationException("gave up");
+            }
+        }
+        """;
+
+    [Theory]
+    [InlineData("if (response.StatusCode == HttpStatusCode.TooManyRequests) { await Task.Delay(response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1)); }")]
+    [InlineData("if (response.StatusCode == HttpStatusCode.TooManyRequests) { await Task.Delay(DelayFor(response)); }")]
+    [InlineData("if (response.StatusCode == HttpStatusCode.TooManyRequests) { await RetryAnalyzers.Runtime.RetryAfterDelay.DelayAsync(response, TimeSpan.FromSeconds(1)); }")]
+    [InlineData("if (response.StatusCode == HttpStatusCode.TooManyRequests) { var ms = response.Headers.TryGetValues(\"retry-after-ms\", out var v) ? 1 : 1000; await Task.Delay(ms); }")]
+    [InlineData("if (response.StatusCode >= HttpStatusCode.InternalServerError) { await Task.Delay(1000 * (attempt + 1)); }")]
+    [InlineData("if (response.StatusCode == HttpStatusCode.TooManyRequests) { throw new InvalidOperationException(); } await Task.Delay(1000);")]
+    public Task Loop_ReadsTheHeaderOrDoesNotRetry429_NoDiagnostic(string onFailure) => Analyze(Loop(onFailure));
+
+    [Theory]
+    [InlineData("if (response.StatusCode == HttpStatusCode.TooManyRequests) { await {|RA0005:Task.Delay(TimeSpan.FromSeconds(Math.Pow(2, attempt)))|}; }")]
+    [InlineData("if (!response.IsSuccessStatusCode) { await {|RA0005:Task.Delay(1000)|}; }")]
+    public Task Loop_Retries429OnItsOwnSchedule_Diagnostic(string onFailure) => Analyze(Loop(onFailure));
+
+    [Fact]
+    public Task Loop_CatchFilterOn429_Diagnostic() => Analyze("""
+        class C
+        {
+            async Task<string> M(HttpClient http)
+            {
+                for (var attempt = 0; ; attempt++)
+                {
+                    try
+                    {
+                        return await http.GetStringAsync("https://api.example.com");
+                    }
+                    catch (HttpRequestException ex) when (ex.StatusCode == HttpStatusCode.TooManyRequests && attempt < 5)
+                    {
+                        await {|RA0005:Task.Delay(500 * (attempt + 1))|};
+                    }
+                }
+            }
+        }
+        """);
+
+    private static string ClientResultLoop(string filterAndWait) => $$"""
+        class C
+        {
+            async Task<string> M(OpenAI.Chat.ChatClient chat)
+            {
+                for (var attempt = 0; ; attempt++)
+                {
+                    try
+                    {
+                        return (await chat.CompleteChatAsync("hi")).Value.Content[0].Text;
+                    }
+                    {{filterAndWait}}
+                }
+            }
+        }
+        """;
+
+    [Fact]
+    public Task Loop_ClientResultExceptionWith429_Diagnostic() => Analyze(ClientResultLoop(
+        "catch (System.ClientModel.ClientResultException ex) when (ex.Status == 429 && attempt < 5) { await {|RA0005:Task.Delay(TimeSpan.FromSeconds(2))|}; }"));
+
+    [Fact]
+    public Task Loop_ClientResultExceptionReadingRetryAfter_NoDiagnostic() => Analyze(ClientResultLoop(
+        "catch (System.ClientModel.ClientResultException ex) when (ex.Status == 429 && attempt < 5) { var wait = ex.GetRawResponse()?.Headers.TryGetValue(\"retry-after\", out var seconds) == true ? int.Parse(seconds!) : 2; await Task.Delay(TimeSpan.FromSeconds(wait)); }"));
+
     // ---------------------------------------------------------------- Fixes
 
     [Fact]

@@ -1,4 +1,4 @@
-// Harness sample for RA0005: consume-nupkg.sh --expect RA0005=5 and format-fix.sh ... RA0005.
+// Harness sample for RA0005: consume-nupkg.sh --expect RA0005=6 and format-fix.sh ... RA0005.
 // Each "RA0005" comment marks one expected diagnostic; the other methods must stay quiet (for RA0005).
 using System.Net;
 using Polly;
@@ -51,6 +51,44 @@ public static class RetryAfterIgnored
                 3,
                 (attempt, outcome, context) => RetryAfterDelay.Or(outcome.Result, JitteredBackoff.GetDelay(attempt - 1, TimeSpan.FromSeconds(1))),
                 (outcome, delay, attempt, context) => Task.CompletedTask);
+
+    public static async Task<string> LoopOwnSchedule(HttpClient http)
+    {
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            using var response = await http.GetAsync("https://api.example.com/v1/models");
+            if (response.IsSuccessStatusCode)
+            {
+                return await response.Content.ReadAsStringAsync();
+            }
+
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                await Task.Delay(JitteredBackoff.GetDelay(attempt, TimeSpan.FromSeconds(1))); // RA0005
+            }
+        }
+
+        throw new InvalidOperationException("gave up");
+    }
+
+    public static async Task<string> LoopWaitsForRetryAfter(HttpClient http, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            using var response = await http.GetAsync("https://api.example.com/v1/models", cancellationToken);
+            if (response.IsSuccessStatusCode)
+            {
+                return await response.Content.ReadAsStringAsync(cancellationToken);
+            }
+
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                await RetryAfterDelay.DelayAsync(response, JitteredBackoff.GetDelay(attempt, TimeSpan.FromSeconds(1)), cancellationToken);
+            }
+        }
+
+        throw new InvalidOperationException("gave up");
+    }
 
     public static ResiliencePipeline<HttpResponseMessage> WaitsForRetryAfter()
         => new ResiliencePipelineBuilder<HttpResponseMessage>()

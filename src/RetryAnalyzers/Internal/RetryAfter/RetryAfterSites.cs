@@ -110,6 +110,86 @@ internal static class RetryAfterSites
             : null;
     }
 
+    /// <summary>
+    /// A hand-written retry loop's <c>Task.Delay</c> / <c>Thread.Sleep</c> (recognised by <see cref="HandWrittenRetryLoops"/>)
+    /// reached under a check that takes 429 — an <c>if</c> whose condition does, or a <c>catch</c> whose filter does
+    /// (<c>when (ex.StatusCode == HttpStatusCode.TooManyRequests)</c>, <c>when (ex.Status == 429)</c>) — in a loop that
+    /// never reads a Retry-After: the wait's location.
+    /// </summary>
+    public static Location? AnalyzeLoopWait(IInvocationOperation invocation, RetrySymbols symbols)
+    {
+        if (HandWrittenRetryLoops.DelayArgument(invocation, symbols) is not { } wait ||
+            HandWrittenRetryLoops.RetryLoopOf(invocation, symbols) is not { } loop ||
+            !UnderTooManyRequestsCheck(invocation, loop) ||
+            ReadsRetryAfter(loop) ||
+            PassesTheFailure(wait, symbols))
+        {
+            return null;
+        }
+
+        return invocation.Syntax.GetLocation();
+    }
+
+    private static bool UnderTooManyRequestsCheck(IOperation wait, ILoopOperation loop)
+    {
+        for (IOperation? child = wait, current = wait.Parent; current is not null && current != loop; child = current, current = current.Parent)
+        {
+            switch (current)
+            {
+                case IConditionalOperation conditional when conditional.WhenTrue == child && TooManyRequestsPredicates.Takes429(conditional.Condition):
+                case ICatchClauseOperation { Filter: { } filter } catchClause when catchClause.Handler == child && TooManyRequestsPredicates.Takes429(filter):
+                    return true;
+            }
+        }
+
+        return false;
+    }
+
+    // Headers.RetryAfter, GetRetryAfter(…), TryGetValues("retry-after", …), "retry-after-ms": the loop reads the provider's wait.
+    private static bool ReadsRetryAfter(ILoopOperation loop)
+    {
+        foreach (var operation in loop.Body.DescendantsAndSelf())
+        {
+            switch (operation)
+            {
+                case IPropertyReferenceOperation { Property.Name: "RetryAfter" }:
+                case IInvocationOperation { TargetMethod.Name: "GetRetryAfter" or "DelayAsync" or "Or" } call when call.TargetMethod.ContainingType.Name is "RateLimitHeaders" or "RetryAfterDelay":
+                case ILiteralOperation { ConstantValue.Value: string text } when text.IndexOf("retry-after", StringComparison.OrdinalIgnoreCase) >= 0:
+                    return true;
+            }
+        }
+
+        return false;
+    }
+
+    // Task.Delay(DelayFor(response)) / DelayFor(ex): a call given the failed response or exception may read its header.
+    private static bool PassesTheFailure(IOperation wait, RetrySymbols symbols)
+    {
+        foreach (var operation in wait.DescendantsAndSelf())
+        {
+            if (operation is IArgumentOperation { Value.Type: { } type } &&
+                (SymbolEqualityComparer.Default.Equals(type, symbols.HttpResponseMessage) || IsException(type)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsException(ITypeSymbol type)
+    {
+        for (var current = type; current is not null; current = current.BaseType)
+        {
+            if (current.Name == "Exception" && current.ContainingNamespace?.Name == "System")
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     // builder.HandleResult(…).OrResult(…): any predicate of the chain that takes 429.
     private static bool HandlesTooManyRequests(IOperation builder)
     {
