@@ -5,6 +5,8 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CodeFixes;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Editing;
+using Microsoft.CodeAnalysis.Operations;
 using RetryAnalyzers.Internal;
 
 namespace RetryAnalyzers.CodeFixes;
@@ -43,6 +45,15 @@ public sealed class RA0005RetryAfterIgnoredCodeFix : EditorCodeFix
                 EquivalenceKey,
                 editor => editor.ReplaceNode(assignment.Right, SyntaxFactory.LiteralExpression(SyntaxKind.TrueLiteralExpression).WithTriviaFrom(assignment.Right)));
         }
+        else if (fix == RetryAfterSites.LoopDelay &&
+                 node.FirstAncestorOrSelf<InvocationExpressionSyntax>() is { } delay &&
+                 model.GetOperation(delay, cancellationToken) is IInvocationOperation { Arguments.Length: > 0 } call &&
+                 RetrySymbols.TryCreate(model.Compilation) is { } symbols &&
+                 RetryAfterSites.CheckedResponse(call, symbols) is { } response &&
+                 model.Compilation.GetTypeByMetadataName(KnownTypes.RuntimeRetryAfterDelay) is { } loopHelper)
+        {
+            yield return new FixPlan("Wait for the provider's Retry-After (RetryAnalyzers.Runtime)", EquivalenceKey, editor => ReplaceDelay(editor, model, delay, call, response, loopHelper));
+        }
         else if (fix == RetryAfterSites.AddGenerator &&
                  node.FirstAncestorOrSelf<BaseObjectCreationExpressionSyntax>() is { } creation &&
                  model.Compilation.GetTypeByMetadataName(KnownTypes.RuntimeRetryAfterDelay) is { } helper)
@@ -63,6 +74,35 @@ public sealed class RA0005RetryAfterIgnoredCodeFix : EditorCodeFix
                         Imports.AddUsing(editor, helper.ContainingNamespace.ToDisplayString());
                     }
                 });
+        }
+    }
+
+    // await Task.Delay(wait[, token])  →  await RetryAfterDelay.DelayAsync(response, wait as a TimeSpan[, token])
+    private static void ReplaceDelay(DocumentEditor editor, SemanticModel model, InvocationExpressionSyntax delay, IInvocationOperation call, ISymbol response, INamedTypeSymbol helper)
+    {
+        var typeName = (ExpressionSyntax)Imports.TypeName(editor.Generator, model, delay.SpanStart, helper);
+        var wait = (ExpressionSyntax)call.Arguments[0].Value.Syntax;
+        if (call.Arguments[0].Value.Type?.SpecialType == SpecialType.System_Int32)
+        {
+            var timeSpan = (ExpressionSyntax)Imports.TypeName(editor.Generator, model, delay.SpanStart, model.Compilation.GetTypeByMetadataName(KnownTypes.TimeSpan)!);
+            wait = SyntaxFactory.InvocationExpression(
+                SyntaxFactory.MemberAccessExpression(SyntaxKind.SimpleMemberAccessExpression, timeSpan, SyntaxFactory.IdentifierName("FromMilliseconds")),
+                SyntaxFactory.ArgumentList(SyntaxFactory.SingletonSeparatedList(SyntaxFactory.Argument(wait.WithoutTrivia()))));
+        }
+
+        var arguments = new List<ArgumentSyntax> { SyntaxFactory.Argument(SyntaxFactory.IdentifierName(response.Name)), SyntaxFactory.Argument(wait.WithoutTrivia()) };
+        for (var i = 1; i < delay.ArgumentList.Arguments.Count; i++)
+        {
+            arguments.Add(delay.ArgumentList.Arguments[i]);
+        }
+
+        var replacement = SyntaxFactory.InvocationExpression(
+            SyntaxFactory.MemberAccessExpression(SyntaxKind.SimpleMemberAccessExpression, typeName, SyntaxFactory.IdentifierName("DelayAsync")),
+            SyntaxFactory.ArgumentList(SyntaxFactory.SeparatedList(arguments)));
+        editor.ReplaceNode(delay, replacement.WithTriviaFrom(delay));
+        if (typeName is IdentifierNameSyntax)
+        {
+            Imports.AddUsing(editor, helper.ContainingNamespace.ToDisplayString());
         }
     }
 }

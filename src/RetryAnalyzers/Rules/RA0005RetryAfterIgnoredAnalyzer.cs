@@ -25,7 +25,7 @@ namespace RetryAnalyzers.Rules;
 /// <item><c>HttpRetryStrategyOptions</c> with its default <c>ShouldRetryAfterHeader</c>; options over another result type.</item>
 /// </list>
 /// Also a hand-written retry loop's <c>Task.Delay</c> / <c>Thread.Sleep</c> under an <c>if</c> or <c>catch</c> filter that
-/// takes 429, in a loop that never reads Retry-After (no fix).
+/// takes 429, in a loop that never reads Retry-After (fixed when it is an awaited <c>Task.Delay</c> under a check of an <c>HttpResponseMessage</c> local).
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class RA0005RetryAfterIgnoredAnalyzer : DiagnosticAnalyzer
@@ -57,7 +57,9 @@ public sealed class RA0005RetryAfterIgnoredAnalyzer : DiagnosticAnalyzer
                     }
                     else
                     {
-                        Report(operation, RetryAfterSites.AnalyzeLoopWait(invocation, symbols), fix: null, "This retry loop's wait");
+                        var wait = RetryAfterSites.AnalyzeLoopWait(invocation, symbols);
+                        var fix = wait is not null && RetryAfterSites.CheckedResponse(invocation, symbols) is not null ? RetryAfterSites.LoopDelay : null;
+                        Report(operation, wait, fix, "This retry loop's wait");
                     }
                 },
                 OperationKind.Invocation);

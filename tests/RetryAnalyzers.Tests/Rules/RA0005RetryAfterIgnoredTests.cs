@@ -288,6 +288,89 @@ public sealed class RA0005RetryAfterIgnoredTests
         """);
 
     [Fact]
+    public Task Loop_FixWaitsForRetryAfter_KeepingTheDelayAsFallback() => Verify.VerifyCodeFixAsync(
+        """
+        using System;
+        using System.Net;
+        using System.Net.Http;
+        using System.Threading;
+        using System.Threading.Tasks;
+
+        class C
+        {
+            async Task<string> M(HttpClient http, CancellationToken cancellationToken)
+            {
+                for (var attempt = 0; attempt < 5; attempt++)
+                {
+                    var response = await http.GetAsync("https://api.example.com", cancellationToken);
+                    if (response.IsSuccessStatusCode)
+                    {
+                        return await response.Content.ReadAsStringAsync(cancellationToken);
+                    }
+
+                    if (response.StatusCode == HttpStatusCode.TooManyRequests)
+                    {
+                        await {|RA0005:Task.Delay(1000 * (attempt + 1), cancellationToken)|};
+                    }
+                }
+
+                throw new InvalidOperationException("gave up");
+            }
+        }
+        """,
+        """
+        using System;
+        using System.Net;
+        using System.Net.Http;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using RetryAnalyzers.Runtime;
+
+        class C
+        {
+            async Task<string> M(HttpClient http, CancellationToken cancellationToken)
+            {
+                for (var attempt = 0; attempt < 5; attempt++)
+                {
+                    var response = await http.GetAsync("https://api.example.com", cancellationToken);
+                    if (response.IsSuccessStatusCode)
+                    {
+                        return await response.Content.ReadAsStringAsync(cancellationToken);
+                    }
+
+                    if (response.StatusCode == HttpStatusCode.TooManyRequests)
+                    {
+                        await RetryAfterDelay.DelayAsync(response, TimeSpan.FromMilliseconds(1000 * (attempt + 1)), cancellationToken);
+                    }
+                }
+
+                throw new InvalidOperationException("gave up");
+            }
+        }
+        """);
+
+    [Fact]
+    public Task Loop_CatchFilter_NoFixIsOffered() => Verify.VerifyNoFixAsync(Usings + """
+        class C
+        {
+            async Task<string> M(HttpClient http)
+            {
+                for (var attempt = 0; ; attempt++)
+                {
+                    try
+                    {
+                        return await http.GetStringAsync("https://api.example.com");
+                    }
+                    catch (HttpRequestException ex) when (ex.StatusCode == HttpStatusCode.TooManyRequests && attempt < 5)
+                    {
+                        await {|RA0005:Task.Delay(500 * (attempt + 1))|};
+                    }
+                }
+            }
+        }
+        """);
+
+    [Fact]
     public Task PollyV8_FixAll_AddsOneUsingAndEveryGenerator() => Verify.VerifyCodeFixAsync(
         """
         using System.Net;

@@ -15,6 +15,7 @@ internal static class RetryAfterSites
     public const string FixKey = "RetryAfterFix";
     public const string AddGenerator = "AddGenerator";
     public const string HeaderOn = "HeaderOn";
+    public const string LoopDelay = "LoopDelay";
 
     /// <summary>The location to report and the fix shape, or null when the options are quiet.</summary>
     public static (Location Location, string Fix)? AnalyzeV8Options(IObjectCreationOperation creation, RetrySymbols symbols)
@@ -130,19 +131,48 @@ internal static class RetryAfterSites
         return invocation.Syntax.GetLocation();
     }
 
-    private static bool UnderTooManyRequestsCheck(IOperation wait, ILoopOperation loop)
+    private static bool UnderTooManyRequestsCheck(IOperation wait, ILoopOperation loop) => TooManyRequestsCheck(wait, loop) is not null;
+
+    /// <summary>The <c>if</c> condition or <c>catch</c> filter that takes 429 and leads to <paramref name="wait"/>, or null.</summary>
+    private static IOperation? TooManyRequestsCheck(IOperation wait, ILoopOperation loop)
     {
         for (IOperation? child = wait, current = wait.Parent; current is not null && current != loop; child = current, current = current.Parent)
         {
             switch (current)
             {
                 case IConditionalOperation conditional when conditional.WhenTrue == child && TooManyRequestsPredicates.Takes429(conditional.Condition):
+                    return conditional.Condition;
                 case ICatchClauseOperation { Filter: { } filter } catchClause when catchClause.Handler == child && TooManyRequestsPredicates.Takes429(filter):
-                    return true;
+                    return filter;
             }
         }
 
-        return false;
+        return null;
+    }
+
+    /// <summary>
+    /// For the fix: the <c>HttpResponseMessage</c> local or parameter whose status the 429 check reads, when the wait is an
+    /// awaited <c>Task.Delay</c> (its Retry-After can be waited instead); null otherwise (<c>Thread.Sleep</c>, an exception's status).
+    /// </summary>
+    public static ISymbol? CheckedResponse(IInvocationOperation wait, RetrySymbols symbols)
+    {
+        if (wait.TargetMethod.Name != "Delay" || wait.Parent is not IAwaitOperation ||
+            HandWrittenRetryLoops.EnclosingLoop(wait) is not { } loop || TooManyRequestsCheck(wait, loop) is not { } check)
+        {
+            return null;
+        }
+
+        foreach (var operation in check.DescendantsAndSelf())
+        {
+            var instance = (operation as IPropertyReferenceOperation)?.Instance?.WithoutConversions();
+            var symbol = (instance as ILocalReferenceOperation)?.Local ?? (ISymbol?)(instance as IParameterReferenceOperation)?.Parameter;
+            if (symbol is not null && SymbolEqualityComparer.Default.Equals(instance!.Type, symbols.HttpResponseMessage))
+            {
+                return symbol;
+            }
+        }
+
+        return null;
     }
 
     // Headers.RetryAfter, GetRetryAfter(…), TryGetValues("retry-after", …), "retry-after-ms": the loop reads the provider's wait.
