@@ -99,7 +99,7 @@ internal static partial class RetryRewriter
     private static ExpressionSyntax Member(string name, ExpressionSyntax value)
         => SyntaxFactory.AssignmentExpression(SyntaxKind.SimpleAssignmentExpression, SyntaxFactory.IdentifierName(name), value);
 
-    private static SyntaxNode AddToInitializer(BaseObjectCreationExpressionSyntax creation, List<ExpressionSyntax> members)
+    internal static SyntaxNode AddToInitializer(BaseObjectCreationExpressionSyntax creation, List<ExpressionSyntax> members)
     {
         if (creation.Initializer is { } initializer)
         {

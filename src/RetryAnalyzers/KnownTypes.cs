@@ -56,4 +56,5 @@ internal static class KnownTypes
     public const string RuntimeBoundedFanOut = "RetryAnalyzers.Runtime.BoundedFanOut";
     public const string RuntimeAgentKeys = "RetryAnalyzers.Runtime.AgentKeys";
     public const string RuntimeSharedProviderBudget = "RetryAnalyzers.Runtime.SharedProviderBudget";
+    public const string RuntimeRetryAfterDelay = "RetryAnalyzers.Runtime.RetryAfterDelay";
 }
