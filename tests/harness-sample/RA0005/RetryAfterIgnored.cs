@@ -118,7 +118,7 @@ public static class RetryAfterIgnored
                 ShouldHandle = args => new ValueTask<bool>(args.Outcome.Result?.StatusCode == HttpStatusCode.TooManyRequests),
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
-                DelayGenerator = args => new ValueTask<TimeSpan?>(args.Outcome.Result?.Headers.RetryAfter?.Delta),
+                DelayGenerator = args => new ValueTask<TimeSpan?>(args.Outcome.Result?.Headers.RetryAfter?.Delta is { } wait ? TimeSpan.FromSeconds(Math.Min(wait.TotalSeconds, 60)) : null),
             })
             .Build();
 }
