@@ -4,10 +4,11 @@
 #   format-fix.sh     `dotnet format analyzers` applies the fixes and the result builds (folders without "-nofix")
 #   lsp-check.sh      an editor over LSP: squiggle, lightbulb, apply the first fix (rules reported as you type)
 # The expected counts come from the `// RAxxxx` markers, the same ones HarnessSampleTests checks in `dotnet test`.
-# Usage: tools/harness/check-package.sh [HARNESS_DIR]   (default ../shared/harness; run `bash build.sh` first)
+# Usage: tools/harness/check-package.sh [HARNESS_DIR [FOLDER...]]   (default ../shared/harness and every folder; run `bash build.sh` first)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 harness="${1:-../shared/harness}"
+only=" ${*:2} "
 nupkgs=artifacts/nupkg
 version=$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' Directory.Build.props)
 [ -f "$nupkgs/RetryAnalyzers.$version.nupkg" ] || { echo "no $nupkgs/RetryAnalyzers.$version.nupkg: run bash build.sh first" >&2; exit 2; }
@@ -18,9 +19,13 @@ compilation_end="RA0003"
 failed=()
 for dir in tests/harness-sample/*/; do
   name=$(basename "$dir")
+  [[ "$only" == "  " || "$only" == *" $name "* ]] || continue
   packages=()
   grep -qh "^using Polly" "$dir"*.cs && packages+=(--package Polly@8.9.1)
   grep -qh "^using OpenAI" "$dir"*.cs && packages+=(--package OpenAI@2.1.0)
+  grep -qh "^using Polly.Extensions.Http" "$dir"*.cs && packages+=(--package Polly.Extensions.Http@3.0.0)
+  grep -qhE "AddPolicyHandler|AddTransientHttpErrorPolicy" "$dir"*.cs && packages+=(--package Microsoft.Extensions.Http.Polly@8.0.8)
+  grep -qhE "AddStandardResilienceHandler|HttpRetryStrategyOptions|HttpClientResiliencePredicates" "$dir"*.cs && packages+=(--package Microsoft.Extensions.Http.Resilience@9.0.0)
   expects=()
   ids=()
   for id in $(grep -ohE '// (RA[0-9]{4})(, *RA[0-9]{4})*$' "$dir"*.cs | grep -oE 'RA[0-9]{4}' | sort -u); do

@@ -1,4 +1,4 @@
-// Harness sample for RA0005: consume-nupkg.sh --expect RA0005=6 and format-fix.sh ... RA0005.
+// Harness sample for RA0005: consume-nupkg.sh --expect RA0005=5 and format-fix.sh ... RA0005 (the v7 case, which has no fix, is in RA0005-nofix).
 // Each "RA0005" comment marks one expected diagnostic; the other methods must stay quiet (for RA0005).
 using System.Net;
 using Polly;
@@ -39,11 +39,6 @@ public static class RetryAfterIgnored
         => new ResiliencePipelineBuilder<HttpResponseMessage>()
             .AddRetry(new RetryStrategyOptions<HttpResponseMessage> { ShouldHandle = args => new ValueTask<bool>(args.Outcome.Result?.StatusCode == HttpStatusCode.TooManyRequests) }) // RA0001, RA0005
             .Build();
-
-    // Polly v7: the growing, unjittered schedule is RA0002; ignoring Retry-After is RA0005 (no automatic fix for v7).
-    public static IAsyncPolicy<HttpResponseMessage> V7OwnSchedule()
-        => Policy.HandleResult<HttpResponseMessage>(r => r.StatusCode == HttpStatusCode.TooManyRequests)
-            .WaitAndRetryAsync(3, attempt => TimeSpan.FromSeconds(Math.Pow(2, attempt))); // RA0002, RA0005
 
     public static IAsyncPolicy<HttpResponseMessage> V7ReadsTheOutcome()
         => Policy.HandleResult<HttpResponseMessage>(r => r.StatusCode == HttpStatusCode.TooManyRequests)
