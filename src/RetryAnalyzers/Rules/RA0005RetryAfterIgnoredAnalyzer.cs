@@ -1,5 +1,8 @@
+using System;
 using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
 using RetryAnalyzers.Internal;
@@ -40,52 +43,82 @@ public sealed class RA0005RetryAfterIgnoredAnalyzer : DiagnosticAnalyzer
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.RegisterCompilationStartAction(static start =>
         {
-            var symbols = RetrySymbols.TryCreate(start.Compilation);
-            if (symbols?.HttpResponseMessage is null)
-            {
-                return;
-            }
-
-            var pollyV7 = System.Array.Exists(symbols.PollyRetrySyntaxTypes, type => type is not null);
-            start.RegisterOperationAction(
-                operation =>
+            // Nothing is resolved or bound up front: syntax actions look at names (a wait, a v7 WaitAndRetry*, a
+            // RetryStrategyOptions creation, a ShouldRetryAfterHeader assignment) and bind only those; most code has none.
+            var compilation = start.Compilation;
+            var symbols = new Lazy<RetrySymbols?>(() => RetrySymbols.TryCreate(compilation) is { HttpResponseMessage: not null } found ? found : null);
+            var pollyV7 = new Lazy<bool>(() => symbols.Value is { } found && Array.Exists(found.PollyRetrySyntaxTypes, type => type is not null));
+            start.RegisterSyntaxNodeAction(
+                node =>
                 {
-                    var invocation = (IInvocationOperation)operation.Operation;
-                    if (pollyV7 && RetryAfterSites.AnalyzeV7Policy(invocation, symbols) is { } provider)
+                    var syntax = (InvocationExpressionSyntax)node.Node;
+                    var name = SyntaxNames.Of(syntax.Expression);
+                    var isWait = name is "Delay" or "Sleep";
+                    var isV7 = name is not null && name.StartsWith("WaitAndRetry", StringComparison.Ordinal);
+                    if ((isWait || isV7) && symbols.Value is { } retrySymbols &&
+                        node.SemanticModel.GetOperation(syntax, node.CancellationToken) is IInvocationOperation invocation)
                     {
-                        Report(operation, provider, fix: null, "This Polly v7 sleep-duration provider");
-                    }
-                    else
-                    {
-                        var wait = RetryAfterSites.AnalyzeLoopWait(invocation, symbols);
-                        var fix = wait is not null && RetryAfterSites.CheckedResponse(invocation, symbols) is not null ? RetryAfterSites.LoopDelay : null;
-                        Report(operation, wait, fix, "This retry loop's wait");
+                        AnalyzeInvocation(node, invocation, retrySymbols, isV7 && pollyV7.Value);
                     }
                 },
-                OperationKind.Invocation);
-
-            if (symbols.RetryStrategyOptionsOfT is null)
-            {
-                return;
-            }
-
-            start.RegisterOperationAction(
-                operation =>
+                SyntaxKind.InvocationExpression);
+            start.RegisterSyntaxNodeAction(
+                node =>
                 {
-                    var creation = (IObjectCreationOperation)operation.Operation;
-                    if (RetryAfterSites.AnalyzeV8Options(creation, symbols) is { } site)
+                    if (IsOptionsCandidate(node.Node) && symbols.Value is { RetryStrategyOptionsOfT: not null } retrySymbols &&
+                        node.SemanticModel.GetOperation(node.Node, node.CancellationToken) is IObjectCreationOperation creation &&
+                        RetryAfterSites.AnalyzeV8Options(creation, retrySymbols) is { } site)
                     {
-                        Report(operation, site.Location, site.Fix, "This " + creation.Type?.Name + " (Polly v8)");
+                        Report(node, site.Location, site.Fix, "This " + creation.Type?.Name + " (Polly v8)");
                     }
                 },
-                OperationKind.ObjectCreation);
-            start.RegisterOperationAction(
-                operation => Report(operation, RetryAfterSites.AnalyzeHeaderSwitchedOff((ISimpleAssignmentOperation)operation.Operation), RetryAfterSites.HeaderOn, "This HttpRetryStrategyOptions"),
-                OperationKind.SimpleAssignment);
+                SyntaxKind.ObjectCreationExpression,
+                SyntaxKind.ImplicitObjectCreationExpression);
+            start.RegisterSyntaxNodeAction(
+                node =>
+                {
+                    var syntax = (AssignmentExpressionSyntax)node.Node;
+                    if (SyntaxNames.Of(syntax.Left) == "ShouldRetryAfterHeader" && symbols.Value?.RetryStrategyOptionsOfT is not null &&
+                        node.SemanticModel.GetOperation(syntax, node.CancellationToken) is ISimpleAssignmentOperation assignment)
+                    {
+                        Report(node, RetryAfterSites.AnalyzeHeaderSwitchedOff(assignment), RetryAfterSites.HeaderOn, "This HttpRetryStrategyOptions");
+                    }
+                },
+                SyntaxKind.SimpleAssignmentExpression);
         });
     }
 
-    private static void Report(OperationAnalysisContext context, Location? location, string? fix, string subject)
+    private static void AnalyzeInvocation(SyntaxNodeAnalysisContext context, IInvocationOperation invocation, RetrySymbols symbols, bool pollyV7)
+    {
+        if (pollyV7 && RetryAfterSites.AnalyzeV7Policy(invocation, symbols) is { } provider)
+        {
+            Report(context, provider, fix: null, "This Polly v7 sleep-duration provider");
+        }
+        else
+        {
+            var wait = RetryAfterSites.AnalyzeLoopWait(invocation, symbols);
+            var fix = wait is not null && RetryAfterSites.CheckedResponse(invocation, symbols) is not null ? RetryAfterSites.LoopDelay : null;
+            Report(context, wait, fix, "This retry loop's wait");
+        }
+    }
+
+    // new RetryStrategyOptions<…>() / new HttpRetryStrategyOptions { … } by name; a target-typed new() only with an initializer.
+    private static bool IsOptionsCandidate(SyntaxNode node) => node switch
+    {
+        ObjectCreationExpressionSyntax { Type: var type } => TypeName(type) is { } name && name.EndsWith("RetryStrategyOptions", StringComparison.Ordinal),
+        ImplicitObjectCreationExpressionSyntax { Initializer: not null } => true,
+        _ => false,
+    };
+
+    private static string? TypeName(TypeSyntax type) => type switch
+    {
+        QualifiedNameSyntax qualified => TypeName(qualified.Right),
+        AliasQualifiedNameSyntax alias => TypeName(alias.Name),
+        SimpleNameSyntax simple => simple.Identifier.ValueText,
+        _ => null,
+    };
+
+    private static void Report(SyntaxNodeAnalysisContext context, Location? location, string? fix, string subject)
     {
         if (location is not null)
         {

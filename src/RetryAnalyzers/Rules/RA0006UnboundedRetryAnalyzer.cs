@@ -88,7 +88,7 @@ public sealed class RA0006UnboundedRetryAnalyzer : DiagnosticAnalyzer
                 node =>
                 {
                     var syntax = (AssignmentExpressionSyntax)node.Node;
-                    if (Name(syntax.Left) is "MaxRetryAttempts" or "DelayGenerator" && symbols.Value?.RetryStrategyOptionsOfT is { } options &&
+                    if (SyntaxNames.Of(syntax.Left) is "MaxRetryAttempts" or "DelayGenerator" && symbols.Value?.RetryStrategyOptionsOfT is { } options &&
                         node.SemanticModel.GetOperation(syntax, node.CancellationToken) is ISimpleAssignmentOperation assignment)
                     {
                         AnalyzeAssignment(node, assignment, options, headers.Value);
@@ -99,19 +99,12 @@ public sealed class RA0006UnboundedRetryAnalyzer : DiagnosticAnalyzer
     }
 
     // Task.Delay / Thread.Sleep (or Delay / Sleep through `using static`), and Polly v7's retry methods.
-    private static bool IsCandidate(InvocationExpressionSyntax syntax) => Name(syntax.Expression) switch
+    private static bool IsCandidate(InvocationExpressionSyntax syntax) => SyntaxNames.Of(syntax.Expression) switch
     {
-        "Delay" or "Sleep" => syntax.Expression is not MemberAccessExpressionSyntax { Expression: var receiver } || Name(receiver) is "Task" or "Thread",
+        "Delay" or "Sleep" => syntax.Expression is not MemberAccessExpressionSyntax { Expression: var receiver } || SyntaxNames.Of(receiver) is "Task" or "Thread",
         "Retry" or "RetryAsync" or "RetryForever" or "RetryForeverAsync" or
         "WaitAndRetry" or "WaitAndRetryAsync" or "WaitAndRetryForever" or "WaitAndRetryForeverAsync" => true,
         _ => false,
-    };
-
-    private static string? Name(ExpressionSyntax expression) => expression switch
-    {
-        MemberAccessExpressionSyntax access => access.Name.Identifier.ValueText,
-        SimpleNameSyntax simple => simple.Identifier.ValueText,
-        _ => null,
     };
 
     private static void AnalyzeInvocation(SyntaxNodeAnalysisContext context, IInvocationOperation invocation, RetrySymbols symbols, INamedTypeSymbol? headers)
