@@ -78,6 +78,14 @@ internal static class Descriptors
         description: "A retry inside a retry multiplies the requests of one call (3 SDK retries under 3 Polly retries make up to 16 requests) " +
                      "and stretches every outage. Keep one retry layer: switch the inner one off.");
 
+    public static readonly DiagnosticDescriptor RA0008TooManyRequestsNotRetried = Create(
+        RuleIds.TooManyRequestsNotRetried,
+        title: "429 left out of the retry predicate",
+        messageFormat: "{0} retries server errors but not 429 Too Many Requests, so a throttled call fails at once; handle 429 too",
+        RuleCategories.Reliability,
+        description: "A predicate that retries 5xx and 408 but not 429 lets a throttled call fail at once, and the caller or orchestrator " +
+                     "then retries the whole job. Treat 429 as transient (and honour its Retry-After).");
+
     private static DiagnosticDescriptor Create(string id, string title, string messageFormat, string category, string description, params string[] customTags)
         => new(
             id,

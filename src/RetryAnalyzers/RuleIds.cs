@@ -24,6 +24,6 @@ public static class RuleIds
     /// <summary>Retry layers nested around one call.</summary>
     public const string NestedRetry = "RA0007";
 
-    /// <summary>A retry predicate that leaves out 429 Too Many Requests (reserved: the rule is not shipped yet).</summary>
+    /// <summary>A retry predicate that leaves out 429 Too Many Requests.</summary>
     public const string TooManyRequestsNotRetried = "RA0008";
 }

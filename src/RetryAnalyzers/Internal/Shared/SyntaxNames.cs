@@ -1,3 +1,4 @@
+using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace RetryAnalyzers.Internal;
@@ -12,5 +13,13 @@ internal static class SyntaxNames
         MemberBindingExpressionSyntax binding => binding.Name.Identifier.ValueText,
         SimpleNameSyntax simple => simple.Identifier.ValueText,
         _ => null,
+    };
+
+    /// <summary>The location of the name an expression ends in (<c>services.AddX</c> → <c>AddX</c>), else of the whole expression.</summary>
+    public static Location NameLocation(ExpressionSyntax expression) => expression switch
+    {
+        MemberAccessExpressionSyntax access => access.Name.GetLocation(),
+        MemberBindingExpressionSyntax binding => binding.Name.GetLocation(),
+        _ => expression.GetLocation(),
     };
 }
