@@ -71,7 +71,7 @@ internal sealed class HarnessSample
         var configSet = AnalyzerConfigSet.Create(configs);
         var perTree = trees.ToDictionary(tree => tree, tree => configSet.GetOptionsForSourcePath(tree.FilePath));
 
-        var references = await TestReferences.Net80WithPolly.ResolveAsync(LanguageNames.CSharp, cancellationToken);
+        var references = await TestReferences.WithHttpResilience.ResolveAsync(LanguageNames.CSharp, cancellationToken);
         var compilation = CSharpCompilation.Create(
             "HarnessSample",
             trees,

@@ -100,7 +100,7 @@ public static class RetryAfterIgnored
         => new ResiliencePipelineBuilder<HttpResponseMessage>()
             .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
             {
-                ShouldHandle = args => new ValueTask<bool>(args.Outcome.Result is { StatusCode: >= HttpStatusCode.InternalServerError }),
+                ShouldHandle = args => new ValueTask<bool>(args.Outcome.Result is { StatusCode: >= HttpStatusCode.InternalServerError }), // RA0008
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
             })
