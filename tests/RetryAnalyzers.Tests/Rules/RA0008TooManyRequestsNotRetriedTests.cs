@@ -104,6 +104,8 @@ public sealed class RA0008TooManyRequestsNotRetriedTests
     [InlineData("ShouldHandle = new PredicateBuilder<HttpResponseMessage>().Handle<HttpRequestException>().HandleResult(r => (int)r.StatusCode >= 500 || r.StatusCode == HttpStatusCode.TooManyRequests)")]
     [InlineData("ShouldHandle = args => ValueTask.FromResult(Microsoft.Extensions.Http.Resilience.HttpClientResiliencePredicates.IsTransient(args.Outcome))")]
     [InlineData("ShouldHandle = args => ValueTask.FromResult(args.Outcome.Result?.StatusCode == HttpStatusCode.NotFound)")]
+    [InlineData("ShouldHandle = args => args.Outcome switch { { Result: HttpResponseMessage response } when response.StatusCode == HttpStatusCode.InternalServerError => PredicateResult.True(), { Result: HttpResponseMessage response } when response.StatusCode == HttpStatusCode.TooManyRequests => PredicateResult.True(), _ => PredicateResult.False() }")]
+    [InlineData("ShouldHandle = args => args.Outcome switch { { Result: HttpResponseMessage response } when Retryable.Contains(response.StatusCode) => PredicateResult.True(), _ => PredicateResult.False() }")]
     public Task PollyV8_429TakenOrNoServerErrorOrUnreadable_NoDiagnostic(string shouldHandle) => Analyze(V8(shouldHandle));
 
     [Fact]
@@ -176,6 +178,7 @@ public sealed class RA0008TooManyRequestsNotRetriedTests
     [InlineData("{|RA0008:ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is HttpRequestException || args.Outcome.Result is { StatusCode: HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout })|}")]
     [InlineData("{|RA0008:ShouldHandle = new PredicateBuilder<HttpResponseMessage>().Handle<HttpRequestException>().HandleResult(r => (int)r.StatusCode >= 500)|}")]
     [InlineData("{|RA0008:ShouldHandle = args => args.Outcome switch { { Exception: HttpRequestException } => PredicateResult.True(), { Result.StatusCode: >= HttpStatusCode.InternalServerError } => PredicateResult.True(), _ => PredicateResult.False() }|}")]
+    [InlineData("{|RA0008:ShouldHandle = args => args.Outcome switch { { Result: HttpResponseMessage response } when response.StatusCode == HttpStatusCode.InternalServerError => PredicateResult.True(), _ => PredicateResult.False() }|}")]
     public Task PollyV8_ServerErrorsWithout429_Diagnostic(string shouldHandle) => Analyze(V8(shouldHandle));
 
     [Theory]

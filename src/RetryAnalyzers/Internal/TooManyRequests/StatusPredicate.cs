@@ -307,7 +307,9 @@ internal static class StatusPredicate
                 case IDeclarationPatternOperation { MatchesNull: true }:
                     return Truth.True;
                 case IDeclarationPatternOperation or ITypePatternOperation:
-                    return value == Null ? Truth.False : Truth.Unknown;
+                    // { Result: HttpResponseMessage response }: a response is one; null is nothing.
+                    var type = (pattern as IDeclarationPatternOperation)?.MatchedType ?? (pattern as ITypePatternOperation)?.MatchedType;
+                    return value == Null ? Truth.False : value == Response && type?.Name == "HttpResponseMessage" ? Truth.True : Truth.Unknown;
                 case IRecursivePatternOperation recursive:
                     if (value == Null)
                     {
