@@ -188,20 +188,22 @@ public sealed class RA0008TooManyRequestsNotRetriedTests
     public Task Loop_ServerErrorsWithout429_Diagnostic(string onResponse) => Analyze(Loop(onResponse));
 
     [Fact]
-    public Task Loop_CatchFilterOnServerErrors_Diagnostic() => Analyze("""
+    public Task Loop_SyncWaitUnderAPatternOnServerErrors_Diagnostic() => Analyze("""
         class C
         {
-            async Task<string> M(HttpClient client, CancellationToken ct)
+            string M(HttpClient client)
             {
-                for (var attempt = 0; ; attempt++)
+                var attempt = 0;
+                while (true)
                 {
                     try
                     {
-                        return await client.GetStringAsync("https://llm.example/v1", ct);
+                        return client.GetStringAsync("https://llm.example/v1").GetAwaiter().GetResult();
                     }
-                    catch (HttpRequestException ex) when ({|RA0008:ex.StatusCode >= HttpStatusCode.InternalServerError|} && attempt < 4)
+                    catch (HttpRequestException ex) when ({|RA0008:ex.StatusCode is HttpStatusCode.BadGateway or HttpStatusCode.ServiceUnavailable|})
                     {
-                        await Task.Delay(1000 * (attempt + 1), ct);
+                        if (++attempt == 5) throw;
+                        Thread.Sleep(1000 * attempt);
                     }
                 }
             }
