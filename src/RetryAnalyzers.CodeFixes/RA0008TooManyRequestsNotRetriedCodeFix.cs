@@ -110,7 +110,7 @@ public sealed class RA0008TooManyRequestsNotRetriedCodeFix : EditorCodeFix
     private static Edit? Predicate(string shape, AssignmentExpressionSyntax assignment, SemanticModel model, CancellationToken cancellationToken)
     {
         if (model.GetOperation(assignment, cancellationToken) is not ISimpleAssignmentOperation operation ||
-            operation.Value.WithoutConversions() is not IDelegateCreationOperation { Target: IAnonymousFunctionOperation lambda } ||
+            operation.Value.WithoutConversions() is not IDelegateCreationOperation { Target: IAnonymousFunctionOperation { Symbol.Parameters.Length: 1 } lambda } ||
             StatusPredicate.ReturnedValue(lambda)?.WithoutConversions() is not { } returned)
         {
             return null;
