@@ -25,8 +25,9 @@ namespace RetryAnalyzers.CodeFixes;
 /// <c>AgentKeys.Resolve("ResearchAgent", "OpenAI:ApiKey", name =&gt; configuration[name]).Reveal()</c>. Offered when the key
 /// comes from an environment variable, or from configuration read at the site.</item>
 /// <item><b>Share one token budget</b> (<c>RA0003.UseSharedBudget</c>): the OpenAI client keeps the key and gets
-/// <c>new OpenAIClientOptions { Transport = new HttpClientPipelineTransport(SharedProviderBudget.HttpClient) }</c>, so
-/// every agent on the key draws from one budget. Offered for OpenAI clients created without options.</item>
+/// <c>new OpenAIClientOptions().UseProviderResilience(SharedProviderBudget.Policy)</c>, so every agent on the key draws
+/// from one budget, and the SDK's own retries are replaced by the runtime's (one layer). Offered for OpenAI clients
+/// created without options.</item>
 /// </list>
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(RA0003SharedApiKeyCodeFix))]
@@ -134,15 +135,14 @@ public sealed class RA0003SharedApiKeyCodeFix : EditorCodeFix
         });
     }
 
-    // new ChatClient(model, key)  →  new ChatClient(model, new ApiKeyCredential(key), new OpenAIClientOptions { Transport = new HttpClientPipelineTransport(SharedProviderBudget.HttpClient) })
+    // new ChatClient(model, key)  →  new ChatClient(model, new ApiKeyCredential(key), new OpenAIClientOptions().UseProviderResilience(SharedProviderBudget.Policy))
     private static FixPlan? PlanSharedBudget(IOperation operation, KeySite site, SemanticModel model)
     {
         var compilation = model.Compilation;
         var shared = compilation.GetTypeByMetadataName(KnownTypes.RuntimeSharedProviderBudget);
         var options = compilation.GetTypeByMetadataName(KnownTypes.OpenAIClientOptions);
-        var transport = compilation.GetTypeByMetadataName(KnownTypes.HttpClientPipelineTransport);
         var credential = compilation.GetTypeByMetadataName(KnownTypes.ApiKeyCredential);
-        if (site.Shape != KeySiteShape.ClientCreation || shared is null || options is null || transport is null || credential is null ||
+        if (site.Shape != KeySiteShape.ClientCreation || shared is null || options is null || credential is null || shared.GetMembers("Policy").IsEmpty ||
             operation is not IObjectCreationOperation { Syntax: BaseObjectCreationExpressionSyntax { ArgumentList: { } argumentList } creation, Constructor: { } constructor } ||
             constructor.Parameters.Any(p => p.Type.Name.EndsWith("Options", StringComparison.Ordinal)))
         {
@@ -164,7 +164,7 @@ public sealed class RA0003SharedApiKeyCodeFix : EditorCodeFix
         return new FixPlan("Route the agents through one shared token budget (SharedProviderBudget)", SharedBudgetEquivalenceKey, editor =>
         {
             var generator = editor.Generator;
-            foreach (var type in new[] { credential, transport, options, shared })
+            foreach (var type in new[] { credential, options, shared })
             {
                 Imports.AddUsing(editor, type.ContainingNamespace.ToDisplayString());
             }
@@ -176,16 +176,13 @@ public sealed class RA0003SharedApiKeyCodeFix : EditorCodeFix
                 ? SyntaxFactory.ObjectCreationExpression((TypeSyntax)Type(credential))
                     .WithArgumentList(SyntaxFactory.ArgumentList(SyntaxFactory.SingletonSeparatedList(SyntaxFactory.Argument(keyArgument.Expression.WithoutTrivia()))))
                 : keyArgument.Expression.WithoutTrivia();
-            var sharedClient = SyntaxFactory.MemberAccessExpression(SyntaxKind.SimpleMemberAccessExpression, Type(shared), SyntaxFactory.IdentifierName("HttpClient"));
-            var optionsCreation = SyntaxFactory.ObjectCreationExpression((TypeSyntax)Type(options))
-                .WithArgumentList(null)
-                .WithInitializer(SyntaxFactory.InitializerExpression(
-                    SyntaxKind.ObjectInitializerExpression,
-                    SyntaxFactory.SingletonSeparatedList<ExpressionSyntax>(SyntaxFactory.AssignmentExpression(
-                        SyntaxKind.SimpleAssignmentExpression,
-                        SyntaxFactory.IdentifierName("Transport"),
-                        SyntaxFactory.ObjectCreationExpression((TypeSyntax)Type(transport))
-                            .WithArgumentList(SyntaxFactory.ArgumentList(SyntaxFactory.SingletonSeparatedList(SyntaxFactory.Argument(sharedClient))))))));
+            var sharedPolicy = SyntaxFactory.MemberAccessExpression(SyntaxKind.SimpleMemberAccessExpression, Type(shared), SyntaxFactory.IdentifierName("Policy"));
+            var optionsCreation = SyntaxFactory.InvocationExpression(
+                SyntaxFactory.MemberAccessExpression(
+                    SyntaxKind.SimpleMemberAccessExpression,
+                    SyntaxFactory.ObjectCreationExpression((TypeSyntax)Type(options)).WithArgumentList(SyntaxFactory.ArgumentList()),
+                    SyntaxFactory.IdentifierName("UseProviderResilience")),
+                SyntaxFactory.ArgumentList(SyntaxFactory.SingletonSeparatedList(SyntaxFactory.Argument(sharedPolicy))));
             var arguments = argumentList.Arguments
                 .Replace(keyArgument, SyntaxFactory.Argument(keyExpression).WithTriviaFrom(keyArgument))
                 .Add(SyntaxFactory.Argument(optionsCreation));

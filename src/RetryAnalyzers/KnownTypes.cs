@@ -48,7 +48,6 @@ internal static class KnownTypes
     // Keys (RA0003)
     public const string ApiKeyCredential = "System.ClientModel.ApiKeyCredential";
     public const string OpenAIClientOptions = "OpenAI.OpenAIClientOptions";
-    public const string HttpClientPipelineTransport = "System.ClientModel.Primitives.HttpClientPipelineTransport";
 
     // RetryAnalyzers.Runtime (the bundled library the fixes rewrite onto)
     public const string RuntimeJitteredBackoff = "RetryAnalyzers.Runtime.JitteredBackoff";

@@ -139,6 +139,26 @@ public sealed class ProviderPipelinePolicyTests
     }
 
     [Fact]
+    public async Task OneSharedPolicy_ServesEveryClient_FromOneBudget()
+    {
+        // What RA0003's fix writes: new OpenAIClientOptions().UseProviderResilience(SharedProviderBudget.Policy).
+        using var server = Answering(_ => (200, null, null));
+        var shared = SharedProviderBudget.Create(new TokenBudgetOptions { TokensPerSecond = 1_000, Burst = 100_000, TimeProvider = new FakeTimeProvider() }, null);
+        using var budget = shared.Budget;
+        using var http = shared.Client;
+        var research = new ChatClient("research", new ApiKeyCredential("sk-test-policy"), new OpenAIClientOptions { Endpoint = new Uri(server.Url) }.UseProviderResilience(shared.Policy));
+        var writer = new ChatClient("writer", new ApiKeyCredential("sk-test-policy"), new OpenAIClientOptions { Endpoint = new Uri(server.Url) }.UseProviderResilience(shared.Policy));
+
+        ChatCompletion first = await research.CompleteChatAsync("hello");
+        ChatCompletion second = await writer.CompleteChatAsync("hello");
+
+        Assert.Equal("ok", first.Content[0].Text);
+        Assert.Equal("ok", second.Content[0].Text);
+        Assert.Equal(100_000 - 42 - 42, budget.AvailableTokens); // both clients spent from the one shared budget, reconciled to the usage
+        Assert.Equal("policy", Assert.Throws<ArgumentNullException>(() => new OpenAIClientOptions().UseProviderResilience((ProviderPipelinePolicy)null!)).ParamName);
+    }
+
+    [Fact]
     public void BadOptions_ThrowAtConfiguration_NamingTheOption()
     {
         var error = Assert.Throws<ArgumentOutOfRangeException>(() => new OpenAIClientOptions().UseProviderResilience(new ProviderResilienceOptions { MaxRetryAttempts = -1 }));

@@ -10,7 +10,8 @@ namespace RetryAnalyzers.Runtime;
 /// The process-wide token budget and the <see cref="HttpClient"/> that runs every provider call through it (with the
 /// <see cref="ProviderResilienceHandler"/>: budget → jittered retry honouring Retry-After → breaker). Agents that must
 /// share one API key share this, so together they stay under the key's limit. RA0003's second fix routes SDK clients
-/// here: <c>new OpenAIClientOptions { Transport = new HttpClientPipelineTransport(SharedProviderBudget.HttpClient) }</c>.
+/// here in one line: <c>new OpenAIClientOptions().UseProviderResilience(SharedProviderBudget.Policy)</c> (the SDK's own
+/// retries are replaced, not stacked); an <see cref="System.Net.Http.HttpClient"/> user takes <see cref="HttpClient"/>.
 /// <para>
 /// Configure it once at startup with <see cref="Configure"/>; otherwise it is created on first use from the
 /// environment variable <see cref="TokensPerMinuteVariable"/> (the key's tokens-per-minute limit). Without that
@@ -35,6 +36,13 @@ public static class SharedProviderBudget
 
     /// <summary>An <see cref="System.Net.Http.HttpClient"/> whose calls draw from <see cref="Budget"/>; give it to SDK transports.</summary>
     public static HttpClient HttpClient => Current.Client;
+
+    /// <summary>
+    /// One System.ClientModel retry policy for every SDK client on the shared key (OpenAI, Azure.AI.OpenAI, …):
+    /// <c>new OpenAIClientOptions().UseProviderResilience(SharedProviderBudget.Policy)</c>. Its calls draw from
+    /// <see cref="Budget"/>, and its breaker and retry budget are shared by every client it is given to.
+    /// </summary>
+    public static ProviderPipelinePolicy Policy => Current.Policy;
 
     /// <summary>Sets the shared budget before first use.</summary>
     /// <param name="budget">Options of the shared budget; validated and copied here.</param>
@@ -98,19 +106,22 @@ public static class SharedProviderBudget
         var budget = new TokenBudget(options);
         pipeline.Budget = budget;
         var client = new HttpClient(new ProviderResilienceHandler(pipeline) { InnerHandler = new HttpClientHandler() }, disposeHandler: true);
-        return new Shared(budget, client);
+        return new Shared(budget, client, new ProviderPipelinePolicy(pipeline));
     }
 
     internal sealed class Shared
     {
-        public Shared(TokenBudget budget, HttpClient client)
+        public Shared(TokenBudget budget, HttpClient client, ProviderPipelinePolicy policy)
         {
             Budget = budget;
             Client = client;
+            Policy = policy;
         }
 
         public TokenBudget Budget { get; }
 
         public HttpClient Client { get; }
+
+        public ProviderPipelinePolicy Policy { get; }
     }
 }

@@ -14,7 +14,7 @@ namespace RetryAnalyzers.Runtime;
 /// SDK's <see cref="ClientRetryPolicy"/> (3 retries at 0.8/1.6/3.2 s, no jitter, no cap on Retry-After) with
 /// <see cref="ProviderPipeline{TResult}"/>: the shared token budget → jittered retry honouring Retry-After (and the
 /// provider's <c>x-should-retry</c>) within the retry budget → a gate that is breaker and throttle. Set it with
-/// <see cref="ProviderPipelinePolicyExtensions.UseProviderResilience{TOptions}"/>. A buffered JSON answer reconciles
+/// <c>UseProviderResilience</c> (<see cref="ProviderPipelinePolicyExtensions"/>). A buffered JSON answer reconciles
 /// the budget with its <c>usage</c> (.NET 8+). The attempt timeout is the SDK's own <c>NetworkTimeout</c>.
 /// </summary>
 public sealed class ProviderPipelinePolicy : PipelinePolicy
@@ -135,6 +135,21 @@ public static class ProviderPipelinePolicyExtensions
         where TOptions : ClientPipelineOptions
     {
         Guard.NotNull(options, nameof(options)).RetryPolicy = new ProviderPipelinePolicy(resilience, estimateTokens);
+        return options;
+    }
+
+    /// <summary>
+    /// Replaces the client's retry policy with an existing <paramref name="policy"/>, shared with other clients (its
+    /// budget, breaker and retry budget serve them all): <c>new OpenAIClientOptions().UseProviderResilience(SharedProviderBudget.Policy)</c>.
+    /// </summary>
+    /// <typeparam name="TOptions">The SDK's options type.</typeparam>
+    /// <param name="options">The client options.</param>
+    /// <param name="policy">The policy, e.g. <see cref="SharedProviderBudget.Policy"/>.</param>
+    /// <returns><paramref name="options"/>.</returns>
+    public static TOptions UseProviderResilience<TOptions>(this TOptions options, ProviderPipelinePolicy policy)
+        where TOptions : ClientPipelineOptions
+    {
+        Guard.NotNull(options, nameof(options)).RetryPolicy = Guard.NotNull(policy, nameof(policy));
         return options;
     }
 }

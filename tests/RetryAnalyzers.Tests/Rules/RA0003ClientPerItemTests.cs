@@ -327,7 +327,6 @@ public sealed class RA0003ClientPerItemTests
             """;
         const string AfterAll = """
             using System.ClientModel;
-            using System.ClientModel.Primitives;
             using System.Collections.Generic;
             using System.Linq;
             using OpenAI;
@@ -336,8 +335,8 @@ public sealed class RA0003ClientPerItemTests
 
             class Orchestrator
             {
-                List<ChatClient> Chats(string apiKey, int count) => Enumerable.Range(0, count).Select(_ => new ChatClient("gpt-4o-mini", new ApiKeyCredential(apiKey), new OpenAIClientOptions { Transport = new HttpClientPipelineTransport(SharedProviderBudget.HttpClient) })).ToList();
-                List<OpenAIClient> Clients(string apiKey, IEnumerable<string> roles) => roles.Select(r => new OpenAIClient(new ApiKeyCredential(apiKey), new OpenAIClientOptions { Transport = new HttpClientPipelineTransport(SharedProviderBudget.HttpClient) })).ToList();
+                List<ChatClient> Chats(string apiKey, int count) => Enumerable.Range(0, count).Select(_ => new ChatClient("gpt-4o-mini", new ApiKeyCredential(apiKey), new OpenAIClientOptions().UseProviderResilience(SharedProviderBudget.Policy))).ToList();
+                List<OpenAIClient> Clients(string apiKey, IEnumerable<string> roles) => roles.Select(r => new OpenAIClient(new ApiKeyCredential(apiKey), new OpenAIClientOptions().UseProviderResilience(SharedProviderBudget.Policy))).ToList();
             }
             """;
         var test = new Verify.Test

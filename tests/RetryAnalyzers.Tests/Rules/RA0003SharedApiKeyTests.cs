@@ -837,14 +837,13 @@ public sealed class RA0003SharedApiKeyTests
 
     private const string Research2After = """
         using System.ClientModel;
-        using System.ClientModel.Primitives;
         using OpenAI;
         using OpenAI.Chat;
         using RetryAnalyzers.Runtime;
 
         class ResearchAgent
         {
-            readonly ChatClient _chat = new ChatClient("gpt-4o-mini", new ApiKeyCredential(Secrets.Key), new OpenAIClientOptions { Transport = new HttpClientPipelineTransport(SharedProviderBudget.HttpClient) });
+            readonly ChatClient _chat = new ChatClient("gpt-4o-mini", new ApiKeyCredential(Secrets.Key), new OpenAIClientOptions().UseProviderResilience(SharedProviderBudget.Policy));
         }
 
         static class Secrets
@@ -865,13 +864,12 @@ public sealed class RA0003SharedApiKeyTests
             ("/0/A.cs", Research2After),
             ("/0/B.cs", """
                 using System.ClientModel;
-                using System.ClientModel.Primitives;
                 using OpenAI;
                 using RetryAnalyzers.Runtime;
 
                 class WriterAgent
                 {
-                    readonly OpenAIClient _client = new OpenAIClient(new ApiKeyCredential(Secrets.Key), new OpenAIClientOptions { Transport = new HttpClientPipelineTransport(SharedProviderBudget.HttpClient) });
+                    readonly OpenAIClient _client = new OpenAIClient(new ApiKeyCredential(Secrets.Key), new OpenAIClientOptions().UseProviderResilience(SharedProviderBudget.Policy));
                 }
                 """),
         ]);
@@ -879,12 +877,11 @@ public sealed class RA0003SharedApiKeyTests
     private const string TargetTypedResearchBudgeted = """
             using System;
             using System.ClientModel;
-            using System.ClientModel.Primitives;
             using OpenAI;
             using OpenAI.Chat;
             using RetryAnalyzers.Runtime;
 
-            class ResearchAgent { readonly ChatClient _chat = new("gpt-4o-mini", new ApiKeyCredential(Environment.GetEnvironmentVariable("OPENAI_API_KEY")!), new OpenAIClientOptions { Transport = new HttpClientPipelineTransport(SharedProviderBudget.HttpClient) }); }
+            class ResearchAgent { readonly ChatClient _chat = new("gpt-4o-mini", new ApiKeyCredential(Environment.GetEnvironmentVariable("OPENAI_API_KEY")!), new OpenAIClientOptions().UseProviderResilience(SharedProviderBudget.Policy)); }
 
             """;
 
@@ -904,7 +901,7 @@ public sealed class RA0003SharedApiKeyTests
             class WriterAgent { readonly ChatClient _chat = new("gpt-4o", Environment.GetEnvironmentVariable("OPENAI_API_KEY")!); }
             """)],
         [("/0/A.cs", TargetTypedResearchBudgeted + """
-            class WriterAgent { readonly ChatClient _chat = new("gpt-4o", new ApiKeyCredential(Environment.GetEnvironmentVariable("OPENAI_API_KEY")!), new OpenAIClientOptions { Transport = new HttpClientPipelineTransport(SharedProviderBudget.HttpClient) }); }
+            class WriterAgent { readonly ChatClient _chat = new("gpt-4o", new ApiKeyCredential(Environment.GetEnvironmentVariable("OPENAI_API_KEY")!), new OpenAIClientOptions().UseProviderResilience(SharedProviderBudget.Policy)); }
             """)]);
 
     // One Fix All over the project routes every agent on the key, whatever the creation is written as (target-typed
@@ -912,11 +909,10 @@ public sealed class RA0003SharedApiKeyTests
     [Fact]
     public Task SharedBudgetFix_FixAllInProject_RoutesEveryShapeAcrossFiles()
     {
-        const string Budgeted = "new OpenAIClientOptions { Transport = new HttpClientPipelineTransport(SharedProviderBudget.HttpClient) }";
+        const string Budgeted = "new OpenAIClientOptions().UseProviderResilience(SharedProviderBudget.Policy)";
         const string Header = """
             using System;
             using System.ClientModel;
-            using System.ClientModel.Primitives;
             using OpenAI;
             using OpenAI.Chat;
             using RetryAnalyzers.Runtime;
@@ -966,7 +962,6 @@ public sealed class RA0003SharedApiKeyTests
         test.BatchFixedState.Sources.Add(("/0/B.cs", """
             using System;
             using System.ClientModel;
-            using System.ClientModel.Primitives;
             using OpenAI;
             using OpenAI.Chat;
             using RetryAnalyzers.Runtime;
