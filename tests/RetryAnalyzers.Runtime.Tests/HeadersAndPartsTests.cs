@@ -230,8 +230,8 @@ public sealed class HeadersAndPartsTests
             metrics.RecordCall();
         }
 
-        metrics.RecordRetry();
-        metrics.RecordRetry();
+        metrics.RecordRetry(1);
+        metrics.RecordRetry(2);
         metrics.RecordRateLimited();
 
         Assert.Equal(10, seen["retryanalyzers.calls"]);

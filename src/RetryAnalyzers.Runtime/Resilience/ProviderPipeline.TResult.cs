@@ -113,9 +113,9 @@ public sealed class ProviderPipeline<TResult>
             MaxRetryAttempts = int.MaxValue,
             ShouldHandle = args => new ValueTask<bool>(ShouldRetry(args.Outcome, args.Context)),
             DelayGenerator = args => new ValueTask<TimeSpan?>(RetryWait(args.AttemptNumber, Call(args.Context).RetryAfter, jitter, random)),
-            OnRetry = _ =>
+            OnRetry = args =>
             {
-                options.Metrics.RecordRetry();
+                options.Metrics.RecordRetry(args.AttemptNumber + 1);
                 return default;
             },
         };

@@ -9,7 +9,10 @@ namespace RetryAnalyzers.Runtime;
 /// Counts what a cascade looks like, through <see cref="System.Diagnostics.Metrics"/> (meter <see cref="MeterName"/>) and in
 /// process: calls, retries, 429 answers, circuit-breaker openings and probes, retries refused by the retry budget, tokens waited for. <see cref="RetryRatio"/> above
 /// <see cref="CascadeThreshold"/> (10 %) means the retries are feeding the throttling: see <see cref="IsCascading"/>.
-/// Every instrument carries the tag <c>agent</c> when an agent name is given. Thread-safe.
+/// Every instrument carries the tag <c>agent</c> when an agent name is given, and the OpenTelemetry GenAI tags
+/// <c>gen_ai.provider.name</c> / <c>gen_ai.request.model</c> when those are given; a retry carries
+/// <c>http.request.resend_count</c> (1 for the first retry of a call), and a retry the retry budget refused carries
+/// <c>error.type</c> = <c>retry_budget_exhausted</c>. Thread-safe.
 /// </summary>
 public sealed class RetryMetrics
 {
@@ -45,13 +48,46 @@ public sealed class RetryMetrics
     /// <summary>Metrics tagged with an agent name.</summary>
     /// <param name="agent">The agent's name (not a key), or null.</param>
     public RetryMetrics(string? agent)
+        : this(agent, null, null)
+    {
+    }
+
+    /// <summary>Metrics tagged with an agent name and, in OpenTelemetry's GenAI terms, the provider and the model.</summary>
+    /// <param name="agent">The agent's name (not a key), or null.</param>
+    /// <param name="provider">The <c>gen_ai.provider.name</c> tag (<c>openai</c>, <c>anthropic</c>, <c>azure.ai.openai</c>, …), or null.</param>
+    /// <param name="model">The <c>gen_ai.request.model</c> tag (<c>gpt-4o-mini</c>), or null.</param>
+    public RetryMetrics(string? agent, string? provider, string? model = null)
     {
         Agent = agent;
-        _tags = agent is null ? System.Array.Empty<KeyValuePair<string, object?>>() : new[] { new KeyValuePair<string, object?>("agent", agent) };
+        Provider = provider;
+        Model = model;
+        var tags = new List<KeyValuePair<string, object?>>(3);
+        if (agent is not null)
+        {
+            tags.Add(new KeyValuePair<string, object?>("agent", agent));
+        }
+
+        if (provider is not null)
+        {
+            tags.Add(new KeyValuePair<string, object?>("gen_ai.provider.name", provider));
+        }
+
+        if (model is not null)
+        {
+            tags.Add(new KeyValuePair<string, object?>("gen_ai.request.model", model));
+        }
+
+        _tags = tags.ToArray();
     }
 
     /// <summary>The agent tag, or null.</summary>
     public string? Agent { get; }
+
+    /// <summary>The <c>gen_ai.provider.name</c> tag, or null.</summary>
+    public string? Provider { get; }
+
+    /// <summary>The <c>gen_ai.request.model</c> tag, or null.</summary>
+    public string? Model { get; }
 
     /// <summary>Logical calls.</summary>
     public long Calls => Interlocked.Read(ref _calls);
@@ -86,7 +122,12 @@ public sealed class RetryMetrics
 
     internal void RecordCall() => Add(ref _calls, CallsCounter);
 
-    internal void RecordRetry() => Add(ref _retries, RetriesCounter);
+    /// <summary>A retry; <paramref name="resendCount"/> is 1 for a call's first retry (the <c>http.request.resend_count</c> tag).</summary>
+    internal void RecordRetry(int resendCount)
+    {
+        Interlocked.Increment(ref _retries);
+        RetriesCounter.Add(1, With("http.request.resend_count", resendCount));
+    }
 
     internal void RecordRateLimited() => Add(ref _rateLimited, RateLimitedCounter);
 
@@ -94,9 +135,22 @@ public sealed class RetryMetrics
 
     internal void RecordProbe() => Add(ref _probes, ProbesCounter);
 
-    internal void RecordRetryBudgetExhausted() => Add(ref _retryBudgetExhausted, RetryBudgetExhaustedCounter);
+    internal void RecordRetryBudgetExhausted()
+    {
+        Interlocked.Increment(ref _retryBudgetExhausted);
+        RetryBudgetExhaustedCounter.Add(1, With("error.type", "retry_budget_exhausted"));
+    }
 
     internal void RecordTokensWaited(long tokens) => TokensWaitedCounter.Add(tokens, _tags);
+
+    // The instance's tags plus one: off the success path (retries and refusals only), so the copy costs nothing there.
+    private KeyValuePair<string, object?>[] With(string key, object value)
+    {
+        var tags = new KeyValuePair<string, object?>[_tags.Length + 1];
+        _tags.CopyTo(tags, 0);
+        tags[_tags.Length] = new KeyValuePair<string, object?>(key, value);
+        return tags;
+    }
 
     private void Add(ref long field, Counter<long> counter)
     {
