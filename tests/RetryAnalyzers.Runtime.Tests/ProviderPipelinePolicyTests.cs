@@ -71,6 +71,26 @@ public sealed class ProviderPipelinePolicyTests
     }
 
     [Fact]
+    public async Task TwelveAgentsOnOneBudget_SpendExactlyTheUsageTheProviderReported()
+    {
+        // Every call is estimated at 1,000 tokens; the provider counts 300 and says so in `usage`. The clock stands
+        // still, so the budget's balance shows what was spent and nothing refilled.
+        using var provider = new RateLimitedProvider(tokensPerWindow: 1_000_000, window: TimeSpan.FromSeconds(60));
+        using var budget = new TokenBudget(new TokenBudgetOptions { TokensPerSecond = 1_000, Burst = 100_000, TimeProvider = new FakeTimeProvider() });
+        var client = Client(provider.Url, new ProviderResilienceOptions { Budget = budget }, _ => 1_000, chargedTokens: 300);
+
+        await Task.WhenAll(Enumerable.Range(0, 12).Select(_ => Task.Run(async () =>
+        {
+            await client.CompleteChatAsync("hello");
+            await client.CompleteChatAsync("again");
+        }))).WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(24, provider.Accepted);
+        Assert.Equal(0, provider.Throttled);
+        Assert.Equal(100_000 - (24 * 300), budget.AvailableTokens); // 7,200 spent: the usage reported, not the 24,000 estimated
+    }
+
+    [Fact]
     public async Task TheBudgetSpendsWhatTheProviderCounted()
     {
         using var server = Answering(_ => (200, null, null));
