@@ -48,7 +48,6 @@ public sealed class UsageReconcileTests
     [InlineData("application/json", "{\"id\":\"c1\"}")]                                  // no usage
     [InlineData("application/json", "{\"usage\":{\"prompt_tokens\":12")]                 // cut short
     [InlineData("application/json", "[1,2,3]")]                                          // not an object
-    [InlineData("text/event-stream", "data: {\"usage\":{\"total_tokens\":42}}\n\n")]     // a stream: not read here
     [InlineData("text/plain", "{\"usage\":{\"total_tokens\":42}}")]                      // not JSON
     public async Task OtherAnswers_KeepTheEstimate(string contentType, string body)
     {

@@ -11,7 +11,8 @@ namespace RetryAnalyzers.Runtime;
 /// <summary>
 /// The tokens a provider counted for a call, from the <c>usage</c> object of a JSON response body: OpenAI's
 /// <c>total_tokens</c> (else <c>prompt_tokens</c> + <c>completion_tokens</c>), Anthropic's <c>input_tokens</c> +
-/// <c>output_tokens</c>. Streams (<c>text/event-stream</c>) and other bodies are not read.
+/// <c>output_tokens</c>. A stream (<c>text/event-stream</c>) is not buffered: <see cref="UsageStream"/> reads the usage
+/// of its events as the caller reads them, and reports it when the stream ends.
 /// </summary>
 internal static class UsageReader
 {
@@ -44,7 +45,12 @@ internal static class UsageReader
 
 #if NET
     /// <summary>The usage in a JSON body (its top-level <c>usage</c> object), or null; malformed JSON is null, never an exception.</summary>
-    internal static long? Parse(ReadOnlySpan<byte> body)
+    /// <param name="body">The JSON.</param>
+    /// <param name="complete">
+    /// Only a whole count: <c>total_tokens</c>, or both the input and the output part. A stream's events may carry part of
+    /// it (Anthropic's <c>message_delta</c> has the output tokens only): a part would spend less than the provider counted.
+    /// </param>
+    internal static long? Parse(ReadOnlySpan<byte> body, bool complete = false)
     {
         try
         {
@@ -64,7 +70,7 @@ internal static class UsageReader
 
                 if (isUsage && reader.TokenType == JsonTokenType.StartObject)
                 {
-                    return Usage(ref reader);
+                    return Usage(ref reader, complete);
                 }
 
                 reader.Skip();
@@ -77,7 +83,7 @@ internal static class UsageReader
         return null;
     }
 
-    private static long? Usage(ref Utf8JsonReader reader)
+    private static long? Usage(ref Utf8JsonReader reader, bool complete)
     {
         long? total = null, prompt = null, completion = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
@@ -102,7 +108,12 @@ internal static class UsageReader
             }
         }
 
-        return total ?? (prompt is null && completion is null ? null : (prompt ?? 0) + (completion ?? 0));
+        if (total is not null || (complete && (prompt is null || completion is null)))
+        {
+            return total;
+        }
+
+        return prompt is null && completion is null ? null : (prompt ?? 0) + (completion ?? 0);
     }
 #endif
 }

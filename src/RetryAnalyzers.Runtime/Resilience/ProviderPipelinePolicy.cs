@@ -99,6 +99,14 @@ public sealed class ProviderPipelinePolicy : PipelinePolicy
     private static void Reconcile(ProviderTokenBudget budget, PipelineMessage message, PipelineResponse response, long tokens)
     {
 #if NET
+        if (tokens > 0 && !response.IsError && !message.BufferResponse && UsageStream.IsEventStream(Header(response, "Content-Type")) &&
+            response.ContentStream is { } stream)
+        {
+            // A streamed answer (CompleteChatStreaming): its usage arrives in the last event, read by the caller.
+            response.ContentStream = new UsageStream(stream, used => budget.Reconcile(tokens, used));
+            return;
+        }
+
         if (tokens > 0 && !response.IsError && message.BufferResponse &&
             Header(response, "Content-Type") is { } type && type.IndexOf("json", StringComparison.OrdinalIgnoreCase) >= 0 &&
             UsageReader.Parse(response.Content.ToMemory().Span) is { } used)

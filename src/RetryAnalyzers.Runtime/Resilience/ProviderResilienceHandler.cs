@@ -75,9 +75,9 @@ public sealed class ProviderResilienceHandler : DelegatingHandler
                 if (budget is not null)
                 {
                     budget.ApplyRateLimitHeaders(response, options.TimeProvider.GetElapsedTime(sent));
-                    if (response.IsSuccessStatusCode && tokens > 0 && await UsageReader.ReadAsync(response, token).ConfigureAwait(false) is { } used)
+                    if (response.IsSuccessStatusCode && tokens > 0)
                     {
-                        budget.Reconcile(tokens, used); // the budget spends what the provider counted, not the estimate
+                        await ReconcileAsync(budget, response, tokens, token).ConfigureAwait(false);
                     }
                 }
 
@@ -86,6 +86,23 @@ public sealed class ProviderResilienceHandler : DelegatingHandler
             tokens,
             gate,
             cancellationToken).ConfigureAwait(false);
+    }
+
+    // The budget spends what the provider counted, not the estimate: a JSON answer's usage now, a stream's when the
+    // caller has read it to the end (its last event carries the usage).
+    private static async Task ReconcileAsync(ProviderTokenBudget budget, HttpResponseMessage response, long tokens, CancellationToken cancellationToken)
+    {
+#if NET
+        if (UsageStream.IsEventStream(response))
+        {
+            await UsageStream.WrapAsync(response, used => budget.Reconcile(tokens, used), cancellationToken).ConfigureAwait(false);
+            return;
+        }
+#endif
+        if (await UsageReader.ReadAsync(response, cancellationToken).ConfigureAwait(false) is { } used)
+        {
+            budget.Reconcile(tokens, used);
+        }
     }
 
     /// <summary>The number of hosts with a gate.</summary>
