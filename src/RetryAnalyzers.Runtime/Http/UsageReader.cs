@@ -11,7 +11,7 @@ namespace RetryAnalyzers.Runtime;
 /// <summary>
 /// The tokens a provider counted for a call, from the <c>usage</c> object of a JSON response body: OpenAI's
 /// <c>total_tokens</c> (else <c>prompt_tokens</c> + <c>completion_tokens</c>), Anthropic's <c>input_tokens</c> +
-/// <c>output_tokens</c>. A stream (<c>text/event-stream</c>) is not buffered: <see cref="UsageStream"/> reads the usage
+/// <c>output_tokens</c>. A stream (<c>text/event-stream</c>) is not buffered: <c>UsageStream</c> (.NET 8+) reads the usage
 /// of its events as the caller reads them, and reports it when the stream ends.
 /// </summary>
 internal static class UsageReader

@@ -53,7 +53,7 @@ public sealed class RA0005RetryAfterIgnoredAnalyzer : DiagnosticAnalyzer
                 {
                     var syntax = (InvocationExpressionSyntax)node.Node;
                     var name = SyntaxNames.Of(syntax.Expression);
-                    var isWait = name is "Delay" or "Sleep";
+                    var isWait = name is "Delay" or "Sleep" && InForOrWhileLoop(syntax);
                     var isV7 = name is not null && name.StartsWith("WaitAndRetry", StringComparison.Ordinal);
                     if ((isWait || isV7) && symbols.Value is { } retrySymbols &&
                         node.SemanticModel.GetOperation(syntax, node.CancellationToken) is IInvocationOperation invocation)
@@ -106,9 +106,42 @@ public sealed class RA0005RetryAfterIgnoredAnalyzer : DiagnosticAnalyzer
     private static bool IsOptionsCandidate(SyntaxNode node) => node switch
     {
         ObjectCreationExpressionSyntax { Type: var type } => TypeName(type) is { } name && name.EndsWith("RetryStrategyOptions", StringComparison.Ordinal),
-        ImplicitObjectCreationExpressionSyntax { Initializer: not null } => true,
+        ImplicitObjectCreationExpressionSyntax { Initializer: { } initializer } creation
+            => creation.Parent is EqualsValueClauseSyntax { Parent: VariableDeclaratorSyntax } || SetsPredicateOrHeader(initializer),
         _ => false,
     };
+
+    // new() { ShouldHandle = …, … } / new() { ShouldRetryAfterHeader = false }: what RA0005 reads in a target-typed creation
+    // that is not a local (a local's options may be completed by later statements).
+    private static bool SetsPredicateOrHeader(InitializerExpressionSyntax initializer)
+    {
+        foreach (var expression in initializer.Expressions)
+        {
+            if (expression is AssignmentExpressionSyntax { Left: IdentifierNameSyntax { Identifier.ValueText: "ShouldHandle" or "ShouldRetryAfterHeader" } })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    // A loop wait is only ever a for / while / do loop's, in the same function (HandWrittenRetryLoops.EnclosingLoop).
+    private static bool InForOrWhileLoop(SyntaxNode node)
+    {
+        for (var current = node.Parent; current is not null; current = current.Parent)
+        {
+            switch (current)
+            {
+                case ForStatementSyntax or WhileStatementSyntax or DoStatementSyntax:
+                    return true;
+                case ForEachStatementSyntax or AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax or MemberDeclarationSyntax:
+                    return false;
+            }
+        }
+
+        return false;
+    }
 
     private static string? TypeName(TypeSyntax type) => type switch
     {

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Immutable;
 using System.Linq;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
@@ -39,6 +40,12 @@ public sealed class RA0007NestedRetryAnalyzer : DiagnosticAnalyzer
 
     private static readonly string[] Libraries = { "Polly.Core", "Microsoft.Extensions.Http", "OpenAI", "Azure.AI.OpenAI" };
 
+    // The calls RetryLayers.Describe can name a retry layer (the syntax filter before anything is bound).
+    private static readonly string[] LayerMethods =
+    {
+        "AddRetry", "AddStandardResilienceHandler", "AddResilienceHandler", "AddPolicyHandler", "AddTransientHttpErrorPolicy", "AddHttpMessageHandler",
+    };
+
     /// <inheritdoc />
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(Descriptors.RA0007NestedRetry);
 
@@ -56,36 +63,50 @@ public sealed class RA0007NestedRetryAnalyzer : DiagnosticAnalyzer
                 return; // none of the libraries that retry: nothing to nest
             }
 
-            start.RegisterOperationAction(
-                operation =>
+            // Syntax first: only calls named like a retry layer, and client creations, are bound (most code has none).
+            start.RegisterSyntaxNodeAction(
+                node =>
                 {
-                    var invocation = (IInvocationOperation)operation.Operation;
-                    if (RetryLayers.Describe(invocation) is { } inner && RetryLayers.Earlier(invocation, inner.Kind) is { } outer)
+                    var syntax = (InvocationExpressionSyntax)node.Node;
+                    if (SyntaxNames.Of(syntax.Expression) is { } name && Array.IndexOf(LayerMethods, name) >= 0 &&
+                        node.SemanticModel.GetOperation(syntax, node.CancellationToken) is IInvocationOperation invocation &&
+                        RetryLayers.Describe(invocation) is { } inner && RetryLayers.Earlier(invocation, inner.Kind) is { } outer)
                     {
-                        operation.ReportDiagnostic(Diagnostic.Create(Descriptors.RA0007NestedRetry, CallLocation(invocation), Properties(BuilderShape), inner.Inner, outer.Outer));
+                        node.ReportDiagnostic(Diagnostic.Create(Descriptors.RA0007NestedRetry, CallLocation(invocation), Properties(BuilderShape), inner.Inner, outer.Outer));
                     }
                 },
-                OperationKind.Invocation);
+                SyntaxKind.InvocationExpression);
 
             if (libraries.Contains("OpenAI") || libraries.Contains("Azure.AI.OpenAI"))
             {
                 // The retry symbols (hand-written loop recognition) are resolved only when a client with a default retry is seen.
                 var symbols = new Lazy<RetrySymbols?>(() => RetrySymbols.TryCreate(compilation));
-                start.RegisterOperationAction(
-                    operation =>
+                start.RegisterSyntaxNodeAction(
+                    node =>
                     {
-                        var creation = (IObjectCreationOperation)operation.Operation;
-                        if (SdkRetryClients.HasDefaultRetry(creation) &&
-                            SdkRetryClients.OuterRetry(creation, operation.ContainingSymbol, () => symbols.Value) is { } outer)
+                        if ((node.Node is not ObjectCreationExpressionSyntax { Type: var type } || TypeName(type).EndsWith("Client", StringComparison.Ordinal)) &&
+                            node.SemanticModel.GetOperation(node.Node, node.CancellationToken) is IObjectCreationOperation creation &&
+                            SdkRetryClients.HasDefaultRetry(creation) && node.ContainingSymbol is { } container &&
+                            SdkRetryClients.OuterRetry(creation, container, () => symbols.Value) is { } outer)
                         {
                             var client = creation.Type!.Name + "'s built-in retry (3 retries by default)";
-                            operation.ReportDiagnostic(Diagnostic.Create(Descriptors.RA0007NestedRetry, creation.Syntax.GetLocation(), Properties(SdkClientShape), client, outer));
+                            node.ReportDiagnostic(Diagnostic.Create(Descriptors.RA0007NestedRetry, creation.Syntax.GetLocation(), Properties(SdkClientShape), client, outer));
                         }
                     },
-                    OperationKind.ObjectCreation);
+                    SyntaxKind.ObjectCreationExpression,
+                    SyntaxKind.ImplicitObjectCreationExpression);
             }
         });
     }
+
+    // new OpenAI.Chat.ChatClient(…) → ChatClient; generic and alias-qualified names by their last part.
+    private static string TypeName(TypeSyntax type) => type switch
+    {
+        QualifiedNameSyntax qualified => TypeName(qualified.Right),
+        AliasQualifiedNameSyntax alias => TypeName(alias.Name),
+        SimpleNameSyntax simple => simple.Identifier.ValueText,
+        _ => string.Empty,
+    };
 
     private static ImmutableDictionary<string, string?> Properties(string shape) => ImmutableDictionary<string, string?>.Empty.Add(ShapeKey, shape);
 
