@@ -57,7 +57,7 @@ public sealed class RA0007NestedRetryAnalyzer : DiagnosticAnalyzer
         context.RegisterCompilationStartAction(static start =>
         {
             var compilation = start.Compilation;
-            var libraries = compilation.ReferencedAssemblyNames.Select(a => a.Name).Where(n => Libraries.Contains(n, StringComparer.Ordinal)).ToImmutableHashSet(StringComparer.Ordinal);
+            var libraries = ReferenceNames.Of(compilation).Where(n => Libraries.Contains(n, StringComparer.Ordinal)).ToImmutableHashSet(StringComparer.Ordinal);
             if (libraries.IsEmpty)
             {
                 return; // none of the libraries that retry: nothing to nest

@@ -44,15 +44,9 @@ internal static class KeyRules
     /// </summary>
     public static bool ReferencesSdk(Compilation compilation)
     {
-        foreach (var reference in compilation.ExternalReferences) // not References: its #r directives bind every reference
+        foreach (var name in ReferenceNames.Of(compilation))
         {
-            var name = reference switch
-            {
-                PortableExecutableReference { FilePath: { } path } => Path.GetFileNameWithoutExtension(path),
-                CompilationReference project => project.Compilation.AssemblyName,
-                _ => null,
-            };
-            if (name is not null && IsSdk(name))
+            if (IsSdk(name))
             {
                 return true;
             }
