@@ -53,7 +53,7 @@ public sealed class RA0005RetryAfterIgnoredAnalyzer : DiagnosticAnalyzer
                 {
                     var syntax = (InvocationExpressionSyntax)node.Node;
                     var name = SyntaxNames.Of(syntax.Expression);
-                    var isWait = name is "Delay" or "Sleep" && InForOrWhileLoop(syntax);
+                    var isWait = name is "Delay" or "Sleep" && UnderStatusCheckInLoop(syntax);
                     var isV7 = name is not null && name.StartsWith("WaitAndRetry", StringComparison.Ordinal);
                     if ((isWait || isV7) && symbols.Value is { } retrySymbols &&
                         node.SemanticModel.GetOperation(syntax, node.CancellationToken) is IInvocationOperation invocation)
@@ -126,17 +126,41 @@ public sealed class RA0005RetryAfterIgnoredAnalyzer : DiagnosticAnalyzer
         return false;
     }
 
-    // A loop wait is only ever a for / while / do loop's, in the same function (HandWrittenRetryLoops.EnclosingLoop).
-    private static bool InForOrWhileLoop(SyntaxNode node)
+    // A loop wait RA0005 reports is a for / while / do loop's (HandWrittenRetryLoops.EnclosingLoop), reached under an
+    // `if` or a `catch … when` that reads a status (TooManyRequestsPredicates.Takes429 needs StatusCode / Status,
+    // IsSuccessStatusCode, IsTransient or a 429 constant): checked on the syntax before anything is bound.
+    private static bool UnderStatusCheckInLoop(SyntaxNode node)
     {
-        for (var current = node.Parent; current is not null; current = current.Parent)
+        var underCheck = false;
+        for (SyntaxNode? child = node, current = node.Parent; current is not null; child = current, current = current.Parent)
         {
             switch (current)
             {
+                case IfStatementSyntax { Condition: var condition } when child != condition && ReadsStatus(condition):
+                    underCheck = true;
+                    break;
+                case CatchClauseSyntax { Filter.FilterExpression: var filter } when ReadsStatus(filter):
+                    underCheck = true;
+                    break;
                 case ForStatementSyntax or WhileStatementSyntax or DoStatementSyntax:
-                    return true;
+                    return underCheck;
                 case ForEachStatementSyntax or AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax or MemberDeclarationSyntax:
                     return false;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool ReadsStatus(ExpressionSyntax condition)
+    {
+        foreach (var token in condition.DescendantTokens())
+        {
+            if ((token.IsKind(SyntaxKind.IdentifierToken) &&
+                 (token.ValueText.IndexOf("Status", StringComparison.Ordinal) >= 0 || token.ValueText is "TooManyRequests" or "IsTransient")) ||
+                (token.IsKind(SyntaxKind.NumericLiteralToken) && token.Value is 429))
+            {
+                return true;
             }
         }
 

@@ -98,10 +98,12 @@ public sealed class RA0006UnboundedRetryAnalyzer : DiagnosticAnalyzer
         });
     }
 
-    // Task.Delay / Thread.Sleep (or Delay / Sleep through `using static`), and Polly v7's retry methods.
+    // Task.Delay / Thread.Sleep (or Delay / Sleep through `using static`) in a retry loop's place or in a member that
+    // reads a Retry-After (the header analysis stays within one member), and Polly v7's retry methods.
     private static bool IsCandidate(InvocationExpressionSyntax syntax) => SyntaxNames.Of(syntax.Expression) switch
     {
-        "Delay" or "Sleep" => syntax.Expression is not MemberAccessExpressionSyntax { Expression: var receiver } || SyntaxNames.Of(receiver) is "Task" or "Thread",
+        "Delay" or "Sleep" => (syntax.Expression is not MemberAccessExpressionSyntax { Expression: var receiver } || SyntaxNames.Of(receiver) is "Task" or "Thread") &&
+                              (SyntaxNames.InForOrWhileLoop(syntax) || SyntaxNames.MemberMentionsRetryAfter(syntax)),
         "Retry" or "RetryAsync" or "RetryForever" or "RetryForeverAsync" or
         "WaitAndRetry" or "WaitAndRetryAsync" or "WaitAndRetryForever" or "WaitAndRetryForeverAsync" => true,
         _ => false,

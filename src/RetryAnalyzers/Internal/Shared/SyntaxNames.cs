@@ -1,4 +1,6 @@
+using System;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace RetryAnalyzers.Internal;
@@ -22,4 +24,48 @@ internal static class SyntaxNames
         MemberBindingExpressionSyntax binding => binding.Name.GetLocation(),
         _ => expression.GetLocation(),
     };
+
+    /// <summary>
+    /// The node is in a <c>for</c> / <c>while</c> / <c>do</c> loop of its own function (no lambda, local function or
+    /// <c>foreach</c> in between): the loops <c>HandWrittenRetryLoops.EnclosingLoop</c> accepts.
+    /// </summary>
+    public static bool InForOrWhileLoop(SyntaxNode node)
+    {
+        for (var current = node.Parent; current is not null; current = current.Parent)
+        {
+            switch (current)
+            {
+                case ForStatementSyntax or WhileStatementSyntax or DoStatementSyntax:
+                    return true;
+                case ForEachStatementSyntax or AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax or MemberDeclarationSyntax:
+                    return false;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// The member holding <paramref name="node"/> (all top-level statements for one of them) names a Retry-After: an
+    /// identifier containing <c>RetryAfter</c>, or a string containing <c>retry-after</c> (any case).
+    /// </summary>
+    public static bool MemberMentionsRetryAfter(SyntaxNode node)
+    {
+        SyntaxNode? member = node.FirstAncestorOrSelf<MemberDeclarationSyntax>();
+        if (member is GlobalStatementSyntax)
+        {
+            member = member.Parent;
+        }
+
+        foreach (var token in (member ?? node.SyntaxTree.GetRoot()).DescendantTokens())
+        {
+            if ((token.IsKind(SyntaxKind.IdentifierToken) && token.ValueText.IndexOf("RetryAfter", StringComparison.OrdinalIgnoreCase) >= 0) ||
+                (token.IsKind(SyntaxKind.StringLiteralToken) && token.ValueText.IndexOf("retry-after", StringComparison.OrdinalIgnoreCase) >= 0))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 }
