@@ -107,12 +107,14 @@ public sealed class RA0005RetryAfterIgnoredAnalyzer : DiagnosticAnalyzer
     {
         ObjectCreationExpressionSyntax { Type: var type } => TypeName(type) is { } name && name.EndsWith("RetryStrategyOptions", StringComparison.Ordinal),
         ImplicitObjectCreationExpressionSyntax { Initializer: { } initializer } creation
-            => creation.Parent is EqualsValueClauseSyntax { Parent: VariableDeclaratorSyntax } || SetsPredicateOrHeader(initializer),
+            => creation.Parent is EqualsValueClauseSyntax { Parent: VariableDeclaratorSyntax { Parent: VariableDeclarationSyntax { Type: var declared } } }
+                ? TypeName(declared) is { } name && name.EndsWith("RetryStrategyOptions", StringComparison.Ordinal)
+                : SetsPredicateOrHeader(initializer),
         _ => false,
     };
 
     // new() { ShouldHandle = …, … } / new() { ShouldRetryAfterHeader = false }: what RA0005 reads in a target-typed creation
-    // that is not a local (a local's options may be completed by later statements).
+    // that is not a local's (a local typed …RetryStrategyOptions is a candidate whatever it sets: later statements may complete it).
     private static bool SetsPredicateOrHeader(InitializerExpressionSyntax initializer)
     {
         foreach (var expression in initializer.Expressions)

@@ -88,7 +88,11 @@ public sealed class RA0006UnboundedRetryAnalyzer : DiagnosticAnalyzer
                 node =>
                 {
                     var syntax = (AssignmentExpressionSyntax)node.Node;
-                    if (SyntaxNames.Of(syntax.Left) is "MaxRetryAttempts" or "DelayGenerator" && symbols.Value?.RetryStrategyOptionsOfT is { } options &&
+                    var name = SyntaxNames.Of(syntax.Left);
+
+                    // A DelayGenerator is reported for the uncapped Retry-After it returns: the member must name one.
+                    if ((name == "MaxRetryAttempts" || (name == "DelayGenerator" && SyntaxNames.MemberMentionsRetryAfter(syntax))) &&
+                        symbols.Value?.RetryStrategyOptionsOfT is { } options &&
                         node.SemanticModel.GetOperation(syntax, node.CancellationToken) is ISimpleAssignmentOperation assignment)
                     {
                         AnalyzeAssignment(node, assignment, options, headers.Value);
