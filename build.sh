@@ -9,6 +9,8 @@ echo "==> pack: artifacts/nupkg/ (deterministic: /_/ source paths, SourceLink, .
 dotnet pack src/RetryAnalyzers.Package/RetryAnalyzers.Package.csproj -c Release -o artifacts/nupkg -p:ContinuousIntegrationBuild=true -m:1
 echo "==> pack: RetryAnalyzers.Runtime.Redis (lib only; depends on RetryAnalyzers and StackExchange.Redis)"
 dotnet pack src/RetryAnalyzers.Runtime.Redis/RetryAnalyzers.Runtime.Redis.csproj -c Release -o artifacts/nupkg -p:ContinuousIntegrationBuild=true -m:1
+echo "==> pack: RetryAnalyzers.Runtime.AI (lib only; Microsoft.Extensions.AI middleware; depends on RetryAnalyzers and Microsoft.Extensions.AI)"
+dotnet pack src/RetryAnalyzers.Runtime.AI/RetryAnalyzers.Runtime.AI.csproj -c Release -o artifacts/nupkg -p:ContinuousIntegrationBuild=true -m:1
 
 echo "==> demo build (references the packed package; its build shows the RA0001 warnings)"
 rm -rf artifacts/sample-packages/retryanalyzers

@@ -1,5 +1,6 @@
 using System;
 using System.Net.Http;
+using RetryAnalyzers.Runtime.Internal;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
 
@@ -10,9 +11,13 @@ public static class ProviderPipeline
 {
     /// <summary>
     /// A pipeline for calls that signal failure by exception: <see cref="HttpRequestException"/> (with status 408, 429,
-    /// 5xx or no status: a network error), <see cref="TimeoutRejectedException"/> and <see cref="TimeoutException"/> are
-    /// transient; so is any exception <paramref name="isTransient"/> accepts (for example an SDK's own exception with
-    /// status 429). Cancellation by the caller is never retried.
+    /// 5xx or no status: a network error), a System.ClientModel SDK's <see cref="System.ClientModel.ClientResultException"/>
+    /// (the OpenAI .NET SDK's, also through Microsoft.Extensions.AI) with status 408, 429 or 5xx, or with no status over a
+    /// network failure, <see cref="TimeoutRejectedException"/> and <see cref="TimeoutException"/> are transient; so is any
+    /// exception <paramref name="isTransient"/> accepts. A 429 holds the gate for every call (a throttle); the wait comes
+    /// from <paramref name="retryAfter"/>, else from the SDK exception's raw response (Retry-After, <c>retry-after-ms</c>,
+    /// the rate-limit reset headers, capped at <see cref="ProviderResilienceOptions.MaxRetryAfter"/>). Cancellation by the
+    /// caller is never retried.
     /// </summary>
     /// <typeparam name="TResult">The call's result.</typeparam>
     /// <param name="options">Budget, retry, breaker and metrics settings; validated and copied here (later changes to the object change nothing).</param>
@@ -21,11 +26,24 @@ public static class ProviderPipeline
     /// <returns>The pipeline.</returns>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it.</exception>
     public static ProviderPipeline<TResult> Create<TResult>(ProviderResilienceOptions options, Func<Exception, bool>? isTransient = null, Func<Exception, TimeSpan?>? retryAfter = null)
-        => new(
+    {
+        var cap = Guard.NotNull(options, nameof(options)).MaxRetryAfter;
+        return new(
             options,
-            outcome => outcome.Exception is { } e && (IsTransientException(e) || (isTransient?.Invoke(e) ?? false)),
-            outcome => outcome.Exception is HttpRequestException e && StatusOf(e) == 429,
-            (outcome, _) => outcome.Exception is { } e ? retryAfter?.Invoke(e) : null);
+            outcome => outcome.Exception is { } e && (IsTransientException(e) || IsTransientSdkException(e) || (isTransient?.Invoke(e) ?? false)),
+            outcome => outcome.Exception is HttpRequestException e ? StatusOf(e) == 429 : outcome.Exception is System.ClientModel.ClientResultException { Status: 429 },
+            (outcome, now) => outcome.Exception is { } e ? retryAfter?.Invoke(e) ?? SdkRetryAfter(e, now, cap) : null);
+    }
+
+    // An SDK's ClientResultException: its status, or a network failure under it (status 0).
+    private static bool IsTransientSdkException(Exception exception)
+        => exception is System.ClientModel.ClientResultException sdk &&
+           (sdk.Status == 0 ? sdk.InnerException is HttpRequestException or System.IO.IOException : IsTransientStatus(sdk.Status));
+
+    private static TimeSpan? SdkRetryAfter(Exception exception, DateTimeOffset now, TimeSpan cap)
+        => exception is System.ClientModel.ClientResultException sdk && sdk.GetRawResponse() is { } response
+            ? RateLimitHeaders.ThrottleWait(response.Status, ProviderPipelinePolicy.Headers(response), now, cap)
+            : null;
 
     internal static bool IsTransientStatus(int status) => status is 408 or 429 or >= 500;
 

@@ -121,7 +121,7 @@ public sealed class ProviderPipelinePolicy : PipelinePolicy
 #endif
     }
 
-    private static Func<string, string?> Headers(PipelineResponse response) => name => Header(response, name);
+    internal static Func<string, string?> Headers(PipelineResponse response) => name => Header(response, name);
 
     private static string? Header(PipelineResponse response, string name) => response.Headers.TryGetValue(name, out var value) ? value?.Trim() : null;
 }
