@@ -1,16 +1,10 @@
-using System.Runtime.CompilerServices;
 using Microsoft.CodeAnalysis;
 
 namespace RetryAnalyzers.Internal;
 
-/// <summary>
-/// The symbols the retry rules need, resolved once per compilation and shared by every analyzer of the package (with
-/// the <see cref="WaitHelpers"/> index): the first rule that needs them pays, the others find them.
-/// </summary>
+/// <summary>The symbols the retry rules need, resolved once per compilation.</summary>
 internal sealed class RetrySymbols
 {
-    private static readonly ConditionalWeakTable<Compilation, RetrySymbols> PerCompilation = new();
-
     private RetrySymbols(Compilation compilation)
     {
         Compilation = compilation;
@@ -61,7 +55,7 @@ internal sealed class RetrySymbols
     /// <summary>Returns null when the compilation has none of the retry APIs, so the analyzer registers nothing.</summary>
     public static RetrySymbols? TryCreate(Compilation compilation)
     {
-        var symbols = PerCompilation.GetValue(compilation, static created => new RetrySymbols(created));
+        var symbols = new RetrySymbols(compilation);
         return symbols.TimeSpan is null ? null : symbols;
     }
 
