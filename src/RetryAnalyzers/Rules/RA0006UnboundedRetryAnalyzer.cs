@@ -107,7 +107,7 @@ public sealed class RA0006UnboundedRetryAnalyzer : DiagnosticAnalyzer
     private static bool IsCandidate(InvocationExpressionSyntax syntax) => SyntaxNames.Of(syntax.Expression) switch
     {
         "Delay" or "Sleep" => (syntax.Expression is not MemberAccessExpressionSyntax { Expression: var receiver } || SyntaxNames.Of(receiver) is "Task" or "Thread") &&
-                              (SyntaxNames.InForOrWhileLoop(syntax) || SyntaxNames.MemberMentionsRetryAfter(syntax)),
+                              ((SyntaxNames.EnclosingForOrWhileLoop(syntax) is { } loop && SyntaxNames.MayRetryAfterFailure(loop)) || SyntaxNames.MemberMentionsRetryAfter(syntax)),
         "Retry" or "RetryAsync" or "RetryForever" or "RetryForeverAsync" or
         "WaitAndRetry" or "WaitAndRetryAsync" or "WaitAndRetryForever" or "WaitAndRetryForeverAsync" => true,
         _ => false,

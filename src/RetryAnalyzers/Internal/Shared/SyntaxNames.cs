@@ -26,19 +26,41 @@ internal static class SyntaxNames
     };
 
     /// <summary>
-    /// The node is in a <c>for</c> / <c>while</c> / <c>do</c> loop of its own function (no lambda, local function or
-    /// <c>foreach</c> in between): the loops <c>HandWrittenRetryLoops.EnclosingLoop</c> accepts.
+    /// The <c>for</c> / <c>while</c> / <c>do</c> loop the node is in, in its own function (no lambda, local function or
+    /// <c>foreach</c> in between): the loops <c>HandWrittenRetryLoops.EnclosingLoop</c> accepts; else null.
     /// </summary>
-    public static bool InForOrWhileLoop(SyntaxNode node)
+    public static StatementSyntax? EnclosingForOrWhileLoop(SyntaxNode node)
     {
         for (var current = node.Parent; current is not null; current = current.Parent)
         {
             switch (current)
             {
                 case ForStatementSyntax or WhileStatementSyntax or DoStatementSyntax:
-                    return true;
+                    return (StatementSyntax)current;
                 case ForEachStatementSyntax or AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax or MemberDeclarationSyntax:
-                    return false;
+                    return null;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Whether a loop can hold a wait that follows a failure (what <c>HandWrittenRetryLoops.RetryLoopOf</c> requires): a
+    /// <c>catch</c>, or a name a status check reads — an <c>HttpResponseMessage</c> property, <c>HttpStatusCode</c> — or
+    /// the literal 429. A necessary condition read from the syntax, so that other loops are never bound.
+    /// </summary>
+    public static bool MayRetryAfterFailure(SyntaxNode loop)
+    {
+        foreach (var item in loop.DescendantNodesAndTokens())
+        {
+            if (item.IsNode
+                    ? item.IsKind(SyntaxKind.CatchClause)
+                    : (item.IsKind(SyntaxKind.IdentifierToken) && item.AsToken().ValueText is "StatusCode" or "IsSuccessStatusCode" or "Headers" or "Content" or
+                          "ReasonPhrase" or "RequestMessage" or "Version" or "TrailingHeaders" or "HttpStatusCode") ||
+                      (item.IsKind(SyntaxKind.NumericLiteralToken) && item.AsToken().Value is 429))
+            {
+                return true;
             }
         }
 
