@@ -72,11 +72,11 @@ public sealed class RA0008TooManyRequestsNotRetriedAnalyzer : DiagnosticAnalyzer
                 },
                 SyntaxKind.SimpleAssignmentExpression);
 
-            // A loop is analysed as a whole (the check reported lies outside its wait), and only when it waits.
+            // A loop is analysed as a whole (the check reported lies outside its wait), and only when it waits after a failure.
             start.RegisterSyntaxNodeAction(
                 node =>
                 {
-                    if (HasWait(node.Node) && symbols.Value is { } retrySymbols &&
+                    if (HasWait(node.Node) && SyntaxNames.MayRetryAfterFailure(node.Node) && symbols.Value is { } retrySymbols &&
                         node.SemanticModel.GetOperation(node.Node, node.CancellationToken) is ILoopOperation loop)
                     {
                         AnalyzeLoop(node, loop, retrySymbols);
