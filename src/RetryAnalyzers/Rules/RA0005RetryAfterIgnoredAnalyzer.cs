@@ -105,10 +105,10 @@ public sealed class RA0005RetryAfterIgnoredAnalyzer : DiagnosticAnalyzer
     // new RetryStrategyOptions<…>() / new HttpRetryStrategyOptions { … } by name; a target-typed new() only with an initializer.
     private static bool IsOptionsCandidate(SyntaxNode node) => node switch
     {
-        ObjectCreationExpressionSyntax { Type: var type } => TypeName(type) is { } name && name.EndsWith("RetryStrategyOptions", StringComparison.Ordinal),
+        ObjectCreationExpressionSyntax { Type: var type } => SyntaxNames.TypeName(type) is { } name && name.EndsWith("RetryStrategyOptions", StringComparison.Ordinal),
         ImplicitObjectCreationExpressionSyntax { Initializer: { } initializer } creation
             => creation.Parent is EqualsValueClauseSyntax { Parent: VariableDeclaratorSyntax { Parent: VariableDeclarationSyntax { Type: var declared } } }
-                ? TypeName(declared) is { } name && name.EndsWith("RetryStrategyOptions", StringComparison.Ordinal)
+                ? SyntaxNames.TypeName(declared) is { } name && name.EndsWith("RetryStrategyOptions", StringComparison.Ordinal)
                 : SetsPredicateOrHeader(initializer),
         _ => false,
     };
@@ -133,21 +133,17 @@ public sealed class RA0005RetryAfterIgnoredAnalyzer : DiagnosticAnalyzer
     // IsSuccessStatusCode, IsTransient or a 429 constant): checked on the syntax before anything is bound.
     private static bool UnderStatusCheckInLoop(SyntaxNode node)
     {
-        var underCheck = false;
-        for (SyntaxNode? child = node, current = node.Parent; current is not null; child = current, current = current.Parent)
+        if (SyntaxNames.EnclosingForOrWhileLoop(node) is not { } loop)
         {
-            switch (current)
+            return false;
+        }
+
+        for (SyntaxNode child = node, current = node.Parent!; current != loop; child = current, current = current.Parent!)
+        {
+            if ((current is IfStatementSyntax { Condition: var condition } && child != condition && ReadsStatus(condition)) ||
+                (current is CatchClauseSyntax { Filter.FilterExpression: var filter } && ReadsStatus(filter)))
             {
-                case IfStatementSyntax { Condition: var condition } when child != condition && ReadsStatus(condition):
-                    underCheck = true;
-                    break;
-                case CatchClauseSyntax { Filter.FilterExpression: var filter } when ReadsStatus(filter):
-                    underCheck = true;
-                    break;
-                case ForStatementSyntax or WhileStatementSyntax or DoStatementSyntax:
-                    return underCheck;
-                case ForEachStatementSyntax or AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax or MemberDeclarationSyntax:
-                    return false;
+                return true;
             }
         }
 
@@ -168,14 +164,6 @@ public sealed class RA0005RetryAfterIgnoredAnalyzer : DiagnosticAnalyzer
 
         return false;
     }
-
-    private static string? TypeName(TypeSyntax type) => type switch
-    {
-        QualifiedNameSyntax qualified => TypeName(qualified.Right),
-        AliasQualifiedNameSyntax alias => TypeName(alias.Name),
-        SimpleNameSyntax simple => simple.Identifier.ValueText,
-        _ => null,
-    };
 
     private static void Report(SyntaxNodeAnalysisContext context, Location? location, string? fix, string subject)
     {

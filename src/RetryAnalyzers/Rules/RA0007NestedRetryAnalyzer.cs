@@ -84,7 +84,7 @@ public sealed class RA0007NestedRetryAnalyzer : DiagnosticAnalyzer
                 start.RegisterSyntaxNodeAction(
                     node =>
                     {
-                        if ((node.Node is not ObjectCreationExpressionSyntax { Type: var type } || TypeName(type).EndsWith("Client", StringComparison.Ordinal)) &&
+                        if ((node.Node is not ObjectCreationExpressionSyntax { Type: var type } || SyntaxNames.TypeName(type) is { } name && name.EndsWith("Client", StringComparison.Ordinal)) &&
                             node.SemanticModel.GetOperation(node.Node, node.CancellationToken) is IObjectCreationOperation creation &&
                             SdkRetryClients.HasDefaultRetry(creation) && node.ContainingSymbol is { } container &&
                             SdkRetryClients.OuterRetry(creation, container, () => symbols.Value) is { } outer)
@@ -98,15 +98,6 @@ public sealed class RA0007NestedRetryAnalyzer : DiagnosticAnalyzer
             }
         });
     }
-
-    // new OpenAI.Chat.ChatClient(…) → ChatClient; generic and alias-qualified names by their last part.
-    private static string TypeName(TypeSyntax type) => type switch
-    {
-        QualifiedNameSyntax qualified => TypeName(qualified.Right),
-        AliasQualifiedNameSyntax alias => TypeName(alias.Name),
-        SimpleNameSyntax simple => simple.Identifier.ValueText,
-        _ => string.Empty,
-    };
 
     private static ImmutableDictionary<string, string?> Properties(string shape) => ImmutableDictionary<string, string?>.Empty.Add(ShapeKey, shape);
 

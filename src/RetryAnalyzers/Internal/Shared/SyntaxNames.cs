@@ -17,6 +17,15 @@ internal static class SyntaxNames
         _ => null,
     };
 
+    /// <summary>The name a type is written with, without its qualifier (<c>Polly.Retry.RetryStrategyOptions</c> → <c>RetryStrategyOptions</c>), or null.</summary>
+    public static string? TypeName(TypeSyntax type) => type switch
+    {
+        QualifiedNameSyntax qualified => TypeName(qualified.Right),
+        AliasQualifiedNameSyntax alias => TypeName(alias.Name),
+        SimpleNameSyntax simple => simple.Identifier.ValueText,
+        _ => null,
+    };
+
     /// <summary>The location of the name an expression ends in (<c>services.AddX</c> → <c>AddX</c>), else of the whole expression.</summary>
     public static Location NameLocation(ExpressionSyntax expression) => expression switch
     {
