@@ -106,22 +106,25 @@ public static class SharedProviderBudget
         var budget = new TokenBudget(options);
         pipeline.Budget = budget;
         var client = new HttpClient(new ProviderResilienceHandler(pipeline) { InnerHandler = new HttpClientHandler() }, disposeHandler: true);
-        return new Shared(budget, client, new ProviderPipelinePolicy(pipeline));
+        return new Shared(budget, client, new Lazy<ProviderPipelinePolicy>(() => new ProviderPipelinePolicy(pipeline)));
     }
 
     internal sealed class Shared
     {
-        public Shared(TokenBudget budget, HttpClient client, ProviderPipelinePolicy policy)
+        private readonly Lazy<ProviderPipelinePolicy> _policy;
+
+        public Shared(TokenBudget budget, HttpClient client, Lazy<ProviderPipelinePolicy> policy)
         {
             Budget = budget;
             Client = client;
-            Policy = policy;
+            _policy = policy;
         }
 
         public TokenBudget Budget { get; }
 
         public HttpClient Client { get; }
 
-        public ProviderPipelinePolicy Policy { get; }
+        // Built on first use: a process that only takes the HttpClient never builds the SDK policy's pipeline.
+        public ProviderPipelinePolicy Policy => _policy.Value;
     }
 }
