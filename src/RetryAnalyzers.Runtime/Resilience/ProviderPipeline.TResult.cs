@@ -87,10 +87,16 @@ public sealed class ProviderPipeline<TResult>
         try
         {
             context.Properties.Set(CallKey, state);
-            return await _pipeline.ExecuteAsync(
+            var result = await _pipeline.ExecuteAsync(
                 static async (context, state) => await state.Self.AttemptAsync(state.Call, state.Tokens, state.State, context.CancellationToken).ConfigureAwait(false),
                 context,
                 (Self: this, Call: call, Tokens: estimatedTokens, State: state)).ConfigureAwait(false);
+            if (state.Last == AttemptResult.Answered)
+            {
+                _options.Metrics.RecordServed();
+            }
+
+            return result;
         }
         finally
         {

@@ -7,7 +7,7 @@ namespace RetryAnalyzers.Runtime;
 
 /// <summary>
 /// Counts what a cascade looks like, through <see cref="System.Diagnostics.Metrics"/> (meter <see cref="MeterName"/>) and in
-/// process: calls, retries, 429 answers, circuit-breaker openings and probes, retries refused by the retry budget, tokens waited for. <see cref="RetryRatio"/> above
+/// process: calls, retries, 429 answers, circuit-breaker openings and probes, retries refused by the retry budget, tokens waited for, calls served and (under failover) passed on. <see cref="RetryRatio"/> above
 /// <see cref="CascadeThreshold"/> (10 %) means the retries are feeding the throttling: see <see cref="IsCascading"/>.
 /// Every instrument carries the tag <c>agent</c> when an agent name is given, and the OpenTelemetry GenAI tags
 /// <c>gen_ai.provider.name</c> / <c>gen_ai.request.model</c> when those are given; a retry carries
@@ -29,6 +29,8 @@ public sealed class RetryMetrics
     private static readonly Counter<long> BreakerOpenedCounter = SharedMeter.CreateCounter<long>("retryanalyzers.breaker.opened", "{event}", "Circuit breaker openings.");
     private static readonly Counter<long> ProbesCounter = SharedMeter.CreateCounter<long>("retryanalyzers.breaker.probes", "{request}", "Probe attempts sent while the provider was throttling or failing (the only requests sent then).");
     private static readonly Counter<long> RetryBudgetExhaustedCounter = SharedMeter.CreateCounter<long>("retryanalyzers.retry_budget.exhausted", "{retry}", "Retries not made because the retry budget was spent: the caller got the failed outcome.");
+    private static readonly Counter<long> ServedCounter = SharedMeter.CreateCounter<long>("retryanalyzers.calls.served", "{call}", "Logical calls this provider served: they ended with its answer, not with a failure (with failover, the calls that provider served).");
+    private static readonly Counter<long> PassedOnCounter = SharedMeter.CreateCounter<long>("retryanalyzers.failover.passed_on", "{call}", "Calls a ProviderFailover passed from this provider to the next one (throttled past the accepted wait, breaker open, or failing).");
     private static readonly Counter<long> TokensWaitedCounter = SharedMeter.CreateCounter<long>("retryanalyzers.budget.tokens_waited", "{token}", "Tokens of calls that waited for the shared token budget.");
 
     private readonly KeyValuePair<string, object?>[] _tags;
@@ -38,6 +40,8 @@ public sealed class RetryMetrics
     private long _breakerOpened;
     private long _probes;
     private long _retryBudgetExhausted;
+    private long _served;
+    private long _passedOn;
 
     /// <summary>Metrics without an agent tag.</summary>
     public RetryMetrics()
@@ -107,6 +111,12 @@ public sealed class RetryMetrics
     /// <summary>Retries not made because the <see cref="RetryBudget"/> was spent (those calls failed with the provider's outcome).</summary>
     public long RetryBudgetExhausted => Interlocked.Read(ref _retryBudgetExhausted);
 
+    /// <summary>Logical calls that ended with the provider's answer (a success, or an answer such as 400 that is not retried), not with a failure: which provider served, under failover.</summary>
+    public long Served => Interlocked.Read(ref _served);
+
+    /// <summary>Calls a <see cref="ProviderFailover{TProvider}"/> passed from this provider to the next one.</summary>
+    public long PassedOn => Interlocked.Read(ref _passedOn);
+
     /// <summary>Retries per call (0 with no calls).</summary>
     public double RetryRatio
     {
@@ -121,6 +131,10 @@ public sealed class RetryMetrics
     public bool IsCascading => RetryRatio > CascadeThreshold;
 
     internal void RecordCall() => Add(ref _calls, CallsCounter);
+
+    internal void RecordServed() => Add(ref _served, ServedCounter);
+
+    internal void RecordPassedOn() => Add(ref _passedOn, PassedOnCounter);
 
     /// <summary>A retry; <paramref name="resendCount"/> is 1 for a call's first retry (the <c>http.request.resend_count</c> tag).</summary>
     internal void RecordRetry(int resendCount)
