@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
 
 namespace RetryAnalyzers.Runtime.AI;
 
@@ -10,7 +11,8 @@ public static class ProviderResilienceChatClientBuilderExtensions
     /// <summary>
     /// Runs the client's calls through the provider pipeline:
     /// <c>new ChatClientBuilder(inner).UseProviderResilience(new ProviderResilienceOptions { Budget = budget }).Build()</c>.
-    /// Put it outermost (first), so that one budgeted call covers the layers under it.
+    /// Put it outermost (first), so that one budgeted call covers the layers under it. Its logger comes from the
+    /// builder's services (<see cref="ILoggerFactory"/>), as <c>UseLogging</c>'s does.
     /// </summary>
     /// <param name="builder">The builder.</param>
     /// <param name="options">Budget, retry, breaker and metrics settings; validated and copied when the client is built.</param>
@@ -33,9 +35,14 @@ public static class ProviderResilienceChatClientBuilderExtensions
             throw new ArgumentNullException(nameof(options));
         }
 
-        return builder.Use(inner =>
+        return builder.Use((inner, services) =>
         {
             var client = new ProviderResilienceChatClient(inner, options, estimateTokens);
+            if (Logging.From(services) is { } logger)
+            {
+                client.Logger = logger;
+            }
+
             configure?.Invoke(client);
             return client;
         });
@@ -70,11 +77,25 @@ public static class ProviderResilienceEmbeddingGeneratorBuilderExtensions
             throw new ArgumentNullException(nameof(options));
         }
 
-        return builder.Use(inner =>
+        return builder.Use((inner, services) =>
         {
             var generator = new ProviderResilienceEmbeddingGenerator<TInput, TEmbedding>(inner, options, estimateTokens);
+            if (Logging.From(services) is { } logger)
+            {
+                generator.Logger = logger;
+            }
+
             configure?.Invoke(generator);
             return generator;
         });
     }
+}
+
+/// <summary>The middleware's logger from the builder's services, as the built-in <c>UseLogging</c> takes it.</summary>
+internal static class Logging
+{
+    public const string Category = "RetryAnalyzers.Runtime.AI.ProviderResilience";
+
+    public static ILogger? From(IServiceProvider services)
+        => (services.GetService(typeof(ILoggerFactory)) as ILoggerFactory)?.CreateLogger(Category);
 }

@@ -5,6 +5,8 @@ using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace RetryAnalyzers.Runtime.AI;
 
@@ -41,6 +43,13 @@ public sealed class ProviderResilienceChatClient : DelegatingChatClient
         _estimateTokens = estimateTokens ?? EstimateTokens;
     }
 
+    /// <summary>
+    /// Where a call that failed after the pipeline gave it up is logged (warning, event <c>ProviderCallGaveUp</c>: the
+    /// exception's type and status, never its message or a key). <c>UseProviderResilience</c> sets it from the builder's
+    /// services' <see cref="ILoggerFactory"/>; default none.
+    /// </summary>
+    public ILogger Logger { get; set; } = NullLogger.Instance;
+
     /// <summary>The default cost of a call: the messages' text length / 4 + <see cref="ChatOptions.MaxOutputTokens"/> (else <see cref="DefaultOutputTokens"/>).</summary>
     /// <param name="messages">The messages.</param>
     /// <param name="options">The options, or null.</param>
@@ -61,10 +70,20 @@ public sealed class ProviderResilienceChatClient : DelegatingChatClient
     {
         var list = Once(messages);
         var tokens = _budget is null ? 0 : _estimateTokens(list, options);
-        var response = (ChatResponse)await _pipeline.ExecuteAsync(
-            async token => await base.GetResponseAsync(list, options, token).ConfigureAwait(false),
-            tokens,
-            cancellationToken).ConfigureAwait(false);
+        ChatResponse response;
+        try
+        {
+            response = (ChatResponse)await _pipeline.ExecuteAsync(
+                async token => await base.GetResponseAsync(list, options, token).ConfigureAwait(false),
+                tokens,
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            ProviderLog.Failed(Logger, "GetResponseAsync", e, cancellationToken.IsCancellationRequested);
+            throw;
+        }
+
         Reconcile(tokens, response.Usage);
         return response;
     }
@@ -78,7 +97,7 @@ public sealed class ProviderResilienceChatClient : DelegatingChatClient
 
         // Opening the stream (up to its first update) is what the pipeline budgets, retries and gates. The stream reads
         // with the caller's token: it outlives the pipeline's call.
-        var opened = (Opened)await _pipeline.ExecuteAsync(
+        var opened = (Opened)await OpenAsync(
             async _ =>
             {
                 var enumerator = base.GetStreamingResponseAsync(list, options, cancellationToken).GetAsyncEnumerator(cancellationToken);
@@ -118,6 +137,20 @@ public sealed class ProviderResilienceChatClient : DelegatingChatClient
         }
 
         Reconcile(tokens, usage);
+    }
+
+    // The stream's opening through the pipeline; a failure is logged (an iterator cannot catch around a yield).
+    private async ValueTask<object> OpenAsync(Func<CancellationToken, ValueTask<object>> open, long tokens, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _pipeline.ExecuteAsync(open, tokens, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            ProviderLog.Failed(Logger, "GetStreamingResponseAsync", e, cancellationToken.IsCancellationRequested);
+            throw;
+        }
     }
 
     // A retry sends the same messages again: a lazy sequence is read once.

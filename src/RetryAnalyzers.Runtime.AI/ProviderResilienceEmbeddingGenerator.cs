@@ -4,6 +4,8 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace RetryAnalyzers.Runtime.AI;
 
@@ -36,15 +38,28 @@ public sealed class ProviderResilienceEmbeddingGenerator<TInput, TEmbedding> : D
         _estimateTokens = estimateTokens ?? (values => values.Sum(value => Math.Max(1, ((value as string)?.Length ?? 0) / 4)));
     }
 
+    /// <summary>Where a call that failed after the pipeline gave it up is logged, as <see cref="ProviderResilienceChatClient.Logger"/>; default none.</summary>
+    public ILogger Logger { get; set; } = NullLogger.Instance;
+
     /// <inheritdoc />
     public override async Task<GeneratedEmbeddings<TEmbedding>> GenerateAsync(IEnumerable<TInput> values, EmbeddingGenerationOptions? options = null, CancellationToken cancellationToken = default)
     {
         var list = values as IList<TInput> ?? (values ?? throw new ArgumentNullException(nameof(values))).ToList();
         var tokens = _budget is null ? 0 : _estimateTokens(list);
-        var embeddings = await _pipeline.ExecuteAsync(
-            async token => await base.GenerateAsync(list, options, token).ConfigureAwait(false),
-            tokens,
-            cancellationToken).ConfigureAwait(false);
+        GeneratedEmbeddings<TEmbedding> embeddings;
+        try
+        {
+            embeddings = await _pipeline.ExecuteAsync(
+                async token => await base.GenerateAsync(list, options, token).ConfigureAwait(false),
+                tokens,
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            ProviderLog.Failed(Logger, "GenerateAsync", e, cancellationToken.IsCancellationRequested);
+            throw;
+        }
+
         if (_budget is not null && tokens > 0 && ProviderResilienceChatClient.Used(embeddings.Usage) is { } used)
         {
             _budget.Reconcile(tokens, used);

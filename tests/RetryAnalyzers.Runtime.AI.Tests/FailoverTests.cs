@@ -1,7 +1,9 @@
 using System;
+using System.Collections.Concurrent;
 using System.Linq;
 using System.Threading.Tasks;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
 using RetryAnalyzers.Testing;
 
 namespace RetryAnalyzers.Runtime.AI.Tests;
@@ -62,5 +64,60 @@ public sealed class FailoverTests
         Assert.Equal(1, primary.Requests); // after its 429 the primary's gate refused without sending
         Assert.Equal(3, secondary.Requests);
         Assert.Equal(3, secondaryMetrics.Served);
+    }
+
+    [Fact]
+    public async Task AGaveUpCall_IsLoggedThroughTheBuildersServices_WithoutItsMessageOrKey()
+    {
+        using var primary = ChatClientMiddlewareTests.Answering(_ => (429, "Retry-After", "3600"));
+        var logs = new RecordingLoggerFactory();
+        var client = new ChatClientBuilder(ChatClientMiddlewareTests.Provider(primary.Url))
+            .UseProviderResilience(new ProviderResilienceOptions())
+            .Build(new LoggerServices(logs));
+
+        await Assert.ThrowsAsync<System.ClientModel.ClientResultException>(() => client.GetResponseAsync("hi"));
+        await Assert.ThrowsAsync<Polly.CircuitBreaker.BrokenCircuitException>(() => client.GetResponseAsync("hi"));
+
+        Assert.Equal(2, logs.Entries.Count);
+        Assert.All(logs.Entries, entry =>
+        {
+            Assert.Equal(LogLevel.Warning, entry.Level);
+            Assert.Equal("ProviderCallGaveUp", entry.EventName);
+            Assert.DoesNotContain("sk-test-meai", entry.Message, StringComparison.Ordinal);
+        });
+        Assert.Contains(logs.Entries, entry => entry.Message.Contains("ClientResultException (status 429)", StringComparison.Ordinal));
+        Assert.Contains(logs.Entries, entry => entry.Message.Contains("BrokenCircuitException", StringComparison.Ordinal));
+
+        // Without a logger factory among the services, nothing is logged and nothing fails.
+        var quiet = new ChatClientBuilder(ChatClientMiddlewareTests.Provider(primary.Url)).UseProviderResilience(new ProviderResilienceOptions()).Build();
+        await Assert.ThrowsAsync<System.ClientModel.ClientResultException>(() => quiet.GetResponseAsync("hi"));
+    }
+
+    private sealed class LoggerServices(ILoggerFactory factory) : IServiceProvider
+    {
+        public object? GetService(Type serviceType) => serviceType == typeof(ILoggerFactory) ? factory : null;
+    }
+
+    private sealed class RecordingLoggerFactory : ILoggerFactory, ILogger
+    {
+        public ConcurrentQueue<(LogLevel Level, string? EventName, string Message)> Entries { get; } = new();
+
+        public void AddProvider(ILoggerProvider provider)
+        {
+        }
+
+        public ILogger CreateLogger(string categoryName) => this;
+
+        public void Dispose()
+        {
+        }
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            => Entries.Enqueue((logLevel, eventId.Name, formatter(state, exception)));
     }
 }

@@ -1,0 +1,29 @@
+using System;
+using System.ClientModel;
+using Microsoft.Extensions.Logging;
+
+namespace RetryAnalyzers.Runtime.AI;
+
+/// <summary>
+/// What the middleware logs: a call that reached its caller as a failure after the pipeline gave it up (the provider
+/// throttling past the accepted wait, its gate held, or failures the retries did not overcome). Only the exception's
+/// type and status are written, never its message (which may quote the provider's answer) nor any key.
+/// </summary>
+internal static class ProviderLog
+{
+    private static readonly Action<ILogger, string, string, int, Exception?> GaveUp = LoggerMessage.Define<string, string, int>(
+        LogLevel.Warning,
+        new EventId(1, "ProviderCallGaveUp"),
+        "{Operation} failed after the provider pipeline gave it up: {ErrorType} (status {Status}). With failover, the next provider is asked.");
+
+    /// <summary>Logs a failed call, unless it is the caller's own cancellation.</summary>
+    public static void Failed(ILogger logger, string operation, Exception exception, bool cancelledByCaller)
+    {
+        if (cancelledByCaller || !logger.IsEnabled(LogLevel.Warning))
+        {
+            return;
+        }
+
+        GaveUp(logger, operation, exception.GetType().Name, (exception as ClientResultException)?.Status ?? 0, null);
+    }
+}
