@@ -123,6 +123,51 @@ public sealed class ProviderPipelinePolicyTests
     }
 
     [Fact]
+    public async Task WithoutABudget_TheSuccessPathAndTheRetriesAfterIt_CountAsOneCall()
+    {
+        // The first attempt goes the direct way (no budget, gate open); its 503 is judged by the pipeline, which retries.
+        using var server = Answering(index => index < 2 ? (503, null, null) : (200, null, null));
+        var metrics = new RetryMetrics();
+        var client = Client(server.Url, new ProviderResilienceOptions { BaseDelay = TimeSpan.FromMilliseconds(5), Metrics = metrics, CircuitBreaker = null });
+
+        ChatCompletion first = await client.CompleteChatAsync("hello");
+        ChatCompletion second = await client.CompleteChatAsync("again");
+
+        Assert.Equal("ok", first.Content[0].Text);
+        Assert.Equal("ok", second.Content[0].Text);
+        Assert.Equal(4, server.Requests);
+        Assert.Equal(2, metrics.Calls);
+        Assert.Equal(2, metrics.Retries);
+        Assert.Equal(2, metrics.Served);
+    }
+
+    [Fact]
+    public async Task WhileAThrottleHoldsTheGate_ACallWaits_ItDoesNotSendDirectly()
+    {
+        var clock = Stopwatch.StartNew();
+        var arrived = new ConcurrentDictionary<int, TimeSpan>();
+        using var server = Answering(index =>
+        {
+            arrived[index] = clock.Elapsed;
+            return index == 0 ? (429, "retry-after-ms", "400") : (200, null, null);
+        });
+        var metrics = new RetryMetrics();
+        var client = Client(server.Url, new ProviderResilienceOptions { BaseDelay = TimeSpan.FromMilliseconds(5), Metrics = metrics });
+
+        var first = client.CompleteChatAsync("hello");
+        while (metrics.RateLimited == 0)
+        {
+            await Task.Delay(5);
+        }
+
+        var second = client.CompleteChatAsync("later");
+        await Task.WhenAll(first, second).WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Equal(3, server.Requests);
+        Assert.All(new[] { 1, 2 }, index => Assert.True(arrived[index] - arrived[0] >= TimeSpan.FromMilliseconds(400), $"request {index} went {(arrived[index] - arrived[0]).TotalMilliseconds} ms after the 429"));
+    }
+
+    [Fact]
     public async Task XShouldRetryFalse_ReachesTheCallerAsTheSdksException_AfterOneRequest()
     {
         using var server = Answering(_ => (503, "x-should-retry", "false"));

@@ -116,6 +116,7 @@ internal sealed class ProviderGate
         lock (_lock)
         {
             var now = TimeProviderTasks.Now(_time);
+            var wasHeld = _held;
             switch (result)
             {
                 case AttemptResult.Answered:
@@ -149,7 +150,9 @@ internal sealed class ProviderGate
                 _probing = false;
             }
 
-            if (probe || result == AttemptResult.Answered)
+            // Wake the waiters: only a held gate has any (a call waits only while it is held), so the success path
+            // of an open gate allocates no new signal.
+            if (probe || (result == AttemptResult.Answered && wasHeld))
             {
                 var done = _probeDone;
                 _probeDone = NewSignal();

@@ -74,16 +74,60 @@ public sealed class ProviderPipeline<TResult>
         => ExecuteAsync(call, estimatedTokens, _gate, cancellationToken);
 
     /// <summary>Runs one logical call behind the given gate (the handler keeps one per host).</summary>
-    internal async ValueTask<TResult> ExecuteAsync(Func<CancellationToken, ValueTask<TResult>> call, long estimatedTokens, ProviderGate gate, CancellationToken cancellationToken)
+    internal ValueTask<TResult> ExecuteAsync(Func<CancellationToken, ValueTask<TResult>> call, long estimatedTokens, ProviderGate gate, CancellationToken cancellationToken)
     {
         Guard.NotNull(call, nameof(call));
         Guard.NotNegative(estimatedTokens, nameof(estimatedTokens));
 
+        Started();
+        return RunAsync(call, estimatedTokens, new CallState(gate, GiveUpAt()), cancellationToken);
+    }
+
+    /// <summary>
+    /// The success path without a retry's machinery (no context, no state, no timer: nothing allocated): when there is
+    /// no budget to draw and the gate is open, the caller makes the first attempt itself, then ends the call with
+    /// <see cref="EndDirect"/> if <see cref="NeedsRetry"/> says no, else hands the attempt's outcome to
+    /// <see cref="ContinueDirect"/>, which judges it as the pipeline's own first attempt and retries from there.
+    /// </summary>
+    internal bool TryStartDirect()
+    {
+        if (_options.Budget is not null || _gate.IsHeld)
+        {
+            return false;
+        }
+
+        Started();
+        return true;
+    }
+
+    /// <summary>Whether an attempt's outcome is one the pipeline would act on (retry, throttle, a failure): else it is the call's answer.</summary>
+    internal bool NeedsRetry(Outcome<TResult> outcome) => _isRateLimited(outcome) || _isTransient(outcome);
+
+    /// <summary>Ends a call whose direct first attempt was answered.</summary>
+    internal void EndDirect()
+    {
+        _gate.Report(AttemptResult.Answered, probe: false, retryAfter: null);
+        _options.Metrics.RecordServed();
+        _options.RetryBudget.CallEnded();
+    }
+
+    /// <summary>Goes on with a call whose direct first attempt ended in <paramref name="first"/>: judged, then retried as any call.</summary>
+    internal ValueTask<TResult> ContinueDirect(Outcome<TResult> first, Func<CancellationToken, ValueTask<TResult>> call, CancellationToken cancellationToken)
+        => RunAsync(call, 0, new CallState(_gate, GiveUpAt()) { First = first }, cancellationToken);
+
+    private void Started()
+    {
         _options.Metrics.RecordCall();
         _options.RetryBudget.RecordCall();
-        var state = new CallState(gate, TimeProviderTasks.Now(_options.TimeProvider) + _options.MaxWaitForRecovery);
-        var context = ResilienceContextPool.Shared.Get(cancellationToken);
         _options.RetryBudget.CallStarted();
+    }
+
+    private TimeSpan GiveUpAt() => TimeProviderTasks.Now(_options.TimeProvider) + _options.MaxWaitForRecovery;
+
+    // The call through the Polly retry; Started() was called for it, and this ends it.
+    private async ValueTask<TResult> RunAsync(Func<CancellationToken, ValueTask<TResult>> call, long estimatedTokens, CallState state, CancellationToken cancellationToken)
+    {
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
         try
         {
             context.Properties.Set(CallKey, state);
@@ -168,13 +212,24 @@ public sealed class ProviderPipeline<TResult>
     private async ValueTask<TResult> AttemptAsync(Func<CancellationToken, ValueTask<TResult>> call, long tokens, CallState state, CancellationToken cancellationToken)
     {
         state.RetryAfter = null;
-        var probe = await state.Gate.EnterAsync(state.GiveUpAt, cancellationToken).ConfigureAwait(false);
+        var first = state.First;
+        state.First = null;
+        var probe = first is null && await state.Gate.EnterAsync(state.GiveUpAt, cancellationToken).ConfigureAwait(false);
         var result = AttemptResult.Abandoned;
         TimeSpan? retryAfter = null;
         try
         {
-            await AcquireAsync(tokens, cancellationToken).ConfigureAwait(false);
-            var outcome = await SendAsync(call, cancellationToken).ConfigureAwait(false);
+            Outcome<TResult> outcome;
+            if (first is { } made)
+            {
+                outcome = made; // the caller's direct first attempt: already sent
+            }
+            else
+            {
+                await AcquireAsync(tokens, cancellationToken).ConfigureAwait(false);
+                outcome = await SendAsync(call, cancellationToken).ConfigureAwait(false);
+            }
+
             retryAfter = _isRateLimited(outcome) || _isTransient(outcome) ? RetryAfter(outcome) : null; // an answer that is not retried needs no wait: no header parsed on the success path
             result = Judge(outcome, retryAfter, cancellationToken);
             if (result == AttemptResult.Throttled)
@@ -273,5 +328,8 @@ public sealed class ProviderPipeline<TResult>
         public int Failures { get; set; }
 
         public TimeSpan? RetryAfter { get; set; }
+
+        /// <summary>The outcome of a first attempt the caller made directly, judged in place of sending one.</summary>
+        public Outcome<TResult>? First { get; set; }
     }
 }

@@ -5,6 +5,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Net.Http;
 using System.Threading.Tasks;
+using Polly;
 using RetryAnalyzers.Runtime.Internal;
 
 namespace RetryAnalyzers.Runtime;
@@ -51,43 +52,106 @@ public sealed class ProviderPipelinePolicy : PipelinePolicy
     public override ValueTask ProcessAsync(PipelineMessage message, IReadOnlyList<PipelinePolicy> pipeline, int currentIndex)
         => RunAsync(message, pipeline, currentIndex, isAsync: true);
 
-    private async ValueTask RunAsync(PipelineMessage message, IReadOnlyList<PipelinePolicy> pipeline, int currentIndex, bool isAsync)
+    // The success path sends once with nothing allocated (no budget drawn, gate open; no state machine when the
+    // transport completes at once); anything the pipeline would act on goes on through the retry (RetryAsync), with that
+    // first attempt's outcome.
+    private ValueTask RunAsync(PipelineMessage message, IReadOnlyList<PipelinePolicy> pipeline, int currentIndex, bool isAsync)
     {
         Guard.NotNull(message, nameof(message));
 
+        var tokens = _pipeline.Options.Budget is null ? 0 : _estimateTokens(message);
+        if (!_pipeline.TryStartDirect())
+        {
+            return RetryAsync(message, pipeline, currentIndex, isAsync, tokens, first: null);
+        }
+
+        ValueTask sent;
+        try
+        {
+            sent = SendAsync(message, pipeline, currentIndex, isAsync);
+        }
+        catch (Exception e)
+        {
+            return RetryAsync(message, pipeline, currentIndex, isAsync, tokens, Outcome.FromException<PipelineResponse>(e));
+        }
+
+        if (sent.IsCompletedSuccessfully)
+        {
+            sent.GetAwaiter().GetResult();
+            return AfterDirect(message, pipeline, currentIndex, isAsync, tokens);
+        }
+
+        return AwaitDirectAsync(sent, message, pipeline, currentIndex, isAsync, tokens);
+    }
+
+    private async ValueTask AwaitDirectAsync(ValueTask sent, PipelineMessage message, IReadOnlyList<PipelinePolicy> pipeline, int currentIndex, bool isAsync, long tokens)
+    {
+        try
+        {
+            await sent.ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            await RetryAsync(message, pipeline, currentIndex, isAsync, tokens, Outcome.FromException<PipelineResponse>(e)).ConfigureAwait(false);
+            return;
+        }
+
+        await AfterDirect(message, pipeline, currentIndex, isAsync, tokens).ConfigureAwait(false);
+    }
+
+    // The direct attempt was sent: its answer ends the call, or the retry goes on from it.
+    private ValueTask AfterDirect(PipelineMessage message, IReadOnlyList<PipelinePolicy> pipeline, int currentIndex, bool isAsync, long tokens)
+    {
+        var outcome = message.Response is { } response
+            ? Outcome.FromResult(response)
+            : Outcome.FromException<PipelineResponse>(new InvalidOperationException("The transport set no response."));
+        if (outcome.Exception is null && !_pipeline.NeedsRetry(outcome))
+        {
+            _pipeline.EndDirect();
+            return default;
+        }
+
+        return RetryAsync(message, pipeline, currentIndex, isAsync, tokens, outcome);
+    }
+
+    private static ValueTask SendAsync(PipelineMessage message, IReadOnlyList<PipelinePolicy> pipeline, int currentIndex, bool isAsync)
+    {
+        if (isAsync)
+        {
+            return ProcessNextAsync(message, pipeline, currentIndex);
+        }
+
+        ProcessNext(message, pipeline, currentIndex);
+        return default;
+    }
+
+    private async ValueTask RetryAsync(PipelineMessage message, IReadOnlyList<PipelinePolicy> pipeline, int currentIndex, bool isAsync, long tokens, Outcome<PipelineResponse>? first)
+    {
         var options = _pipeline.Options;
         var budget = options.Budget;
-        var tokens = budget is null ? 0 : _estimateTokens(message);
-        var attempt = 0;
-        await _pipeline.ExecuteAsync(
-            async _ =>
+        var attempt = first is null ? 0 : 1;
+        Func<System.Threading.CancellationToken, ValueTask<PipelineResponse>> call = async _ =>
+        {
+            if (attempt++ > 0)
             {
-                if (attempt++ > 0)
-                {
-                    message.Response?.Dispose(); // the answer that was retried; the next attempt brings a new one
-                }
+                message.Response?.Dispose(); // the answer that was retried; the next attempt brings a new one
+            }
 
-                var sent = budget is null ? 0 : options.TimeProvider.GetTimestamp();
-                if (isAsync)
-                {
-                    await ProcessNextAsync(message, pipeline, currentIndex).ConfigureAwait(false);
-                }
-                else
-                {
-                    ProcessNext(message, pipeline, currentIndex);
-                }
+            var sent = budget is null ? 0 : options.TimeProvider.GetTimestamp();
+            await SendAsync(message, pipeline, currentIndex, isAsync).ConfigureAwait(false);
+            var response = message.Response ?? throw new InvalidOperationException("The transport set no response.");
+            if (budget is not null)
+            {
+                budget.ApplyRateLimitHeaders(Headers(response), options.TimeProvider.GetElapsedTime(sent));
+                Reconcile(budget, message, response, tokens);
+            }
 
-                var response = message.Response ?? throw new InvalidOperationException("The transport set no response.");
-                if (budget is not null)
-                {
-                    budget.ApplyRateLimitHeaders(Headers(response), options.TimeProvider.GetElapsedTime(sent));
-                    Reconcile(budget, message, response, tokens);
-                }
+            return response;
+        };
 
-                return response;
-            },
-            tokens,
-            message.CancellationToken).ConfigureAwait(false);
+        await (first is { } made
+            ? _pipeline.ContinueDirect(made, call, message.CancellationToken)
+            : _pipeline.ExecuteAsync(call, tokens, message.CancellationToken)).ConfigureAwait(false);
     }
 
     // A network failure reaches the policy as a ClientResultException without a status (the transport's wrapper of
