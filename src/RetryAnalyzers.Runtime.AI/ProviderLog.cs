@@ -1,5 +1,7 @@
 using System;
 using System.ClientModel;
+using System.Threading;
+using System.Threading.Tasks;
 using Microsoft.Extensions.Logging;
 
 namespace RetryAnalyzers.Runtime.AI;
@@ -16,14 +18,21 @@ internal static class ProviderLog
         new EventId(1, "ProviderCallGaveUp"),
         "{Operation} failed after the provider pipeline gave it up: {ErrorType} (status {Status}). With failover, the next provider is asked.");
 
-    /// <summary>Logs a failed call, unless it is the caller's own cancellation.</summary>
-    public static void Failed(ILogger logger, string operation, Exception exception, bool cancelledByCaller)
+    /// <summary>Awaits a pipeline call; its failure is logged (unless it is the caller's own cancellation) and rethrown unchanged.</summary>
+    public static async ValueTask<T> Logged<T>(this ValueTask<T> call, ILogger logger, string operation, CancellationToken cancellationToken)
     {
-        if (cancelledByCaller || !logger.IsEnabled(LogLevel.Warning))
+        try
         {
-            return;
+            return await call.ConfigureAwait(false);
         }
+        catch (Exception e)
+        {
+            if (!cancellationToken.IsCancellationRequested && logger.IsEnabled(LogLevel.Warning))
+            {
+                GaveUp(logger, operation, e.GetType().Name, (e as ClientResultException)?.Status ?? 0, null);
+            }
 
-        GaveUp(logger, operation, exception.GetType().Name, (exception as ClientResultException)?.Status ?? 0, null);
+            throw;
+        }
     }
 }

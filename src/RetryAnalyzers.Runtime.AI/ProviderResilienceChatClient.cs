@@ -70,20 +70,10 @@ public sealed class ProviderResilienceChatClient : DelegatingChatClient
     {
         var list = Once(messages);
         var tokens = _budget is null ? 0 : _estimateTokens(list, options);
-        ChatResponse response;
-        try
-        {
-            response = (ChatResponse)await _pipeline.ExecuteAsync(
-                async token => await base.GetResponseAsync(list, options, token).ConfigureAwait(false),
-                tokens,
-                cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e)
-        {
-            ProviderLog.Failed(Logger, "GetResponseAsync", e, cancellationToken.IsCancellationRequested);
-            throw;
-        }
-
+        var response = (ChatResponse)await _pipeline.ExecuteAsync(
+            async token => await base.GetResponseAsync(list, options, token).ConfigureAwait(false),
+            tokens,
+            cancellationToken).Logged(Logger, "GetResponseAsync", cancellationToken).ConfigureAwait(false);
         Reconcile(tokens, response.Usage);
         return response;
     }
@@ -97,7 +87,7 @@ public sealed class ProviderResilienceChatClient : DelegatingChatClient
 
         // Opening the stream (up to its first update) is what the pipeline budgets, retries and gates. The stream reads
         // with the caller's token: it outlives the pipeline's call.
-        var opened = (Opened)await OpenAsync(
+        var opened = (Opened)await _pipeline.ExecuteAsync(
             async _ =>
             {
                 var enumerator = base.GetStreamingResponseAsync(list, options, cancellationToken).GetAsyncEnumerator(cancellationToken);
@@ -112,7 +102,7 @@ public sealed class ProviderResilienceChatClient : DelegatingChatClient
                 }
             },
             tokens,
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken).Logged(Logger, "GetStreamingResponseAsync", cancellationToken).ConfigureAwait(false);
 
         UsageDetails? usage = null;
         try
@@ -137,20 +127,6 @@ public sealed class ProviderResilienceChatClient : DelegatingChatClient
         }
 
         Reconcile(tokens, usage);
-    }
-
-    // The stream's opening through the pipeline; a failure is logged (an iterator cannot catch around a yield).
-    private async ValueTask<object> OpenAsync(Func<CancellationToken, ValueTask<object>> open, long tokens, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await _pipeline.ExecuteAsync(open, tokens, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e)
-        {
-            ProviderLog.Failed(Logger, "GetStreamingResponseAsync", e, cancellationToken.IsCancellationRequested);
-            throw;
-        }
     }
 
     // A retry sends the same messages again: a lazy sequence is read once.

@@ -46,20 +46,10 @@ public sealed class ProviderResilienceEmbeddingGenerator<TInput, TEmbedding> : D
     {
         var list = values as IList<TInput> ?? (values ?? throw new ArgumentNullException(nameof(values))).ToList();
         var tokens = _budget is null ? 0 : _estimateTokens(list);
-        GeneratedEmbeddings<TEmbedding> embeddings;
-        try
-        {
-            embeddings = await _pipeline.ExecuteAsync(
-                async token => await base.GenerateAsync(list, options, token).ConfigureAwait(false),
-                tokens,
-                cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e)
-        {
-            ProviderLog.Failed(Logger, "GenerateAsync", e, cancellationToken.IsCancellationRequested);
-            throw;
-        }
-
+        var embeddings = await _pipeline.ExecuteAsync(
+            async token => await base.GenerateAsync(list, options, token).ConfigureAwait(false),
+            tokens,
+            cancellationToken).Logged(Logger, "GenerateAsync", cancellationToken).ConfigureAwait(false);
         if (_budget is not null && tokens > 0 && ProviderResilienceChatClient.Used(embeddings.Usage) is { } used)
         {
             _budget.Reconcile(tokens, used);

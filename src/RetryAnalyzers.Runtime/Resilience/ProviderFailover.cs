@@ -1,5 +1,4 @@
 using System;
-using System.ClientModel;
 using System.Collections.Generic;
 using System.Linq;
 using System.Net.Http;
@@ -147,13 +146,8 @@ public sealed class ProviderFailover<TProvider>
     private static bool IsFailedAnswer<TResult>(TResult result)
         => result is HttpResponseMessage response && ProviderPipeline.IsTransientStatus((int)response.StatusCode);
 
-    // What the provider's resilience gave up on: its gate is held, or a transient failure outlasted its retries. A
-    // cancellation that is not the caller's (HttpClient.Timeout) is the provider's slowness.
-    private static bool PassesOn(Exception exception) => exception switch
-    {
-        BrokenCircuitException => true,
-        ClientResultException sdk => sdk.Status == 0 || ProviderPipeline.IsTransientStatus(sdk.Status),
-        OperationCanceledException => true,
-        _ => ProviderPipeline.IsTransientException(exception),
-    };
+    // What the provider's resilience gave up on: its gate is held, or a failure the pipeline counts as transient
+    // outlasted its retries. A cancellation that is not the caller's (HttpClient.Timeout) is the provider's slowness.
+    private static bool PassesOn(Exception exception)
+        => exception is BrokenCircuitException or OperationCanceledException || ProviderPipeline.IsTransientFailure(exception);
 }

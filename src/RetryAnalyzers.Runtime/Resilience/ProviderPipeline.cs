@@ -30,10 +30,17 @@ public static class ProviderPipeline
         var cap = Guard.NotNull(options, nameof(options)).MaxRetryAfter;
         return new(
             options,
-            outcome => outcome.Exception is { } e && (IsTransientException(e) || IsTransientSdkException(e) || (isTransient?.Invoke(e) ?? false)),
+            outcome => outcome.Exception is { } e && (IsTransientFailure(e) || (isTransient?.Invoke(e) ?? false)),
             outcome => outcome.Exception is HttpRequestException e ? StatusOf(e) == 429 : outcome.Exception is System.ClientModel.ClientResultException { Status: 429 },
             (outcome, now) => outcome.Exception is { } e ? retryAfter?.Invoke(e) ?? SdkRetryAfter(e, now, cap) : null);
     }
+
+    /// <summary>
+    /// A failure worth another attempt, by exception: <see cref="IsTransientException"/>, or a System.ClientModel SDK's
+    /// <see cref="System.ClientModel.ClientResultException"/> by its status (408, 429, 5xx), or with no status over a network
+    /// failure (the transport's wrapper of <see cref="HttpRequestException"/> / <see cref="System.IO.IOException"/>).
+    /// </summary>
+    internal static bool IsTransientFailure(Exception exception) => IsTransientException(exception) || IsTransientSdkException(exception);
 
     // An SDK's ClientResultException: its status, or a network failure under it (status 0).
     private static bool IsTransientSdkException(Exception exception)

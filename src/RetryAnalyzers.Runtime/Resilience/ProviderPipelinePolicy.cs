@@ -33,7 +33,7 @@ public sealed class ProviderPipelinePolicy : PipelinePolicy
         var cap = Guard.NotNull(options, nameof(options)).MaxRetryAfter;
         _pipeline = new ProviderPipeline<PipelineResponse>(
             options,
-            outcome => outcome.Exception is { } e ? IsTransientException(e) : outcome.Result is { } response && ProviderPipeline.IsTransientAnswer(response.Status, response, static (r, name) => Header(r, name)),
+            outcome => outcome.Exception is { } e ? ProviderPipeline.IsTransientFailure(e) : outcome.Result is { } response && ProviderPipeline.IsTransientAnswer(response.Status, response, static (r, name) => Header(r, name)),
             outcome => outcome.Result?.Status == 429,
             (outcome, now) => outcome.Result is { } response ? RateLimitHeaders.ThrottleWait(response.Status, Headers(response), now, cap) : null);
     }
@@ -72,19 +72,19 @@ public sealed class ProviderPipelinePolicy : PipelinePolicy
         }
         catch (Exception e)
         {
-            return RetryAsync(message, pipeline, currentIndex, isAsync, tokens, Outcome.FromException<PipelineResponse>(e));
+            return RetryAsync(message, pipeline, currentIndex, isAsync, tokens: 0, Outcome.FromException<PipelineResponse>(e));
         }
 
         if (sent.IsCompletedSuccessfully)
         {
             sent.GetAwaiter().GetResult();
-            return AfterDirect(message, pipeline, currentIndex, isAsync, tokens);
+            return AfterDirect(message, pipeline, currentIndex, isAsync);
         }
 
-        return AwaitDirectAsync(sent, message, pipeline, currentIndex, isAsync, tokens);
+        return AwaitDirectAsync(sent, message, pipeline, currentIndex, isAsync);
     }
 
-    private async ValueTask AwaitDirectAsync(ValueTask sent, PipelineMessage message, IReadOnlyList<PipelinePolicy> pipeline, int currentIndex, bool isAsync, long tokens)
+    private async ValueTask AwaitDirectAsync(ValueTask sent, PipelineMessage message, IReadOnlyList<PipelinePolicy> pipeline, int currentIndex, bool isAsync)
     {
         try
         {
@@ -92,15 +92,15 @@ public sealed class ProviderPipelinePolicy : PipelinePolicy
         }
         catch (Exception e)
         {
-            await RetryAsync(message, pipeline, currentIndex, isAsync, tokens, Outcome.FromException<PipelineResponse>(e)).ConfigureAwait(false);
+            await RetryAsync(message, pipeline, currentIndex, isAsync, tokens: 0, Outcome.FromException<PipelineResponse>(e)).ConfigureAwait(false);
             return;
         }
 
-        await AfterDirect(message, pipeline, currentIndex, isAsync, tokens).ConfigureAwait(false);
+        await AfterDirect(message, pipeline, currentIndex, isAsync).ConfigureAwait(false);
     }
 
-    // The direct attempt was sent: its answer ends the call, or the retry goes on from it.
-    private ValueTask AfterDirect(PipelineMessage message, IReadOnlyList<PipelinePolicy> pipeline, int currentIndex, bool isAsync, long tokens)
+    // The direct attempt was sent: its answer ends the call, or the retry goes on from it. (Direct means no budget, so no tokens.)
+    private ValueTask AfterDirect(PipelineMessage message, IReadOnlyList<PipelinePolicy> pipeline, int currentIndex, bool isAsync)
     {
         var outcome = message.Response is { } response
             ? Outcome.FromResult(response)
@@ -111,7 +111,7 @@ public sealed class ProviderPipelinePolicy : PipelinePolicy
             return default;
         }
 
-        return RetryAsync(message, pipeline, currentIndex, isAsync, tokens, outcome);
+        return RetryAsync(message, pipeline, currentIndex, isAsync, tokens: 0, outcome);
     }
 
     private static ValueTask SendAsync(PipelineMessage message, IReadOnlyList<PipelinePolicy> pipeline, int currentIndex, bool isAsync)
@@ -153,12 +153,6 @@ public sealed class ProviderPipelinePolicy : PipelinePolicy
             ? _pipeline.ContinueDirect(made, call, message.CancellationToken)
             : _pipeline.ExecuteAsync(call, tokens, message.CancellationToken)).ConfigureAwait(false);
     }
-
-    // A network failure reaches the policy as a ClientResultException without a status (the transport's wrapper of
-    // HttpRequestException / IOException).
-    private static bool IsTransientException(Exception exception)
-        => ProviderPipeline.IsTransientException(exception) ||
-           (exception is ClientResultException { Status: 0 } && exception.InnerException is HttpRequestException or IOException);
 
     private static void Reconcile(ProviderTokenBudget budget, PipelineMessage message, PipelineResponse response, long tokens)
     {
