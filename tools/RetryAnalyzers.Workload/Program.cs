@@ -7,14 +7,34 @@ using System.Threading.Tasks;
 using RetryAnalyzers.Testing;
 using RetryAnalyzers.Workload;
 
-// dotnet run -c Release --project tools/RetryAnalyzers.Workload [-- real [scale]] [--seeds N] [--out DIR]
+// dotnet run -c Release --project tools/RetryAnalyzers.Workload [-- real [scale]] [--seeds N] [--only TEXT] [--out DIR]
+// dotnet run ... -- check [--seeds N]: one line per scenario, strategy and seed (the model's counts), for the tests.
 var real = args.Contains("real");
-var seeds = Option("--seeds", real ? 1 : 20);
+var check = args.Contains("check");
+var seeds = Option("--seeds", real ? 1 : check ? 2 : 20);
 var scale = real && args.SkipWhile(a => a != "real").Skip(1).FirstOrDefault() is { } s && double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed) ? parsed : 20.0;
 var output = args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault() ?? Path.Combine(RepositoryRoot.Find(), "analyzers-docs");
+var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault();
 
-var scenarios = new[] { Scenario.Reference, Scenario.SevenAgents, Scenario.ReferenceRolling };
+var scenarios = Scenario.All.Where(sc => only is null || sc.Name.Contains(only, StringComparison.OrdinalIgnoreCase)).ToArray();
 var strategies = Enum.GetValues<Strategy>();
+if (check)
+{
+    for (var i = 0; i < Scenario.All.Length; i++)
+    {
+        foreach (var strategy in strategies)
+        {
+            for (var seed = 1; seed <= seeds; seed++)
+            {
+                var r = Simulation.Run(Scenario.All[i], strategy, seed);
+                Console.WriteLine(FormattableString.Invariant($"{i} {strategy} {seed} {r.MakespanSeconds:0.###} {r.Attempts} {r.Throttled} {r.Calls}"));
+            }
+        }
+    }
+
+    return 0;
+}
+
 var results = new List<(Scenario, IReadOnlyList<Row>)>();
 foreach (var scenario in scenarios)
 {
@@ -26,7 +46,7 @@ foreach (var scenario in scenarios)
         for (var seed = 1; seed <= seeds; seed++)
         {
             Console.Write($"\r  {Report.Label(strategy),-58} seed {seed}/{seeds}");
-            runs[strategy].Add(real
+            runs[strategy].Add(real && strategy != Strategy.Oracle
                 ? await HttpRun.RunAsync(scenario, strategy, seed, scale)
                 : Simulation.Run(scenario, strategy, seed));
         }
@@ -40,8 +60,8 @@ foreach (var scenario in scenarios)
 }
 
 var how = real
-    ? FormattableString.Invariant($"real HTTP against the simulator on 127.0.0.1, clock scaled {scale}×, {seeds} run(s) per cell, times in model seconds")
-    : FormattableString.Invariant($"deterministic model, virtual clock, medians over seeds 1–{seeds}");
+    ? FormattableString.Invariant($"real HTTP against the simulator on 127.0.0.1, clock scaled {scale}×, {seeds} run(s) per cell, times in model seconds; the oracle row is the model's")
+    : FormattableString.Invariant($"deterministic model: the real clients on a virtual clock, medians over seeds 1–{seeds}");
 var name = real ? "workload-http" : "workload";
 Directory.CreateDirectory(output);
 File.WriteAllText(Path.Combine(output, name + ".md"), Report.Markdown(results, how).Replace("(workload.svg)", "(" + name + ".svg)", StringComparison.Ordinal));

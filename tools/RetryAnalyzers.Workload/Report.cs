@@ -38,6 +38,7 @@ public static class Report
         Strategy.FixedDelay => "Fixed 1 s retry (RA0001)",
         Strategy.ExponentialNoJitter => "Exponential, no jitter (RA0002)",
         Strategy.JitteredExponential => "Jittered exponential only",
+        Strategy.StandardHandler => "Polly v8: AddStandardResilienceHandler() defaults",
         _ => "RetryAnalyzers.Runtime (budget + jitter + Retry-After)",
     };
 
@@ -82,6 +83,7 @@ public static class Report
             [Strategy.FixedDelay] = "#d32f2f",
             [Strategy.ExponentialNoJitter] = "#f57c00",
             [Strategy.JitteredExponential] = "#fbc02d",
+            [Strategy.StandardHandler] = "#7b1fa2",
             [Strategy.RuntimeLibrary] = "#388e3c",
         };
         var height = 40 + results.Sum(r => 34 + (r.Rows.Count * (barHeight + gap)));
