@@ -50,6 +50,9 @@ public static class HttpRun
             }
 
             response.StatusCode = answer.Admitted ? 200 : 429;
+            response.ContentType = "application/json";
+            var body = System.Text.Encoding.UTF8.GetBytes(ProviderModel.Body(answer, cost));
+            await response.OutputStream.WriteAsync(body).ConfigureAwait(false);
         });
 
         // A 5 % margin (the model's is 2 %): on a clock scaled 20×, 1 ms of scheduling jitter is 20 ms of provider time.

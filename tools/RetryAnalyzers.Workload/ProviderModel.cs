@@ -119,6 +119,10 @@ public sealed class ProviderModel
         return 60;
     }
 
+    /// <summary>The answer's JSON body: an admitted call reports its usage (the request's tokens), as providers do.</summary>
+    public static string Body(ProviderAnswer answer, long cost)
+        => answer.Admitted ? "{\"usage\":{\"total_tokens\":" + Invariant(cost) + "}}" : "{\"error\":{\"type\":\"rate_limit_exceeded\"}}";
+
     /// <summary>A standard normal draw (Box–Muller), for the lognormal latencies.</summary>
     public static double Gaussian(Random random)
     {

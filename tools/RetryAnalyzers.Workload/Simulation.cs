@@ -59,7 +59,7 @@ public static class Simulation
             }
 
             await Task.Delay(TimeSpan.FromSeconds(answer.LatencySeconds), clock, cancellationToken).ConfigureAwait(false);
-            var response = new HttpResponseMessage(answer.Admitted ? HttpStatusCode.OK : HttpStatusCode.TooManyRequests) { RequestMessage = request, Content = new StringContent("{}") };
+            var response = new HttpResponseMessage(answer.Admitted ? HttpStatusCode.OK : HttpStatusCode.TooManyRequests) { RequestMessage = request, Content = new StringContent(ProviderModel.Body(answer, cost), System.Text.Encoding.UTF8, "application/json") };
             foreach (var (name, value) in answer.Headers)
             {
                 response.Headers.TryAddWithoutValidation(name, value);

@@ -80,6 +80,8 @@ public sealed class SimClock : FakeTimeProvider
 
     private sealed class TrackedTimer(SimClock clock) : ITimer
     {
+        private static readonly TimeSpan MaxDue = TimeSpan.FromDays(365); // a later due time never comes in a run
+
         private TimeSpan _period = Timeout.InfiniteTimeSpan;
 
         public ITimer Inner { get; set; } = null!;
@@ -89,7 +91,7 @@ public sealed class SimClock : FakeTimeProvider
         public void Set(TimeSpan dueTime, TimeSpan period)
         {
             _period = period;
-            Due = dueTime == Timeout.InfiniteTimeSpan ? null : clock.GetUtcNow() + dueTime;
+            Due = dueTime == Timeout.InfiniteTimeSpan ? null : clock.GetUtcNow() + (dueTime < MaxDue ? dueTime : MaxDue);
             clock.Track(this, Due is not null);
         }
 

@@ -99,6 +99,14 @@ public abstract class ProviderTokenBudget : RateLimiter
     /// <param name="age">How long ago the provider's state was as reported (0 or more).</param>
     protected abstract void ApplyTokenLimits(long? limitPerMinute, long? remainingTokens, TimeSpan age);
 
+    /// <summary>
+    /// The provider answered a call 429 (the pipeline calls this once per throttled attempt, after it gave the
+    /// attempt's tokens back). A budget that finds its rate from throttles lowers it here; the default does nothing.
+    /// </summary>
+    protected internal virtual void OnThrottled()
+    {
+    }
+
     /// <inheritdoc />
     protected override RateLimitLease AttemptAcquireCore(int permitCount) => TryAcquire(permitCount) ? Acquired : NotAcquired;
 

@@ -18,7 +18,17 @@ public sealed partial class TokenBudget
         lock (_lock)
         {
             Refill();
-            Take((double)actualTokens - estimatedTokens);
+            if (_learning && _probeSince >= 0)
+            {
+                // The call sent while learning was answered without a limit in its headers: find the rate from throttles.
+                var now = NowMilliseconds();
+                Adapt(actualTokens > 0 ? actualTokens : estimatedTokens, now - _probeSince, now);
+            }
+            else
+            {
+                Take((double)actualTokens - estimatedTokens);
+            }
+
             ready = Drain();
         }
 
@@ -41,7 +51,11 @@ public sealed partial class TokenBudget
         lock (_lock)
         {
             Refill();
-            if (limitPerMinute is { } limit)
+            if (limitPerMinute is { } said && _unconfigured)
+            {
+                Learn(said); // configured with nothing: the provider's limit, from now on
+            }
+            else if (limitPerMinute is { } limit)
             {
                 var reported = Math.Max(RuntimeDefaults.BudgetMinTokensPerSecond, limit / 60.0);
                 if (_learnLimit && reported > _configuredRate)
@@ -55,12 +69,25 @@ public sealed partial class TokenBudget
                     _rate = Math.Min(_configuredRate, reported);
                     _burst = _rate >= _configuredRate ? _configuredBurst : Math.Max(1, Math.Min(_configuredBurst, Saturate(Math.Ceiling(_rate))));
                 }
+
+                if (IsWindow)
+                {
+                    _burst = Math.Max(1, WindowLimit);
+                }
             }
 
-            var current = remainingTokens is { } remaining ? remaining + (age.TotalSeconds * _rate) : double.MaxValue;
-            if (current < _tokens)
+            if (IsWindow)
             {
-                _tokens = current;
+                // The provider counts more in its window than this process did (another process on the key): log the difference.
+                var counted = remainingTokens is { } left ? WindowLimit - left : 0;
+                if (counted > _inWindow)
+                {
+                    TakeFromWindow(counted - _inWindow);
+                }
+            }
+            else if (!_learning && remainingTokens is { } remaining && remaining + (age.TotalSeconds * _rate) < _tokens)
+            {
+                _tokens = remaining + (age.TotalSeconds * _rate);
             }
 
             ready = Drain(); // a raised rate serves the queue sooner: re-arm its timer

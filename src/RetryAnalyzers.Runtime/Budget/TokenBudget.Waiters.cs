@@ -63,7 +63,7 @@ public sealed partial class TokenBudget
         List<Waiter>? ready = null;
         while (_queue.First is { } first && _tokens >= Math.Min(first.Value.Tokens, _burst))
         {
-            Take(first.Value.Tokens);
+            Admit(first.Value.Tokens);
             _queue.RemoveFirst();
             first.Value.Node = null;
             _successfulLeases++;

@@ -65,9 +65,27 @@ public sealed partial class TokenBudget : ProviderTokenBudget
         _rate = options.TokensPerSecond;
         _burst = _configuredBurst = options.EffectiveBurst;
         _learnLimit = options.LearnLimitFromHeaders;
-        _tokens = options.InitialTokens < 0 ? _burst : options.InitialTokens;
+        _windowMilliseconds = options.Window.TotalMilliseconds;
+        _learning = _unconfigured = options.TokensPerSecond == 0;
         _lastRefillMilliseconds = NowMilliseconds();
         _idleSinceMilliseconds = (long)_lastRefillMilliseconds;
+        if (_learning)
+        {
+            _burst = long.MaxValue; // no limit known: one call at a time until an answer says it
+            _tokens = _burst;
+        }
+        else if (IsWindow)
+        {
+            _tokens = _burst;
+            if (options.InitialTokens >= 0)
+            {
+                TakeFromWindow(_burst - options.InitialTokens); // spent just before: it leaves the window after one window
+            }
+        }
+        else
+        {
+            _tokens = options.InitialTokens < 0 ? _burst : options.InitialTokens;
+        }
     }
 
     /// <summary>Tokens added per second; lowered when the provider reports a smaller limit, raised back (up to the configured rate) when it reports a larger one.</summary>
@@ -162,7 +180,7 @@ public sealed partial class TokenBudget : ProviderTokenBudget
             Refill();
             return new RateLimiterStatistics
             {
-                CurrentAvailablePermits = (long)Math.Floor(_tokens),
+                CurrentAvailablePermits = Saturate(Math.Floor(_tokens)),
                 CurrentQueuedCount = _queue.Count,
                 TotalSuccessfulLeases = _successfulLeases,
                 TotalFailedLeases = _failedLeases,
@@ -231,13 +249,37 @@ public sealed partial class TokenBudget : ProviderTokenBudget
 
     private static void CheckTokens(long tokens) => Guard.NotNegative(tokens, nameof(tokens));
 
-    // Under the lock: the balance less (or, negative, plus) tokens, never below the largest debt nor above the burst.
+    // Under the lock: the balance less (or, negative, plus) tokens, never below the largest debt nor above the burst (a
+    // window logs them; nothing while the limit is unknown).
     private void Take(double tokens)
-        => _tokens = Math.Min(_burst, Math.Max(-_rate * RuntimeDefaults.BudgetMaxDebt.TotalSeconds, _tokens - tokens));
+    {
+        if (_learning)
+        {
+            return;
+        }
 
-    // Under the lock: how long the refill takes to add tokens, from 1 ms to the longest timer due time.
+        if (IsWindow)
+        {
+            TakeFromWindow(tokens);
+            return;
+        }
+
+        _tokens = Math.Min(_burst, Math.Max(-_rate * RuntimeDefaults.BudgetMaxDebt.TotalSeconds, _tokens - tokens));
+    }
+
+    // Under the lock: how long until `tokens` more are available (the refill, the window, or the unanswered call while
+    // learning), from 1 ms to the longest timer due time.
     private TimeSpan RefillTime(double tokens)
-        => TimeSpan.FromMilliseconds(Math.Min(RuntimeDefaults.MaxTimerDue.TotalMilliseconds, Math.Max(1, Math.Ceiling(tokens * 1000.0 / _rate))));
+    {
+        if (_learning)
+        {
+            return TimeSpan.FromMilliseconds(Math.Max(1, Math.Ceiling(_probeSince + ProbeTimeoutMilliseconds - NowMilliseconds())));
+        }
+
+        return IsWindow
+            ? WindowWait(tokens)
+            : TimeSpan.FromMilliseconds(Math.Min(RuntimeDefaults.MaxTimerDue.TotalMilliseconds, Math.Max(1, Math.Ceiling(tokens * 1000.0 / _rate))));
+    }
 
     // Under the lock: the fast path of both acquires, counted as a successful lease when it takes the tokens.
     private bool TryTakeLease(long tokens)
@@ -261,7 +303,7 @@ public sealed partial class TokenBudget : ProviderTokenBudget
             return false;
         }
 
-        Take(tokens);
+        Admit(tokens);
         return true;
     }
 
@@ -279,6 +321,11 @@ public sealed partial class TokenBudget : ProviderTokenBudget
     private void Refill()
     {
         var now = NowMilliseconds();
+        if (RefillShape(now))
+        {
+            return;
+        }
+
         var elapsed = now - _lastRefillMilliseconds;
         if (elapsed > 0)
         {

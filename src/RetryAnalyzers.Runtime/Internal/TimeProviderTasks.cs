@@ -10,13 +10,22 @@ internal static class TimeProviderTasks
     /// <summary>The clock's time as a duration from its timestamp zero: one time line for every gate and call on it.</summary>
     public static TimeSpan Now(TimeProvider time) => time.GetElapsedTime(0, time.GetTimestamp());
 
-    /// <summary>Completes after <paramref name="delay"/> of <paramref name="time"/>; cancelled with <paramref name="cancellationToken"/>.</summary>
+    /// <summary>
+    /// Completes after <paramref name="delay"/> of <paramref name="time"/>, rounded up to whole milliseconds (a delay
+    /// counts whole milliseconds: a shorter remainder would complete at once, and a loop waiting for a moment less than
+    /// a millisecond away would spin until it came); cancelled with <paramref name="cancellationToken"/>.
+    /// </summary>
     public static Task Delay(TimeProvider time, TimeSpan delay, CancellationToken cancellationToken)
+    {
+        var whole = delay > TimeSpan.Zero && delay.Ticks % TimeSpan.TicksPerMillisecond != 0
+            ? TimeSpan.FromTicks(((delay.Ticks / TimeSpan.TicksPerMillisecond) + 1) * TimeSpan.TicksPerMillisecond)
+            : delay;
 #if NET8_0_OR_GREATER
-        => Task.Delay(delay, time, cancellationToken);
+        return Task.Delay(whole, time, cancellationToken);
 #else
-        => time.Delay(delay, cancellationToken);
+        return time.Delay(whole, cancellationToken);
 #endif
+    }
 
     /// <summary>A source cancelled after <paramref name="delay"/> of <paramref name="time"/>.</summary>
     public static CancellationTokenSource CancelAfter(TimeProvider time, TimeSpan delay)

@@ -305,14 +305,15 @@ public sealed class ProviderPipeline<TResult>
     // A throttled attempt was not processed: its tokens go back to the budget.
     private void Throttled(Outcome<TResult> outcome, long tokens)
     {
-        if (_isRateLimited(outcome))
-        {
-            _options.Metrics.RecordRateLimited();
-        }
-
         if (_options.Budget is { } budget && tokens > 0)
         {
             budget.Reconcile(tokens, 0);
+        }
+
+        if (_isRateLimited(outcome))
+        {
+            _options.Metrics.RecordRateLimited();
+            _options.Budget?.OnThrottled();
         }
     }
 

@@ -1,0 +1,204 @@
+using System;
+using System.Collections.Generic;
+using RetryAnalyzers.Runtime.Internal;
+
+namespace RetryAnalyzers.Runtime;
+
+// Beside the bucket, the budget's other shapes: a rolling window (TokenBudgetOptions.Window), a limit not configured
+// (learned from the first answer's headers; one call at a time until then), and an adaptive rate for providers that
+// never send their limit (AdaptiveRate: found from throttles alone).
+public sealed partial class TokenBudget
+{
+    /// <summary>How long the one call sent while the limit is unknown may go unanswered before the budget stops waiting for its headers.</summary>
+    internal const double ProbeTimeoutMilliseconds = 10_000;
+
+    private readonly double _windowMilliseconds; // 0: a bucket
+    private readonly Queue<Admission> _admitted = new(); // the window's admissions, oldest first
+    private double _inWindow;
+    private readonly bool _unconfigured; // TokensPerSecond 0: the limit comes from the provider
+    private bool _learning; // no limit yet
+    private double _probeSince = -1; // while learning: when the call in flight was admitted, or -1
+    private long _probeTokens;
+    private AdaptiveRate? _adaptive;
+
+    /// <summary>The rolling window the budget accounts over, or <see cref="TimeSpan.Zero"/> for a token bucket.</summary>
+    public TimeSpan Window => TimeSpan.FromMilliseconds(_windowMilliseconds);
+
+    private bool IsWindow => _windowMilliseconds > 0;
+
+    // Under the lock: the tokens a window admits (rate × window), saturated.
+    private long WindowLimit => Saturate(Math.Floor(_rate * _windowMilliseconds / 1000));
+
+    // Under the lock: sets the rate; the burst follows (a window holds its whole limit; a bucket keeps its length in seconds).
+    private void SetRate(double rate, double burstSeconds)
+    {
+        _rate = Math.Max(RuntimeDefaults.BudgetMinTokensPerSecond, rate);
+        _burst = IsWindow ? Math.Max(1, WindowLimit) : Math.Max(1, Saturate(Math.Ceiling(_rate * burstSeconds)));
+    }
+
+    // Under the lock: brings the window, the learning state and the adaptive rate to now; false when the bucket refill is still to do.
+    private bool RefillShape(double now)
+    {
+        if (_learning)
+        {
+            if (_probeSince < 0 || now - _probeSince < ProbeTimeoutMilliseconds)
+            {
+                _tokens = _probeSince < 0 ? _burst : 0; // one call at a time until the first answer
+                return true;
+            }
+
+            Adapt(_probeTokens, now - _probeSince, now); // no answer said the limit in time: find it from throttles
+        }
+
+        if (_adaptive is { } adaptive && adaptive.Tick(now))
+        {
+            SetRate(adaptive.Rate, 1);
+        }
+
+        if (!IsWindow)
+        {
+            return false;
+        }
+
+        while (_admitted.Count > 0 && _admitted.Peek().At <= now - _windowMilliseconds)
+        {
+            _inWindow -= _admitted.Dequeue().Tokens;
+        }
+
+        if (_admitted.Count == 0)
+        {
+            _inWindow = 0; // no drift from sums of doubles
+        }
+
+        _tokens = WindowLimit - _inWindow;
+        _lastRefillMilliseconds = now;
+        return true;
+    }
+
+    // Under the lock: a caller admitted with its tokens (a window logs them; while learning, it is the one call in flight).
+    private void Admit(long tokens)
+    {
+        if (_learning)
+        {
+            if (tokens > 0)
+            {
+                _probeSince = NowMilliseconds();
+                _probeTokens = tokens;
+                _tokens = 0;
+            }
+
+            return;
+        }
+
+        Take(tokens);
+    }
+
+    // Under the lock: tokens taken (positive) or given back (negative) in a window: taken ones are logged now, given
+    // back ones come off the oldest admissions (they leave the window first, so the window never counts less than was sent).
+    private void TakeFromWindow(double tokens)
+    {
+        if (tokens > 0)
+        {
+            _admitted.Enqueue(new Admission(NowMilliseconds(), tokens));
+            _inWindow += tokens;
+        }
+
+        var refund = -tokens;
+        foreach (var admission in _admitted)
+        {
+            if (refund <= 0)
+            {
+                break;
+            }
+
+            var part = Math.Min(refund, admission.Tokens);
+            admission.Tokens -= part;
+            _inWindow -= part;
+            refund -= part;
+        }
+
+        _tokens = WindowLimit - _inWindow;
+    }
+
+    // Under the lock: how long until the window frees `needed` more tokens, from 1 ms.
+    private TimeSpan WindowWait(double needed)
+    {
+        var now = NowMilliseconds();
+        double freed = 0;
+        foreach (var admission in _admitted)
+        {
+            freed += admission.Tokens;
+            if (freed >= needed)
+            {
+                return TimeSpan.FromMilliseconds(Math.Min(RuntimeDefaults.MaxTimerDue.TotalMilliseconds, Math.Max(1, Math.Ceiling(admission.At + _windowMilliseconds - now))));
+            }
+        }
+
+        return TimeSpan.FromMilliseconds(Math.Max(1, _windowMilliseconds));
+    }
+
+    // Under the lock: while learning, the call in flight was answered without a limit: its tokens over its time are the
+    // first guess of an adaptive rate.
+    private void Adapt(long tokens, double elapsedMilliseconds, double now)
+    {
+        _learning = false;
+        _probeSince = -1;
+        _adaptive = new AdaptiveRate(Math.Max(1, tokens) * 1000 / Math.Max(1, elapsedMilliseconds), now);
+        SetRate(_adaptive.Rate, 1);
+        _tokens = _burst;
+        _lastRefillMilliseconds = now;
+    }
+
+    // Under the lock: the provider said its limit per minute while the budget had none: a bucket that no 60 s window
+    // of that limit can refuse (see TokenBudgetOptions.ForRollingWindow), or the window itself.
+    // Later answers keep it current (a raised or lowered limit), without refilling the balance.
+    private void Learn(long limitPerMinute)
+    {
+        var first = _learning || _adaptive is not null;
+        _learning = false;
+        _probeSince = -1;
+        _adaptive = null;
+        SetRate(IsWindow ? limitPerMinute / 60.0 : limitPerMinute / 61.0, 1);
+        if (first)
+        {
+            _tokens = _burst;
+            _lastRefillMilliseconds = NowMilliseconds();
+        }
+        else
+        {
+            _tokens = Math.Min(_tokens, _burst);
+        }
+    }
+
+    /// <inheritdoc />
+    protected internal override void OnThrottled()
+    {
+        List<Waiter>? ready;
+        lock (_lock)
+        {
+            var now = NowMilliseconds();
+            if (_learning)
+            {
+                _probeSince = -1; // answered: the next call may go (the gate holds it for the Retry-After)
+            }
+            else if (_adaptive is { } adaptive)
+            {
+                adaptive.Throttled(now);
+                SetRate(adaptive.Rate, 1);
+                _tokens = Math.Min(_tokens, 0); // what was left was too much
+            }
+
+            Refill();
+            ready = Drain();
+        }
+
+        Complete(ready);
+    }
+
+    private sealed class Admission(double at, double tokens)
+    {
+        public double At { get; } = at;
+
+        public double Tokens { get; set; } = tokens;
+    }
+}
