@@ -58,6 +58,12 @@ public static class HttpRun
         // A 5 % margin (the model's is 2 %): on a clock scaled 20×, 1 ms of scheduling jitter is 20 ms of provider time.
         using var client = WorkloadClient.Create(strategy, scenario, seed, clock, new HttpClientHandler(), margin: 0.95);
         var (makespan, p95) = await Agents.RunAsync(scenario, client, new Uri(server.Url + "v1/chat/completions"), clock).ConfigureAwait(false);
-        return new RunResult(strategy, makespan, p95, server.Requests, Volatile.Read(ref throttled), scenario.Calls);
+        double recovery;
+        lock (provider)
+        {
+            recovery = provider.RecoverySeconds();
+        }
+
+        return new RunResult(strategy, makespan, p95, server.Requests, Volatile.Read(ref throttled), scenario.Calls, recovery);
     }
 }

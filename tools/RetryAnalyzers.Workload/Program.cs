@@ -27,7 +27,7 @@ if (check)
             for (var seed = 1; seed <= seeds; seed++)
             {
                 var r = Simulation.Run(Scenario.All[i], strategy, seed);
-                Console.WriteLine(FormattableString.Invariant($"{i} {strategy} {seed} {r.MakespanSeconds:0.###} {r.Attempts} {r.Throttled} {r.Calls}"));
+                Console.WriteLine(FormattableString.Invariant($"{i} {strategy} {seed} {r.MakespanSeconds:0.###} {r.Attempts} {r.Throttled} {r.Calls} {r.RecoverySeconds:0.###}"));
             }
         }
     }

@@ -17,8 +17,11 @@ public sealed class ProviderModel
 {
     private readonly Scenario _s;
     private readonly Queue<(double At, long Tokens)> _window = new();
-    private readonly double _rate;
-    private readonly double _capacity;
+    private readonly List<(double At, long Tokens)> _admissions = new();
+    private long _limit;
+    private bool _raised;
+    private double _rate;
+    private double _capacity;
     private double _tokens;
     private double _last;
     private long _inWindow;
@@ -26,9 +29,46 @@ public sealed class ProviderModel
     public ProviderModel(Scenario scenario)
     {
         _s = scenario;
-        _rate = scenario.LimitPerMinute / 60.0;
-        _capacity = _rate * scenario.QuantumSeconds;
+        SetLimit(scenario.LimitPerMinute);
         _tokens = _capacity;
+    }
+
+    /// <summary>
+    /// For a scenario whose limit is raised: the seconds after the raise until the admitted tokens of the last 10 s
+    /// first reach 90 % of the raised limit (NaN when they never do, or without a raise).
+    /// </summary>
+    public double RecoverySeconds()
+    {
+        if (_s.RaisedLimitPerMinute <= 0)
+        {
+            return double.NaN;
+        }
+
+        var target = 0.9 * _s.RaisedLimitPerMinute / 60.0 * 10;
+        long inLast10 = 0;
+        var first = 0;
+        foreach (var (at, tokens) in _admissions)
+        {
+            inLast10 += tokens;
+            while (_admissions[first].At <= at - 10)
+            {
+                inLast10 -= _admissions[first++].Tokens;
+            }
+
+            if (at >= _s.RaiseAtSeconds + 10 && inLast10 >= target)
+            {
+                return at - _s.RaiseAtSeconds;
+            }
+        }
+
+        return double.NaN;
+    }
+
+    private void SetLimit(long limitPerMinute)
+    {
+        _limit = limitPerMinute;
+        _rate = limitPerMinute / 60.0;
+        _capacity = _rate * _s.QuantumSeconds;
     }
 
     /// <summary>The provider's answer to a request of <paramref name="cost"/> tokens arriving at <paramref name="now"/>; <paramref name="random"/> draws its latency.</summary>
@@ -39,7 +79,7 @@ public sealed class ProviderModel
         var headers = new List<KeyValuePair<string, string>>();
         if (_s.RateLimitHeaders)
         {
-            headers.Add(new("x-ratelimit-limit-tokens", Invariant(_s.LimitPerMinute)));
+            headers.Add(new("x-ratelimit-limit-tokens", Invariant(_limit)));
             headers.Add(new("x-ratelimit-remaining-tokens", Invariant(Remaining)));
             headers.Add(new("x-ratelimit-reset-tokens", Invariant((long)Math.Ceiling(wait * 1000)) + "ms"));
         }
@@ -69,6 +109,7 @@ public sealed class ProviderModel
         }
 
         retryAfterSeconds = 0;
+        _admissions.Add((now, cost));
         if (_s.Window == ProviderWindow.TokenBucket)
         {
             _tokens -= cost;
@@ -83,11 +124,18 @@ public sealed class ProviderModel
     }
 
     /// <summary>The tokens left now (for <c>x-ratelimit-remaining-tokens</c>); call after <see cref="WaitUntilAdmissible"/> has brought the state to the present.</summary>
-    public long Remaining => _s.Window == ProviderWindow.TokenBucket ? (long)Math.Max(0, _tokens) : Math.Max(0, _s.LimitPerMinute - _inWindow);
+    public long Remaining => _s.Window == ProviderWindow.TokenBucket ? (long)Math.Max(0, _tokens) : Math.Max(0, _limit - _inWindow);
 
     /// <summary>0 when a request of <paramref name="cost"/> would be admitted now, else the seconds until it would.</summary>
     public double WaitUntilAdmissible(double now, long cost)
     {
+        if (_s.RaisedLimitPerMinute > 0 && now >= _s.RaiseAtSeconds && !_raised)
+        {
+            _raised = true;
+            WaitUntilAdmissible(_s.RaiseAtSeconds, 0); // the state at the raise, on the old limit
+            SetLimit(_s.RaisedLimitPerMinute);
+        }
+
         if (_s.Window == ProviderWindow.TokenBucket)
         {
             _tokens = Math.Min(_capacity, _tokens + ((now - _last) * _rate));
@@ -101,7 +149,7 @@ public sealed class ProviderModel
             _inWindow -= _window.Dequeue().Tokens;
         }
 
-        if (_inWindow + cost <= _s.LimitPerMinute || _window.Count == 0)
+        if (_inWindow + cost <= _limit || _window.Count == 0)
         {
             return 0;
         }
@@ -110,7 +158,7 @@ public sealed class ProviderModel
         foreach (var (at, tokens) in _window)
         {
             freed += tokens;
-            if (_inWindow - freed + cost <= _s.LimitPerMinute)
+            if (_inWindow - freed + cost <= _limit)
             {
                 return Math.Max(1e-3, at + 60 - now);
             }

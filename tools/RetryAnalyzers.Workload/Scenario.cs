@@ -57,7 +57,9 @@ public sealed record Scenario(
     double MedianLatencySeconds = 6,
     double LatencySigma = 0.2,
     bool RateLimitHeaders = true,
-    LimitKnowledge Limit = LimitKnowledge.Configured)
+    LimitKnowledge Limit = LimitKnowledge.Configured,
+    double RaiseAtSeconds = 0,
+    long RaisedLimitPerMinute = 0)
 {
     /// <summary>The reference case: 12 agents × 5 calls of 150k tokens on a 4M tokens/min key, 1 s quantum bucket.</summary>
     public static Scenario Reference { get; } = new("12 agents × 5 calls × 150k tokens, 4M TPM, token bucket (1 s quantum)", 12, 5, 150_000, 4_000_000, ProviderWindow.TokenBucket);
@@ -74,8 +76,16 @@ public sealed record Scenario(
     /// <summary>The reference case on a provider that sends no rate-limit headers (only 429 + Retry-After), the limit unknown.</summary>
     public static Scenario NoHeaders { get; } = Reference with { Name = "no rate-limit headers: the reference case, 429 + Retry-After only, limit unknown", RateLimitHeaders = false, Limit = LimitKnowledge.Unknown };
 
+    /// <summary>
+    /// A provider without headers whose limit is doubled mid-run (1M → 2M TPM at 120 s), 24 agents × 22 calls of 15k
+    /// tokens (more than either limit asks for): how soon is the raised limit used?
+    /// </summary>
+    public static Scenario NoHeadersRaised { get; } = new(
+        "no rate-limit headers, limit doubled at 120 s: 24 agents × 22 calls × 15k tokens, 1M → 2M TPM, token bucket (1 s quantum), limit unknown",
+        24, 22, 15_000, 1_000_000, ProviderWindow.TokenBucket, RateLimitHeaders: false, Limit: LimitKnowledge.Unknown, RaiseAtSeconds: 120, RaisedLimitPerMinute: 2_000_000);
+
     /// <summary>Every scenario of the report, in its order.</summary>
-    public static Scenario[] All { get; } = { Reference, SevenAgents, ReferenceRolling, LimitUnknown, NoHeaders };
+    public static Scenario[] All { get; } = { Reference, SevenAgents, ReferenceRolling, LimitUnknown, NoHeaders, NoHeadersRaised };
 
     /// <summary>The logical calls of the workload.</summary>
     public int Calls => Agents * CallsPerAgent;
@@ -99,7 +109,7 @@ public sealed record Scenario(
 }
 
 /// <summary>What one strategy did on one scenario and seed.</summary>
-public sealed record RunResult(Strategy Strategy, double MakespanSeconds, double P95LatencySeconds, int Attempts, int Throttled, int Calls)
+public sealed record RunResult(Strategy Strategy, double MakespanSeconds, double P95LatencySeconds, int Attempts, int Throttled, int Calls, double RecoverySeconds = double.NaN)
 {
     /// <summary>Attempts per logical call.</summary>
     public double Amplification => (double)Attempts / Calls;

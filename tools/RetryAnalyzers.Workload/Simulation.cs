@@ -31,7 +31,7 @@ public static class Simulation
         {
             using var client = WorkloadClient.Create(strategy, scenario, seed, clock, transport, margin: 0.98);
             var (makespan, p95) = await Agents.RunAsync(scenario, client, Url, clock).ConfigureAwait(false);
-            return new RunResult(strategy, makespan, p95, provider.Requests, provider.Throttled, scenario.Calls);
+            return new RunResult(strategy, makespan, p95, provider.Requests, provider.Throttled, scenario.Calls, provider.Model.RecoverySeconds());
         });
     }
 
@@ -93,7 +93,7 @@ public static class Simulation
                         break;
                     }
 
-                    await Task.Delay(TimeSpan.FromSeconds(wait), clock, cancellationToken).ConfigureAwait(false);
+                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Ceiling(wait * 1000)), clock, cancellationToken).ConfigureAwait(false); // whole ms: a shorter delay completes at once
                 }
             }
             finally

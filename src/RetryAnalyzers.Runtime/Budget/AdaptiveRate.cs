@@ -3,26 +3,40 @@ using System;
 namespace RetryAnalyzers.Runtime;
 
 /// <summary>
-/// The rate of a budget whose provider never says its limit (only 429s): a bracket search in tokens per second. It
-/// doubles the rate while nothing throttles (each rate held <see cref="HoldMilliseconds"/>), and on a throttle takes that
-/// rate as the upper bound and goes half-way back to the last rate that held; once the bracket is within
-/// <see cref="Converged"/> it stays at the rate that held, and every <see cref="ReprobeMilliseconds"/> tries
-/// <see cref="ReprobeStep"/> above the bound: one throttle if the limit is where it was, else the doubling again (a raised
-/// limit is found within a reprobe and a few holds). Throttles within <see cref="CooldownMilliseconds"/> of the last cut
-/// come from the same excess and change nothing. Not thread-safe: the budget calls it under its lock.
+/// The rate of a budget whose provider never says its limit (only 429s), in tokens per second. A throttle costs a 429
+/// and a held gate, a rate a little low costs a little time: so the search spends few throttles.
+/// <list type="bullet">
+/// <item>Until the first throttle, the rate doubles after each <see cref="HoldMilliseconds"/> the callers used it.</item>
+/// <item>A throttle makes that rate the bound and goes back to the highest rate that held (a throttle within
+/// <see cref="CooldownMilliseconds"/> of the last comes from the same excess and changes nothing).</item>
+/// <item>A rate that held for <see cref="BracketHoldMilliseconds"/> moves to the geometric middle between it and the
+/// bound, until the bound is within <see cref="Climb"/> of it: then it stays at the rate that held (at least 83 % of the limit).</item>
+/// <item>Staying, it tries <see cref="ReprobeStep"/> above the bound now and then, to find a raised limit: at most
+/// every <see cref="ReprobeMilliseconds"/>, and only after <see cref="ReprobeCalls"/> calls were admitted since the last
+/// try or throttle, so that trying costs at most one 429 in that many calls (2.5 %). A try that holds doubles again.</item>
+/// </list>
+/// A rate the callers did not use (less than <see cref="Saturated"/> of it) is not taken as held. Not thread-safe: the
+/// budget calls it under its lock.
 /// </summary>
 internal sealed class AdaptiveRate
 {
     internal const double HoldMilliseconds = 5_000;
-    internal const double ReprobeMilliseconds = 30_000;
+    internal const double BracketHoldMilliseconds = 10_000;
+    internal const double ReprobeMilliseconds = 10_000;
+    internal const int ReprobeCalls = 40;
     internal const double CooldownMilliseconds = 2_000;
-    internal const double Converged = 0.05;
+    internal const double Climb = 1.2;
     internal const double ReprobeStep = 1.05;
 
-    private double _held;   // the highest rate that ran a whole hold without a throttle
-    private double _ceiling = double.PositiveInfinity; // the lowest rate that throttled (since the last raise was found)
+    /// <summary>A rate counts as tried only when the callers used at least this share of it.</summary>
+    internal const double Saturated = 0.8;
+
+    private double _held;   // the highest rate the callers used for a whole hold without a throttle, since the last cut below it
+    private double _ceiling = double.PositiveInfinity; // the lowest rate that throttled (until a rate above it holds)
     private double _since;  // when the current rate was set
     private double _lastCut = double.NegativeInfinity;
+    private double _used;   // tokens admitted since the rate was set
+    private int _calls;     // calls admitted since the last throttle or try
 
     public AdaptiveRate(double initial, double now)
     {
@@ -30,36 +44,59 @@ internal sealed class AdaptiveRate
         _since = now;
     }
 
+    /// <summary>The current rate, in tokens per second.</summary>
+    public double Rate { get; private set; }
+
     /// <summary>The smallest rate: one token per hour, as every budget's.</summary>
     private static double Min => Internal.RuntimeDefaults.BudgetMinTokensPerSecond;
 
-    public double Rate { get; private set; }
+    // One more step from what held would reach the bound.
+    private bool IsConverged => _held * Climb >= _ceiling;
+
+    /// <summary>Tokens admitted at the current rate.</summary>
+    public void Used(long tokens)
+    {
+        _used += tokens;
+        _calls++;
+    }
 
     /// <summary>Moves the rate on when it has held long enough; true when it changed.</summary>
     public bool Tick(double now)
     {
         var staying = IsConverged && Rate <= _held;
-        if (now - _since < (staying ? ReprobeMilliseconds : HoldMilliseconds))
+        var elapsed = now - _since;
+        if (elapsed < (staying ? ReprobeMilliseconds : double.IsPositiveInfinity(_ceiling) ? HoldMilliseconds : BracketHoldMilliseconds) ||
+            (staying && _calls < ReprobeCalls))
         {
+            return false;
+        }
+
+        if (_used < Saturated * Rate * elapsed / 1000)
+        {
+            // The callers did not ask for this rate: that it was not throttled says nothing. Hold it again.
+            _since = now;
+            _used = 0;
             return false;
         }
 
         if (staying)
         {
             Rate = _ceiling * ReprobeStep; // has the limit been raised?
+            _calls = 0;
         }
         else
         {
-            _held = Math.Max(_held, Rate);
-            if (_held >= _ceiling)
+            if (Rate > _ceiling)
             {
                 _ceiling = double.PositiveInfinity; // a rate above the bound held: the limit was raised
             }
 
-            Rate = double.IsPositiveInfinity(_ceiling) ? Rate * 2 : IsConverged ? _held : (_held + _ceiling) / 2;
+            _held = Math.Max(_held, Rate);
+            Rate = double.IsPositiveInfinity(_ceiling) ? Rate * 2 : IsConverged ? _held : Math.Sqrt(_held * _ceiling);
         }
 
         _since = now;
+        _used = 0;
         return true;
     }
 
@@ -71,17 +108,16 @@ internal sealed class AdaptiveRate
             return;
         }
 
-        var reprobe = Rate > _ceiling; // a probe above a known bound: back to what held, one throttle per probe
         _lastCut = now;
+        _calls = 0;
         _ceiling = Math.Min(_ceiling, Rate);
         if (_held >= _ceiling)
         {
-            _held = _ceiling / 2; // the limit was lowered below what held
+            _held = Math.Max(Min, _ceiling / 2); // the limit was lowered below what held
         }
 
-        Rate = Math.Max(Min, reprobe || IsConverged ? _held : (_held + _ceiling) / 2);
+        Rate = _held;
         _since = now;
+        _used = 0;
     }
-
-    private bool IsConverged => (_ceiling - _held) / _ceiling <= Converged;
 }

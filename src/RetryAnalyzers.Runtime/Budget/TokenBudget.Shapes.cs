@@ -90,6 +90,7 @@ public sealed partial class TokenBudget
             return;
         }
 
+        _adaptive?.Used(tokens);
         Take(tokens);
     }
 

@@ -227,6 +227,15 @@ public sealed class ProviderPipeline<TResult>
             else
             {
                 await AcquireAsync(tokens, cancellationToken).ConfigureAwait(false);
+                while (!probe && state.Gate.IsHeld)
+                {
+                    // A throttle came back while this call waited for the budget: it waits at the gate too, its tokens
+                    // given back, instead of being sent into the throttle.
+                    GiveBack(tokens);
+                    probe = await state.Gate.EnterAsync(state.GiveUpAt, cancellationToken).ConfigureAwait(false);
+                    await AcquireAsync(tokens, cancellationToken).ConfigureAwait(false);
+                }
+
                 outcome = await SendAsync(call, cancellationToken).ConfigureAwait(false);
             }
 
@@ -305,15 +314,20 @@ public sealed class ProviderPipeline<TResult>
     // A throttled attempt was not processed: its tokens go back to the budget.
     private void Throttled(Outcome<TResult> outcome, long tokens)
     {
-        if (_options.Budget is { } budget && tokens > 0)
-        {
-            budget.Reconcile(tokens, 0);
-        }
-
+        GiveBack(tokens);
         if (_isRateLimited(outcome))
         {
             _options.Metrics.RecordRateLimited();
             _options.Budget?.OnThrottled();
+        }
+    }
+
+    // Tokens drawn for an attempt that was not processed go back to the budget.
+    private void GiveBack(long tokens)
+    {
+        if (_options.Budget is { } budget && tokens > 0)
+        {
+            budget.Reconcile(tokens, 0);
         }
     }
 
