@@ -88,6 +88,16 @@ public sealed class RedisTokenBudget : ProviderTokenBudget
             _burst = validated.Burst;
         }
 
+        if (limit.Window > TimeSpan.Zero)
+        {
+            // The shared budget is a bucket: one that no rolling window of the limit can refuse. A bucket with burst
+            // B = r·b admits up to r·(W + b) in a window W, so r = limit / (W + b), with b one second (or W / 10).
+            var window = limit.Window.TotalSeconds;
+            var burstSeconds = Math.Min(1.0, window / 10);
+            _rate *= window / (window + burstSeconds);
+            _burst = Math.Max(1, (long)Math.Floor(_rate * burstSeconds));
+        }
+
         _learn = limit.LearnLimitFromHeaders;
         _time = limit.TimeProvider;
         _local = new TokenBudget(new TokenBudgetOptions

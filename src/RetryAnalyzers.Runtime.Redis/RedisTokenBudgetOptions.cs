@@ -79,6 +79,11 @@ public sealed class RedisTokenBudgetOptions
             throw new ArgumentNullException(nameof(Budget), Owner + nameof(Budget) + " must not be null: it holds the limit of the key.");
         }
 
+        if (Budget.TokensPerSecond == 0)
+        {
+            throw new ArgumentOutOfRangeException("TokensPerSecond", Budget.TokensPerSecond, "TokenBudgetOptions.TokensPerSecond must be the key's limit: a budget shared on Redis does not learn it (0 is for a budget in one process).");
+        }
+
         Check(WhenRedisFails is RedisFailureMode.FailOpen or RedisFailureMode.FailClosed, nameof(WhenRedisFails), WhenRedisFails, "must be FailOpen or FailClosed");
         Check(LocalShare > 0 && LocalShare <= 1, nameof(LocalShare), LocalShare, "must be greater than 0 and at most 1");
         Check(OperationTimeout >= TimeSpan.FromMilliseconds(1) && OperationTimeout <= TimeSpan.FromMinutes(1), nameof(OperationTimeout), OperationTimeout, "must be from 1 ms to 1 minute");

@@ -90,7 +90,7 @@ public sealed class ProbeDefectsTests
 
     [Theory]
     [InlineData(1e-7)]
-    [InlineData(0.0)]
+    [InlineData(-1.0)]
     [InlineData(double.NaN)]
     [InlineData(double.PositiveInfinity)]
     public void AnAbsurdRate_IsRejectedAtConfiguration_ByName(double rate)

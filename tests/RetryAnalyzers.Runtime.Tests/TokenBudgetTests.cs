@@ -227,7 +227,9 @@ public sealed class TokenBudgetTests
 
     public static TheoryData<Func<TokenBudgetOptions>, string> InvalidOptions() => new()
     {
-        { () => new TokenBudgetOptions(), "TokensPerSecond" },
+        { () => new TokenBudgetOptions { TokensPerSecond = -1 }, "TokensPerSecond" },
+        { () => new TokenBudgetOptions { TokensPerSecond = 10, Window = TimeSpan.FromSeconds(-1) }, "Window" },
+        { () => new TokenBudgetOptions { TokensPerSecond = 10, Window = TimeSpan.FromDays(2) }, "Window" },
         { () => new TokenBudgetOptions { TokensPerSecond = double.PositiveInfinity }, "TokensPerSecond" },
         { () => new TokenBudgetOptions { TokensPerSecond = 10, Burst = -1 }, "Burst" },
         { () => new TokenBudgetOptions { TokensPerSecond = 10, Burst = 5, InitialTokens = 6 }, "InitialTokens" },

@@ -20,9 +20,15 @@ public sealed partial class TokenBudget
             Refill();
             if (_learning && _probeSince >= 0)
             {
-                // The call sent while learning was answered without a limit in its headers: find the rate from throttles.
                 var now = NowMilliseconds();
-                Adapt(actualTokens > 0 ? actualTokens : estimatedTokens, now - _probeSince, now);
+                if (actualTokens > 0)
+                {
+                    Adapt(actualTokens, now - _probeSince, now); // answered without a limit in its headers: find the rate from throttles
+                }
+                else
+                {
+                    _probeSince = -1; // given back unused (throttled, or never sent): the next call may go
+                }
             }
             else
             {

@@ -26,6 +26,11 @@ public sealed partial class TokenBudget
 
     private bool IsWindow => _windowMilliseconds > 0;
 
+    // How much longer than the window an admission is counted: the provider stamps a request when it arrives, a little
+    // after it was admitted here, and a request that arrived late must not still be in its window when its successor
+    // arrives early. A tenth of the window, at most 250 ms.
+    private double WindowSlack => Math.Min(_windowMilliseconds / 10, 250);
+
     // Under the lock: the tokens a window admits (rate × window), saturated.
     private long WindowLimit => Saturate(Math.Floor(_rate * _windowMilliseconds / 1000));
 
@@ -60,7 +65,7 @@ public sealed partial class TokenBudget
             return false;
         }
 
-        while (_admitted.Count > 0 && _admitted.Peek().At <= now - _windowMilliseconds)
+        while (_admitted.Count > 0 && _admitted.Peek().At <= now - _windowMilliseconds - WindowSlack)
         {
             _inWindow -= _admitted.Dequeue().Tokens;
         }
@@ -131,7 +136,7 @@ public sealed partial class TokenBudget
             freed += admission.Tokens;
             if (freed >= needed)
             {
-                return TimeSpan.FromMilliseconds(Math.Min(RuntimeDefaults.MaxTimerDue.TotalMilliseconds, Math.Max(1, Math.Ceiling(admission.At + _windowMilliseconds - now))));
+                return TimeSpan.FromMilliseconds(Math.Min(RuntimeDefaults.MaxTimerDue.TotalMilliseconds, Math.Max(1, Math.Ceiling(admission.At + _windowMilliseconds + WindowSlack - now))));
             }
         }
 

@@ -27,7 +27,8 @@ public sealed class TokenBudgetOptions
     /// The provider's rolling window, for a limit enforced as "at most <c>TokensPerSecond × Window</c> tokens in any
     /// window" (OpenAI's and Azure OpenAI's tokens per minute are): the budget then keeps a log of what it admitted and
     /// admits a request when the tokens of the last window plus the request stay within that limit, so a fresh window
-    /// may be spent at once and no window is ever exceeded. <see cref="TimeSpan.Zero"/> (the default) is a token bucket
+    /// may be spent at once and no window is ever exceeded (an admission counts a tenth of the window longer, at most
+    /// 250 ms, for the time the request takes to reach the provider). <see cref="TimeSpan.Zero"/> (the default) is a token bucket
     /// (<see cref="TokensPerSecond"/>, <see cref="Burst"/>), for providers that refill continuously or per second.
     /// <see cref="Burst"/> is ignored in a window (the window's limit is the most spent at once). From 0 to one day.
     /// </summary>
