@@ -7,7 +7,7 @@ using System.Text;
 namespace RetryAnalyzers.Workload;
 
 /// <summary>One row of the comparison: medians over the seeds.</summary>
-public sealed record Row(Strategy Strategy, double Makespan, double Oracle, double P95, double Attempts, double Throttled, double Amplification)
+public sealed record Row(Strategy Strategy, double Makespan, double Oracle, double P95, double Attempts, double Throttled, double Amplification, double Recovery)
 {
     /// <summary>Makespan over the oracle's.</summary>
     public double RatioToOracle => Makespan / Oracle;
@@ -20,7 +20,8 @@ public sealed record Row(Strategy Strategy, double Makespan, double Oracle, doub
         MedianOf(runs.Select(r => r.P95LatencySeconds)),
         MedianOf(runs.Select(r => (double)r.Attempts)),
         MedianOf(runs.Select(r => (double)r.Throttled)),
-        MedianOf(runs.Select(r => r.Amplification)));
+        MedianOf(runs.Select(r => r.Amplification)),
+        MedianOf(runs.Select(r => double.IsNaN(r.RecoverySeconds) ? double.PositiveInfinity : r.RecoverySeconds)));
 
     private static double MedianOf(IEnumerable<double> values)
     {
@@ -52,19 +53,29 @@ public static class Report
         text.AppendLine("![makespan per strategy](workload.svg)");
         text.AppendLine();
         text.AppendLine("Many processes on one key (one budget on Redis versus a budget per process, real OS processes): [workload-processes.md](workload-processes.md).");
+        text.AppendLine();
+        text.AppendLine("Every row runs real clients, as users would configure them, against the simulated provider: the retry-only rows are a Polly v8 retry pipeline on 429 around `HttpClient.SendAsync` (Retry-After not read); the standard handler is `AddStandardResilienceHandler()` with its defaults through `IHttpClientFactory`; the library is a `ProviderResilienceHandler` with default options and one shared `TokenBudget`: sized to 98 % of the limit in the provider's shape when the limit is configured (a bucket of one quantum, or `TokenBudgetOptions.PerMinute` for the rolling window), `new TokenBudgetOptions()` when it is not. A call a client gave up on is sent again after 1 s. The oracle sends each call, first come first served, when the provider's own state says it fits. In the model, all of it runs on one `FakeTimeProvider`, driven deterministically (see `tools/RetryAnalyzers.Workload/VirtualTime.cs`).");
         foreach (var (scenario, rows) in results)
         {
             text.AppendLine();
             text.AppendLine("## " + scenario.Name);
             text.AppendLine();
-            text.AppendLine("| Strategy | Makespan | × oracle | p95 latency per call | Attempts | 429s | Amplification |");
-            text.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
+            var raised = scenario.RaisedLimitPerMinute > 0;
+            text.AppendLine("| Strategy | Makespan | × oracle | p95 latency per call | Attempts | 429s | Amplification |" + (raised ? " Raised limit used after |" : string.Empty));
+            text.AppendLine("|---|---:|---:|---:|---:|---:|---:|" + (raised ? "---:|" : string.Empty));
             foreach (var row in rows)
             {
                 text.AppendLine(string.Format(
                     CultureInfo.InvariantCulture,
                     "| {0} | {1:0.0} s | {2:0.00} | {3:0.0} s | {4:0} | {5:0} | {6:0.00} |",
-                    Label(row.Strategy), row.Makespan, row.RatioToOracle, row.P95, row.Attempts, row.Throttled, row.Amplification));
+                    Label(row.Strategy), row.Makespan, row.RatioToOracle, row.P95, row.Attempts, row.Throttled, row.Amplification)
+                    + (!raised ? string.Empty : double.IsPositiveInfinity(row.Recovery) ? " never |" : string.Format(CultureInfo.InvariantCulture, " {0:0} s |", row.Recovery)));
+            }
+
+            if (raised)
+            {
+                text.AppendLine();
+                text.AppendLine(string.Format(CultureInfo.InvariantCulture, "*Raised limit used after*: seconds after the raise at {0:0} s until the provider admitted 90 % of the raised limit over 10 s (median; \"never\" when it did not before the run ended).", scenario.RaiseAtSeconds));
             }
         }
 
