@@ -46,6 +46,7 @@ public sealed class RedisTokenBudget : ProviderTokenBudget
     private readonly string _name;
     private readonly KeyValuePair<string, object?> _tag;
     private readonly double _rate;
+    private readonly double _windowFactor = 1; // a window limit is kept as the bucket no window of it can refuse: rate × W / (W + 1 s)
     private readonly long _burst;
     private readonly bool _learn;
     private readonly TimeProvider _time;
@@ -94,8 +95,10 @@ public sealed class RedisTokenBudget : ProviderTokenBudget
             // B = r·b admits up to r·(W + b) in a window W, so r = limit / (W + b), with b one second (or W / 10).
             var window = limit.Window.TotalSeconds;
             var burstSeconds = Math.Min(1.0, window / 10);
-            _rate *= window / (window + burstSeconds);
-            _burst = Math.Max(1, (long)Math.Floor(_rate * burstSeconds));
+            _windowFactor = window / (window + burstSeconds); // a reported limit is scaled the same way
+            _rate *= _windowFactor;
+            var burst = Math.Floor(_rate * burstSeconds);
+            _burst = burst >= long.MaxValue ? long.MaxValue : Math.Max(1, (long)burst);
         }
 
         _learn = limit.LearnLimitFromHeaders;
@@ -223,7 +226,7 @@ public sealed class RedisTokenBudget : ProviderTokenBudget
 
     /// <inheritdoc />
     protected override void ApplyTokenLimits(long? limitPerMinute, long? remainingTokens, TimeSpan age)
-        => Send(RedisBudgetScript.LimitArguments(_rate, _burst, limitPerMinute, remainingTokens, age, _learn), null);
+        => Send(RedisBudgetScript.LimitArguments(_rate, _burst, limitPerMinute is { } limit ? (long)(limit * _windowFactor) : null, remainingTokens, age, _learn), null);
 
     /// <inheritdoc />
     protected override void Dispose(bool disposing)

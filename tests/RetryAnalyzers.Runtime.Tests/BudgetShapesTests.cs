@@ -111,6 +111,31 @@ public sealed class BudgetShapesTests
     }
 
     [Fact]
+    public void AWindow_GivesNothingBack_ForAnAdmissionThatHasLeftIt()
+    {
+        using var budget = Window();
+        Assert.True(budget.TryAcquire(50_000)); // a long stream's estimate
+        _clock.Advance(TimeSpan.FromSeconds(30));
+        Assert.True(budget.TryAcquire(10_000));
+        _clock.Advance(TimeSpan.FromSeconds(31)); // the first admission has left the window
+        budget.Reconcile(50_000, 1_000, TimeSpan.FromSeconds(61)); // its usage arrives only now
+
+        Assert.Equal(50_000, budget.AvailableTokens, precision: 6); // the second call's 10,000 still count
+        budget.Reconcile(10_000, 1_000, TimeSpan.FromSeconds(31)); // still in the window: its unused part comes back
+        Assert.Equal(59_000, budget.AvailableTokens, precision: 6);
+    }
+
+    [Fact]
+    public void AWindowSmallerThanOneToken_StillAdmitsOneTokenPerWindow()
+    {
+        using var budget = new TokenBudget(new TokenBudgetOptions { TokensPerSecond = 0.5, Window = TimeSpan.FromSeconds(1), TimeProvider = _clock });
+        Assert.True(budget.TryAcquire(1));
+        Assert.False(budget.TryAcquire(1));
+        _clock.Advance(TimeSpan.FromMilliseconds(1_100)); // the window and its slack (a tenth of it)
+        Assert.True(budget.TryAcquire(1));
+    }
+
+    [Fact]
     public void Unconfigured_SendsOneCallAtATime_UntilAnAnswerSaysTheLimit()
     {
         using var budget = Unconfigured();
@@ -123,8 +148,10 @@ public sealed class BudgetShapesTests
 
         Assert.Equal(10_000, budget.TokensPerSecond, precision: 6); // limit / 61: no 60 s window of the limit can refuse it
         Assert.Equal(10_000, budget.Burst);
-        Assert.True(budget.TryAcquire(10_000));
+        Assert.True(budget.TryAcquire(5_000)); // the first call, still out (answered at once here), is charged to the learned budget
         Assert.False(budget.TryAcquire(1));
+        budget.Reconcile(5_000, 2_000); // …and settled against it when its usage is known
+        Assert.Equal(3_000, budget.AvailableTokens, precision: 6);
     }
 
     [Fact]
@@ -137,7 +164,7 @@ public sealed class BudgetShapesTests
             budget.ApplyRateLimitHeaders(first);
         }
 
-        Assert.True(budget.TryAcquire(10_000));
+        Assert.True(budget.TryAcquire(5_000));
         using (var raised = Answer(HttpStatusCode.OK, limitPerMinute: 1_220_000))
         {
             budget.ApplyRateLimitHeaders(raised);
@@ -158,7 +185,8 @@ public sealed class BudgetShapesTests
         budget.Reconcile(6_000, 6_000);
 
         Assert.Equal(2_000, budget.TokensPerSecond, precision: 6);
-        Assert.True(budget.TryAcquire(2_000));
+        Assert.True(budget.TryAcquire(2_000)); // the first call's 6,000 were refilled at that rate while it was out
+        Assert.False(budget.TryAcquire(1));
     }
 
     [Fact]
@@ -171,8 +199,8 @@ public sealed class BudgetShapesTests
         Assert.False(waiting.IsCompleted);
 
         _clock.Advance(TimeSpan.FromSeconds(1)); // 10 s without an answer: it stops waiting for one
+        Assert.Equal(500, budget.TokensPerSecond, precision: 6); // that call's tokens over 10 s
         Assert.True(waiting.IsCompletedSuccessfully);
-        Assert.Equal(500, budget.TokensPerSecond, precision: 6);
     }
 
     [Fact]

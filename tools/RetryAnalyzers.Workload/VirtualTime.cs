@@ -126,7 +126,8 @@ public sealed class SimClock : FakeTimeProvider
 /// Runs asynchronous code on a <see cref="SimClock"/> deterministically: the process's thread pool is cut to one thread,
 /// the driver runs on it, and the clock jumps to the next timer only when no work item is left — so every continuation
 /// runs in one order, the same on every run, and a minute of provider time takes milliseconds. For a process that runs
-/// nothing else (the workload tool), never inside a test host.
+/// nothing else (the workload tool), never inside a test host, and before any other use of the pool (a pool thread
+/// blocked elsewhere would leave none for the driver).
 /// </summary>
 public static class VirtualTime
 {

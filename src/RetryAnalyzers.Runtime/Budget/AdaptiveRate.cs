@@ -60,6 +60,16 @@ internal sealed class AdaptiveRate
         _calls++;
     }
 
+    /// <summary>Tokens admitted but given back (not used, or not sent: <paramref name="whole"/>, then the call does not count).</summary>
+    public void GaveBack(long tokens, bool whole)
+    {
+        _used = Math.Max(0, _used - tokens);
+        if (whole && _calls > 0)
+        {
+            _calls--;
+        }
+    }
+
     /// <summary>Moves the rate on when it has held long enough; true when it changed.</summary>
     public bool Tick(double now)
     {

@@ -16,7 +16,7 @@ namespace RetryAnalyzers.Runtime;
 /// <para>
 /// It is a <see cref="RateLimiter"/> whose permits are tokens. The contract every budget keeps: a request larger than
 /// the burst is admitted when the budget is full and leaves it in debt (never an exception); a cancelled wait takes
-/// nothing; <see cref="Reconcile"/> settles a call at what the provider counted; the provider's rate-limit headers
+/// nothing; <see cref="Reconcile(long, long)"/> settles a call at what the provider counted; the provider's rate-limit headers
 /// lower the balance.
 /// </para>
 /// </summary>
@@ -48,6 +48,12 @@ public abstract class ProviderTokenBudget : RateLimiter
     /// <param name="estimatedTokens">What was acquired before the call.</param>
     /// <param name="actualTokens">What the provider counted (prompt + completion tokens).</param>
     public abstract void Reconcile(long estimatedTokens, long actualTokens);
+
+    /// <summary>
+    /// As <see cref="Reconcile(long, long)"/>, for a call whose tokens were drawn <paramref name="age"/> ago: a rolling
+    /// window's budget does not give back the unused part of an admission that has already left its window.
+    /// </summary>
+    internal virtual void Reconcile(long estimatedTokens, long actualTokens, TimeSpan age) => Reconcile(estimatedTokens, actualTokens);
 
     /// <summary>
     /// Learns from a provider response: <c>x-ratelimit-limit-tokens</c> (per minute) sets the rate within the

@@ -23,15 +23,21 @@ public sealed partial class TokenBudget
                 var now = NowMilliseconds();
                 if (actualTokens > 0)
                 {
-                    Adapt(actualTokens, now - _probeSince, now); // answered without a limit in its headers: find the rate from throttles
+                    Adapt(actualTokens, now - _probeSince, now, actualTokens); // answered without a limit in its headers: find the rate from throttles
                 }
                 else
                 {
                     _probeSince = -1; // given back unused (throttled, or never sent): the next call may go
+                    _tokens = _burst;
                 }
             }
             else
             {
+                if (actualTokens < estimatedTokens)
+                {
+                    _adaptive?.GaveBack(estimatedTokens - actualTokens, whole: actualTokens == 0);
+                }
+
                 Take((double)actualTokens - estimatedTokens);
             }
 
@@ -79,13 +85,14 @@ public sealed partial class TokenBudget
                 if (IsWindow)
                 {
                     _burst = Math.Max(1, WindowLimit);
+                    _tokens = _burst - _inWindow;
                 }
             }
 
             if (IsWindow)
             {
                 // The provider counts more in its window than this process did (another process on the key): log the difference.
-                var counted = remainingTokens is { } left ? WindowLimit - left : 0;
+                var counted = remainingTokens is { } left ? _burst - left : 0;
                 if (counted > _inWindow)
                 {
                     TakeFromWindow(counted - _inWindow);

@@ -39,6 +39,7 @@ public sealed partial class TokenBudget
     {
         _rate = Math.Max(RuntimeDefaults.BudgetMinTokensPerSecond, rate);
         _burst = IsWindow ? Math.Max(1, WindowLimit) : Math.Max(1, Saturate(Math.Ceiling(_rate * burstSeconds)));
+        _tokens = IsWindow ? _burst - _inWindow : Math.Min(_tokens, _burst);
     }
 
     // Under the lock: brings the window, the learning state and the adaptive rate to now; false when the bucket refill is still to do.
@@ -52,7 +53,7 @@ public sealed partial class TokenBudget
                 return true;
             }
 
-            Adapt(_probeTokens, now - _probeSince, now); // no answer said the limit in time: find it from throttles
+            Adapt(_probeTokens, now - _probeSince, now, _probeTokens); // no answer said the limit in time: find it from throttles
         }
 
         if (_adaptive is { } adaptive && adaptive.Tick(now))
@@ -75,7 +76,7 @@ public sealed partial class TokenBudget
             _inWindow = 0; // no drift from sums of doubles
         }
 
-        _tokens = WindowLimit - _inWindow;
+        _tokens = _burst - _inWindow; // the burst is the window's limit, at least 1
         _lastRefillMilliseconds = now;
         return true;
     }
@@ -123,7 +124,12 @@ public sealed partial class TokenBudget
             refund -= part;
         }
 
-        _tokens = WindowLimit - _inWindow;
+        while (_admitted.Count > 0 && _admitted.Peek().Tokens <= 0)
+        {
+            _admitted.Dequeue(); // given back whole: refunds take the oldest first, so these are at the head
+        }
+
+        _tokens = _burst - _inWindow;
     }
 
     // Under the lock: how long until the window frees `needed` more tokens, from 1 ms.
@@ -145,14 +151,17 @@ public sealed partial class TokenBudget
 
     // Under the lock: while learning, the call in flight was answered without a limit: its tokens over its time are the
     // first guess of an adaptive rate.
-    private void Adapt(long tokens, double elapsedMilliseconds, double now)
+    // `charge` is what that call costs: its estimate while it is still out (its Reconcile settles the rest), its usage
+    // when it has answered; less what the new rate has refilled since it was sent.
+    private void Adapt(long tokens, double elapsedMilliseconds, double now, long charge)
     {
         _learning = false;
         _probeSince = -1;
-        _adaptive = new AdaptiveRate(Math.Max(1, tokens) * 1000 / Math.Max(1, elapsedMilliseconds), now);
+        _adaptive = new AdaptiveRate(Math.Max(1.0, tokens) * 1000.0 / Math.Max(1.0, elapsedMilliseconds), now);
+        _tokens = double.MaxValue;
         SetRate(_adaptive.Rate, 1);
-        _tokens = _burst;
         _lastRefillMilliseconds = now;
+        Take(Math.Max(0, charge - (elapsedMilliseconds / 1000 * _rate)));
     }
 
     // Under the lock: the provider said its limit per minute while the budget had none: a bucket that no 60 s window
@@ -161,20 +170,25 @@ public sealed partial class TokenBudget
     private void Learn(long limitPerMinute)
     {
         var first = _learning || _adaptive is not null;
+        var now = NowMilliseconds();
+        var sent = _learning && _probeSince >= 0 ? _probeSince : now;
+        var inFlight = _learning && _probeSince >= 0 ? _probeTokens : 0; // its Reconcile settles it against this estimate
         _learning = false;
         _probeSince = -1;
         _adaptive = null;
-        SetRate(IsWindow ? limitPerMinute / 60.0 : limitPerMinute / 61.0, 1);
         if (first)
         {
-            _tokens = _burst;
-            _lastRefillMilliseconds = NowMilliseconds();
+            _tokens = double.MaxValue; // full at the new rate
+            _lastRefillMilliseconds = now;
         }
-        else
-        {
-            _tokens = Math.Min(_tokens, _burst);
-        }
+
+        SetRate(IsWindow ? limitPerMinute / 60.0 : limitPerMinute / 61.0, 1);
+        Take(IsWindow ? inFlight : Math.Max(0, inFlight - ((now - sent) / 1000 * _rate))); // less what was refilled since it was sent
     }
+
+    /// <inheritdoc />
+    internal override void Reconcile(long estimatedTokens, long actualTokens, TimeSpan age)
+        => Reconcile(estimatedTokens, IsWindow && age.TotalMilliseconds > _windowMilliseconds + WindowSlack ? Math.Max(actualTokens, estimatedTokens) : actualTokens);
 
     /// <inheritdoc />
     protected internal override void OnThrottled()

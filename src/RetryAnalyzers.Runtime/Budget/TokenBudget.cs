@@ -19,9 +19,15 @@ namespace RetryAnalyzers.Runtime;
 /// for the refill). So no request waits longer than one full refill (<c>Burst / TokensPerSecond</c>) behind it, and it
 /// never fails with an exception. No value is too large: sums saturate, the debt is at most
 /// <c>TokensPerSecond</c> × one hour (a huge request or reported usage delays later callers by at most an hour), and a
-/// long wait re-arms its timer. <b>Reconciliation.</b> After the call, <see cref="Reconcile"/> returns the unused part
+/// long wait re-arms its timer. <b>Reconciliation.</b> After the call, <see cref="Reconcile(long, long)"/> returns the unused part
 /// of the estimate (or charges what was used beyond it), and <see cref="ProviderTokenBudget.ApplyRateLimitHeaders(HttpResponseMessage, TimeSpan)"/> lowers the balance and sets the
 /// rate (within the configuration, both ways) to what the provider reports (<c>x-ratelimit-*</c>, <c>anthropic-ratelimit-*</c>).
+/// </para>
+/// <para>
+/// <b>Shapes.</b> A token bucket by default; a rolling window with <see cref="TokenBudgetOptions.Window"/> (or
+/// <see cref="TokenBudgetOptions.PerMinute"/>); with <see cref="TokenBudgetOptions.TokensPerSecond"/> 0, the limit is
+/// learned from the first answer's headers, or, for a provider that never sends them, found from its 429s (an adaptive
+/// rate).
 /// </para>
 /// <para>
 /// It is a <see cref="RateLimiter"/> whose permits are tokens, so Polly's <c>AddRateLimiter(budget)</c> accepts it
@@ -88,7 +94,10 @@ public sealed partial class TokenBudget : ProviderTokenBudget
         }
     }
 
-    /// <summary>Tokens added per second; lowered when the provider reports a smaller limit, raised back (up to the configured rate) when it reports a larger one.</summary>
+    /// <summary>
+    /// Tokens added per second; lowered when the provider reports a smaller limit, raised back (up to the configured rate)
+    /// when it reports a larger one. 0 while a budget configured without a limit has not learned it yet.
+    /// </summary>
     public double TokensPerSecond
     {
         get
@@ -100,7 +109,7 @@ public sealed partial class TokenBudget : ProviderTokenBudget
         }
     }
 
-    /// <summary>The most tokens the budget holds.</summary>
+    /// <summary>The most tokens the budget holds: the bucket's burst, a window's limit, or <see cref="long.MaxValue"/> while the limit is unknown.</summary>
     public long Burst
     {
         get
@@ -273,7 +282,7 @@ public sealed partial class TokenBudget : ProviderTokenBudget
     {
         if (_learning)
         {
-            return TimeSpan.FromMilliseconds(Math.Max(1, Math.Ceiling(_probeSince + ProbeTimeoutMilliseconds - NowMilliseconds())));
+            return _probeSince < 0 ? TimeSpan.FromMilliseconds(1) : TimeSpan.FromMilliseconds(Math.Max(1, Math.Ceiling(_probeSince + ProbeTimeoutMilliseconds - NowMilliseconds())));
         }
 
         return IsWindow

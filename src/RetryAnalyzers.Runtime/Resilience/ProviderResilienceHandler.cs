@@ -77,7 +77,7 @@ public sealed class ProviderResilienceHandler : DelegatingHandler
                     budget.ApplyRateLimitHeaders(response, options.TimeProvider.GetElapsedTime(sent));
                     if (response.IsSuccessStatusCode && tokens > 0)
                     {
-                        await ReconcileAsync(budget, response, tokens, token).ConfigureAwait(false);
+                        await ReconcileAsync(budget, response, tokens, () => options.TimeProvider.GetElapsedTime(sent), token).ConfigureAwait(false);
                     }
                 }
 
@@ -90,18 +90,20 @@ public sealed class ProviderResilienceHandler : DelegatingHandler
 
     // The budget spends what the provider counted, not the estimate: a JSON answer's usage now, a stream's when the
     // caller has read it to the end (its last event carries the usage).
-    private static async Task ReconcileAsync(ProviderTokenBudget budget, HttpResponseMessage response, long tokens, CancellationToken cancellationToken)
+    // `age` is how long ago the tokens were drawn, read when the usage is known (a window gives nothing back for an
+    // admission that has left it).
+    private static async Task ReconcileAsync(ProviderTokenBudget budget, HttpResponseMessage response, long tokens, Func<TimeSpan> age, CancellationToken cancellationToken)
     {
 #if NET
         if (UsageStream.IsEventStream(response))
         {
-            await UsageStream.WrapAsync(response, used => budget.Reconcile(tokens, used), cancellationToken).ConfigureAwait(false);
+            await UsageStream.WrapAsync(response, used => budget.Reconcile(tokens, used, age()), cancellationToken).ConfigureAwait(false);
             return;
         }
 #endif
         if (await UsageReader.ReadAsync(response, cancellationToken).ConfigureAwait(false) is { } used)
         {
-            budget.Reconcile(tokens, used);
+            budget.Reconcile(tokens, used, age());
         }
     }
 
