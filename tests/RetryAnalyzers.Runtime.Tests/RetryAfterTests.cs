@@ -91,6 +91,44 @@ public sealed class RetryAfterTests
     }
 
     [Fact]
+    public async Task CallsWaitingForTheBudget_WhenA429ComesBack_WaitAtTheGate_NotSentIntoTheThrottle()
+    {
+        // The first call takes the whole burst and is answered 429 (Retry-After 1 s) after 200 ms; its tokens go back to
+        // the budget, which lets the next waiter go at once. That waiter must wait at the gate for the Retry-After.
+        var clock = Stopwatch.StartNew();
+        var throttledAt = TimeSpan.Zero;
+        var arrived = new ConcurrentBag<TimeSpan>();
+        using var server = new LoopbackServer(async (context, index) =>
+        {
+            arrived.Add(clock.Elapsed);
+            if (index == 0)
+            {
+                await Task.Delay(200);
+                context.Response.StatusCode = 429;
+                context.Response.AddHeader("Retry-After", "1");
+                throttledAt = clock.Elapsed;
+            }
+        });
+        using var budget = new TokenBudget(new TokenBudgetOptions { TokensPerSecond = 1_000, Burst = 1_000 });
+        var options = new ProviderResilienceOptions { Budget = budget, Randomizer = () => 0 };
+        using var client = new HttpClient(new ProviderResilienceHandler(options, _ => 1_000) { InnerHandler = new HttpClientHandler() });
+
+        var first = client.GetAsync(server.Url);
+        await Task.Delay(50); // the first is out with the whole burst
+        var waiting = new[] { client.GetAsync(server.Url), client.GetAsync(server.Url) };
+        var responses = await Task.WhenAll(waiting.Prepend(first)).WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        var later = arrived.Where(t => t > throttledAt - TimeSpan.FromMilliseconds(150) && t != arrived.Min()).ToList();
+        Assert.NotEmpty(later);
+        Assert.All(later, t => Assert.True(t - throttledAt >= TimeSpan.FromMilliseconds(950), $"a request came {(t - throttledAt).TotalMilliseconds:0} ms after the 429, inside its 1 s Retry-After"));
+        foreach (var response in responses)
+        {
+            response.Dispose();
+        }
+    }
+
+    [Fact]
     public Task A429WithoutRetryAfter_WaitsForTheExhaustedLimitsReset()
         // Requests are exhausted (reset in 300 ms); tokens are not (their full reset is 6 minutes away).
         => AssertRetriedAfterAsync(
