@@ -86,12 +86,15 @@ public sealed class ProviderPipeline<TResult>
     /// <summary>
     /// The success path without a retry's machinery (no context, no state, no timer: nothing allocated): when there is
     /// no budget to draw and the gate is open, the caller makes the first attempt itself, then ends the call with
-    /// <see cref="EndDirect"/> if <see cref="NeedsRetry"/> says no, else hands the attempt's outcome to
-    /// <see cref="ContinueDirect"/>, which judges it as the pipeline's own first attempt and retries from there.
+    /// <see cref="EndDirect()"/> if <see cref="NeedsRetry"/> says no, else hands the attempt's outcome to
+    /// <see cref="ContinueDirect(Outcome{TResult}, Func{CancellationToken, ValueTask{TResult}}, CancellationToken)"/>, which judges it as the pipeline's own first attempt and retries from there.
     /// </summary>
-    internal bool TryStartDirect()
+    internal bool TryStartDirect() => TryStartDirect(_gate);
+
+    /// <summary>As <see cref="TryStartDirect()"/>, behind the given gate (the handler keeps one per host).</summary>
+    internal bool TryStartDirect(ProviderGate gate)
     {
-        if (_options.Budget is not null || _gate.IsHeld)
+        if (_options.Budget is not null || gate.IsHeld)
         {
             return false;
         }
@@ -104,16 +107,27 @@ public sealed class ProviderPipeline<TResult>
     internal bool NeedsRetry(Outcome<TResult> outcome) => _isRateLimited(outcome) || _isTransient(outcome);
 
     /// <summary>Ends a call whose direct first attempt was answered.</summary>
-    internal void EndDirect()
+    internal void EndDirect() => EndDirect(_gate);
+
+    /// <summary>As <see cref="EndDirect()"/>, behind the given gate.</summary>
+    internal void EndDirect(ProviderGate gate)
     {
-        _gate.Report(AttemptResult.Answered, probe: false, retryAfter: null);
+        gate.Report(AttemptResult.Answered, probe: false, retryAfter: null);
         _options.Metrics.RecordServed();
         _options.RetryBudget.CallEnded();
     }
 
     /// <summary>Goes on with a call whose direct first attempt ended in <paramref name="first"/>: judged, then retried as any call.</summary>
     internal ValueTask<TResult> ContinueDirect(Outcome<TResult> first, Func<CancellationToken, ValueTask<TResult>> call, CancellationToken cancellationToken)
-        => RunAsync(call, 0, new CallState(_gate, GiveUpAt()) { First = first }, cancellationToken);
+        => ContinueDirect(first, call, _gate, cancellationToken);
+
+    /// <summary>As <see cref="ContinueDirect(Outcome{TResult}, Func{CancellationToken, ValueTask{TResult}}, CancellationToken)"/>, behind the given gate.</summary>
+    internal ValueTask<TResult> ContinueDirect(Outcome<TResult> first, Func<CancellationToken, ValueTask<TResult>> call, ProviderGate gate, CancellationToken cancellationToken)
+        => RunAsync(call, 0, new CallState(gate, GiveUpAt()) { First = first }, cancellationToken);
+
+    /// <summary>One attempt of a direct call, cut at the attempt timeout as any attempt (see <see cref="SendAsync"/>).</summary>
+    internal ValueTask<Outcome<TResult>> SendDirectAsync(Func<CancellationToken, ValueTask<TResult>> call, CancellationToken cancellationToken)
+        => SendAsync(call, cancellationToken);
 
     private void Started()
     {
@@ -277,13 +291,21 @@ public sealed class ProviderPipeline<TResult>
     private async ValueTask<Outcome<TResult>> SendAsync(Func<CancellationToken, ValueTask<TResult>> call, CancellationToken cancellationToken)
     {
         var timeout = _options.AttemptTimeout;
-        using var timer = timeout == Timeout.InfiniteTimeSpan ? null : TimeProviderTasks.CancelAfter(_options.TimeProvider, timeout);
-        using var linked = timer is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
+        var infinite = timeout == Timeout.InfiniteTimeSpan;
+
+        // On the system clock one source does both (the caller's token and the timeout); another clock needs its own timer.
+        using var timer = infinite || ReferenceEquals(_options.TimeProvider, TimeProvider.System) ? null : TimeProviderTasks.CancelAfter(_options.TimeProvider, timeout);
+        using var linked = infinite ? null : timer is null ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken) : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
+        if (timer is null)
+        {
+            linked?.CancelAfter(timeout);
+        }
+
         try
         {
             return Outcome.FromResult(await call(linked?.Token ?? cancellationToken).ConfigureAwait(false));
         }
-        catch (OperationCanceledException e) when (timer is { IsCancellationRequested: true } && !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException e) when (linked is { IsCancellationRequested: true } && !cancellationToken.IsCancellationRequested)
         {
             return Outcome.FromException<TResult>(new TimeoutRejectedException(
                 string.Format(System.Globalization.CultureInfo.InvariantCulture, "The attempt did not finish within ProviderResilienceOptions.AttemptTimeout ({0:0.###} s); it is retried.", timeout.TotalSeconds),

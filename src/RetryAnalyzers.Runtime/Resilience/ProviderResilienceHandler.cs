@@ -66,6 +66,21 @@ public sealed class ProviderResilienceHandler : DelegatingHandler
         var options = _pipeline.Options; // the handler's own copy
         var tokens = options.Budget is null ? 0 : _estimateTokens(request);
         var gate = GateFor(request.RequestUri?.Authority ?? string.Empty); // one breaker per host
+        if (_pipeline.TryStartDirect(gate))
+        {
+            // No budget and the gate open: the first attempt goes without the retry's machinery (still cut at the
+            // attempt timeout); only an answer the pipeline acts on enters the retry, judged as its first attempt.
+            Func<CancellationToken, ValueTask<HttpResponseMessage>> send = token => new ValueTask<HttpResponseMessage>(base.SendAsync(request, token));
+            var first = await _pipeline.SendDirectAsync(send, cancellationToken).ConfigureAwait(false);
+            if (first.Exception is null && !_pipeline.NeedsRetry(first))
+            {
+                _pipeline.EndDirect(gate);
+                return first.Result!;
+            }
+
+            return await _pipeline.ContinueDirect(first, send, gate, cancellationToken).ConfigureAwait(false);
+        }
+
         return await _pipeline.ExecuteAsync(
             async token =>
             {
