@@ -230,6 +230,7 @@ public sealed class ProviderPipeline<TResult>
         state.First = null;
         var probe = first is null && await state.Gate.EnterAsync(state.GiveUpAt, cancellationToken).ConfigureAwait(false);
         var result = AttemptResult.Abandoned;
+        var rateLimited = false;
         TimeSpan? retryAfter = null;
         try
         {
@@ -255,9 +256,10 @@ public sealed class ProviderPipeline<TResult>
 
             retryAfter = _isRateLimited(outcome) || _isTransient(outcome) ? RetryAfter(outcome) : null; // an answer that is not retried needs no wait: no header parsed on the success path
             result = Judge(outcome, retryAfter, cancellationToken);
-            if (result == AttemptResult.Throttled)
+            rateLimited = result == AttemptResult.Throttled && _isRateLimited(outcome);
+            if (rateLimited)
             {
-                Throttled(outcome, tokens);
+                _options.Metrics.RecordRateLimited();
             }
 
             outcome.ThrowIfException();
@@ -266,6 +268,16 @@ public sealed class ProviderPipeline<TResult>
         finally
         {
             state.Gate.Report(result, probe, retryAfter);
+            if (result == AttemptResult.Throttled)
+            {
+                // Only now that the gate is held: the tokens given back let the next caller past the budget, to the gate.
+                GiveBack(tokens);
+                if (rateLimited)
+                {
+                    _options.Budget?.OnThrottled();
+                }
+            }
+
             state.Last = result;
             state.RetryAfter = retryAfter; // read once here, by the retry's decision and its delay
             if (result == AttemptResult.Failed && !probe)
@@ -331,17 +343,6 @@ public sealed class ProviderPipeline<TResult>
         }
 
         return _isTransient(outcome) ? AttemptResult.Failed : AttemptResult.Answered;
-    }
-
-    // A throttled attempt was not processed: its tokens go back to the budget.
-    private void Throttled(Outcome<TResult> outcome, long tokens)
-    {
-        GiveBack(tokens);
-        if (_isRateLimited(outcome))
-        {
-            _options.Metrics.RecordRateLimited();
-            _options.Budget?.OnThrottled();
-        }
     }
 
     // Tokens drawn for an attempt that was not processed go back to the budget.
