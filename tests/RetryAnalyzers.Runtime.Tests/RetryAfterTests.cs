@@ -94,37 +94,56 @@ public sealed class RetryAfterTests
     public async Task CallsWaitingForTheBudget_WhenA429ComesBack_WaitAtTheGate_NotSentIntoTheThrottle()
     {
         // The first call takes the whole burst and is answered 429 (Retry-After 1 s) after 200 ms; its tokens go back to
-        // the budget, which lets the next waiter go at once. That waiter must wait at the gate for the Retry-After.
-        var clock = Stopwatch.StartNew();
-        var throttledAt = TimeSpan.Zero;
-        var arrived = new ConcurrentBag<TimeSpan>();
+        // the budget (which refills only 250 a second), so the next waiter is let go at once. It must wait at the gate
+        // for the Retry-After: no request leaves the client until 1 s after the 429 reached it.
+        var wire = new WireLog { InnerHandler = new HttpClientHandler() };
         using var server = new LoopbackServer(async (context, index) =>
         {
-            arrived.Add(clock.Elapsed);
             if (index == 0)
             {
                 await Task.Delay(200);
                 context.Response.StatusCode = 429;
                 context.Response.AddHeader("Retry-After", "1");
-                throttledAt = clock.Elapsed;
             }
         });
-        using var budget = new TokenBudget(new TokenBudgetOptions { TokensPerSecond = 1_000, Burst = 1_000 });
+        using var budget = new TokenBudget(new TokenBudgetOptions { TokensPerSecond = 250, Burst = 1_000 });
         var options = new ProviderResilienceOptions { Budget = budget, Randomizer = () => 0 };
-        using var client = new HttpClient(new ProviderResilienceHandler(options, _ => 1_000) { InnerHandler = new HttpClientHandler() });
+        using var client = new HttpClient(new ProviderResilienceHandler(options, _ => 1_000) { InnerHandler = wire });
 
         var first = client.GetAsync(server.Url);
         await Task.Delay(50); // the first is out with the whole burst
-        var waiting = new[] { client.GetAsync(server.Url), client.GetAsync(server.Url) };
-        var responses = await Task.WhenAll(waiting.Prepend(first)).WaitAsync(TimeSpan.FromSeconds(60));
+        var responses = await Task.WhenAll(first, client.GetAsync(server.Url), client.GetAsync(server.Url)).WaitAsync(TimeSpan.FromSeconds(60));
 
         Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
-        var later = arrived.Where(t => t > throttledAt - TimeSpan.FromMilliseconds(150) && t != arrived.Min()).ToList();
-        Assert.NotEmpty(later);
-        Assert.All(later, t => Assert.True(t - throttledAt >= TimeSpan.FromMilliseconds(950), $"a request came {(t - throttledAt).TotalMilliseconds:0} ms after the 429, inside its 1 s Retry-After"));
+        var throttled = wire.Throttled.Single();
+        var after = wire.Sent.Where(t => t > throttled).ToList();
+        Assert.Equal(3, after.Count); // the first call's retry and the two that waited
+        Assert.All(after, t => Assert.True(t - throttled >= TimeSpan.FromMilliseconds(950), $"a request left {(t - throttled).TotalMilliseconds:0} ms after the 429 arrived, inside its 1 s Retry-After"));
         foreach (var response in responses)
         {
             response.Dispose();
+        }
+    }
+
+    /// <summary>When requests left the client and when a 429 reached it, below the resilience handler.</summary>
+    private sealed class WireLog : DelegatingHandler
+    {
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+
+        public ConcurrentBag<TimeSpan> Sent { get; } = new();
+
+        public ConcurrentBag<TimeSpan> Throttled { get; } = new();
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, System.Threading.CancellationToken cancellationToken)
+        {
+            Sent.Add(_clock.Elapsed);
+            var response = await base.SendAsync(request, cancellationToken);
+            if ((int)response.StatusCode == 429)
+            {
+                Throttled.Add(_clock.Elapsed);
+            }
+
+            return response;
         }
     }
 
