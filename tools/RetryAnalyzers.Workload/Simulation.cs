@@ -47,9 +47,13 @@ public static class Simulation
 
         public ProviderModel Model => _model;
 
+        /// <summary>A request's cost, as the agents send it.</summary>
+        public static long Cost(HttpRequestMessage request)
+            => long.Parse(request.Headers.GetValues(RateLimitedProvider.TokensHeader).First(), CultureInfo.InvariantCulture);
+
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
-            var cost = long.Parse(request.Headers.GetValues(RateLimitedProvider.TokensHeader).First(), CultureInfo.InvariantCulture);
+            var cost = Cost(request);
             ProviderAnswer answer;
             lock (_model)
             {
@@ -76,7 +80,7 @@ public static class Simulation
 
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
-            var cost = long.Parse(request.Headers.GetValues(RateLimitedProvider.TokensHeader).First(), CultureInfo.InvariantCulture);
+            var cost = SimProvider.Cost(request);
             await _line.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {

@@ -23,7 +23,7 @@ public sealed partial class TokenBudget
                 var now = NowMilliseconds();
                 if (actualTokens > 0)
                 {
-                    Adapt(actualTokens, now - _probeSince, now, actualTokens); // answered without a limit in its headers: find the rate from throttles
+                    Adapt(actualTokens, now - _probeSince, now); // answered without a limit in its headers: find the rate from throttles
                 }
                 else
                 {

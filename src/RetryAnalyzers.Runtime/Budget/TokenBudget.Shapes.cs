@@ -53,7 +53,7 @@ public sealed partial class TokenBudget
                 return true;
             }
 
-            Adapt(_probeTokens, now - _probeSince, now, _probeTokens); // no answer said the limit in time: find it from throttles
+            Adapt(_probeTokens, now - _probeSince, now); // no answer said the limit in time: find it from throttles
         }
 
         if (_adaptive is { } adaptive && adaptive.Tick(now))
@@ -142,18 +142,17 @@ public sealed partial class TokenBudget
             freed += admission.Tokens;
             if (freed >= needed)
             {
-                return TimeSpan.FromMilliseconds(Math.Min(RuntimeDefaults.MaxTimerDue.TotalMilliseconds, Math.Max(1, Math.Ceiling(admission.At + _windowMilliseconds + WindowSlack - now))));
+                return DueIn(admission.At + _windowMilliseconds + WindowSlack - now);
             }
         }
 
-        return TimeSpan.FromMilliseconds(Math.Max(1, _windowMilliseconds));
+        return DueIn(_windowMilliseconds);
     }
 
-    // Under the lock: while learning, the call in flight was answered without a limit: its tokens over its time are the
-    // first guess of an adaptive rate.
-    // `charge` is what that call costs: its estimate while it is still out (its Reconcile settles the rest), its usage
-    // when it has answered; less what the new rate has refilled since it was sent.
-    private void Adapt(long tokens, double elapsedMilliseconds, double now, long charge)
+    // Under the lock: while learning, the call in flight was answered without a limit (or not in time): its tokens over
+    // its time are the first guess of an adaptive rate. That call is charged its tokens (its estimate while it is still
+    // out, its Reconcile settles the rest; its usage when it has answered), less what the new rate refilled since it was sent.
+    private void Adapt(long tokens, double elapsedMilliseconds, double now)
     {
         _learning = false;
         _probeSince = -1;
@@ -161,7 +160,7 @@ public sealed partial class TokenBudget
         _tokens = double.MaxValue;
         SetRate(_adaptive.Rate, 1);
         _lastRefillMilliseconds = now;
-        Take(Math.Max(0, charge - (elapsedMilliseconds / 1000 * _rate)));
+        Take(Math.Max(0, tokens - (elapsedMilliseconds / 1000 * _rate)));
     }
 
     // Under the lock: the provider said its limit per minute while the budget had none: a bucket that no 60 s window
@@ -171,8 +170,9 @@ public sealed partial class TokenBudget
     {
         var first = _learning || _adaptive is not null;
         var now = NowMilliseconds();
-        var sent = _learning && _probeSince >= 0 ? _probeSince : now;
-        var inFlight = _learning && _probeSince >= 0 ? _probeTokens : 0; // its Reconcile settles it against this estimate
+        var probing = _learning && _probeSince >= 0;
+        var sent = probing ? _probeSince : now;
+        var inFlight = probing ? _probeTokens : 0; // its Reconcile settles it against this estimate
         _learning = false;
         _probeSince = -1;
         _adaptive = null;

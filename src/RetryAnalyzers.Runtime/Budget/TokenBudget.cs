@@ -282,13 +282,15 @@ public sealed partial class TokenBudget : ProviderTokenBudget
     {
         if (_learning)
         {
-            return _probeSince < 0 ? TimeSpan.FromMilliseconds(1) : TimeSpan.FromMilliseconds(Math.Max(1, Math.Ceiling(_probeSince + ProbeTimeoutMilliseconds - NowMilliseconds())));
+            return DueIn(_probeSince < 0 ? 0 : _probeSince + ProbeTimeoutMilliseconds - NowMilliseconds());
         }
 
-        return IsWindow
-            ? WindowWait(tokens)
-            : TimeSpan.FromMilliseconds(Math.Min(RuntimeDefaults.MaxTimerDue.TotalMilliseconds, Math.Max(1, Math.Ceiling(tokens * 1000.0 / _rate))));
+        return IsWindow ? WindowWait(tokens) : DueIn(tokens * 1000.0 / _rate);
     }
+
+    // A timer's due time for a wait of `milliseconds`: whole milliseconds, from 1 ms to the longest due time a timer takes.
+    private static TimeSpan DueIn(double milliseconds)
+        => TimeSpan.FromMilliseconds(Math.Min(RuntimeDefaults.MaxTimerDue.TotalMilliseconds, Math.Max(1, Math.Ceiling(milliseconds))));
 
     // Under the lock: the fast path of both acquires, counted as a successful lease when it takes the tokens.
     private bool TryTakeLease(long tokens)

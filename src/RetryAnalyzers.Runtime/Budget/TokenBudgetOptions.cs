@@ -18,8 +18,9 @@ public sealed class TokenBudgetOptions
     /// until an answer's <c>x-ratelimit-limit-tokens</c> (or <c>anthropic-ratelimit-*-limit</c>) says it, then keeps under
     /// it (a bucket of limit / 61 per second and one second of burst, which no rolling minute can refuse). A provider
     /// whose answers never say their limit gets an adaptive rate, found from its 429s alone: it starts at the first
-    /// call's tokens over its latency, doubles while nothing throttles, and halves the gap after a throttle (see
-    /// runtime.md, "Limits you do not know"). A negative or smaller positive rate is rejected when the budget is created.
+    /// call's tokens over its latency, doubles while nothing throttles, and after a throttle searches between the
+    /// highest rate that held and the one that throttled (see runtime.md, "Budget shapes"). A negative or smaller
+    /// positive rate is rejected when the budget is created.
     /// </summary>
     public double TokensPerSecond { get; set; }
 

@@ -92,7 +92,7 @@ public sealed class ProviderResilienceHandler : DelegatingHandler
                     budget.ApplyRateLimitHeaders(response, options.TimeProvider.GetElapsedTime(sent));
                     if (response.IsSuccessStatusCode && tokens > 0)
                     {
-                        await ReconcileAsync(budget, response, tokens, () => options.TimeProvider.GetElapsedTime(sent), token).ConfigureAwait(false);
+                        await ReconcileAsync(budget, response, tokens, options.TimeProvider, sent, token).ConfigureAwait(false);
                     }
                 }
 
@@ -105,20 +105,20 @@ public sealed class ProviderResilienceHandler : DelegatingHandler
 
     // The budget spends what the provider counted, not the estimate: a JSON answer's usage now, a stream's when the
     // caller has read it to the end (its last event carries the usage).
-    // `age` is how long ago the tokens were drawn, read when the usage is known (a window gives nothing back for an
-    // admission that has left it).
-    private static async Task ReconcileAsync(ProviderTokenBudget budget, HttpResponseMessage response, long tokens, Func<TimeSpan> age, CancellationToken cancellationToken)
+    // The call's age (since `sent`, on `time`) is read when the usage is known: a window gives nothing back for an
+    // admission that has left it.
+    private static async Task ReconcileAsync(ProviderTokenBudget budget, HttpResponseMessage response, long tokens, TimeProvider time, long sent, CancellationToken cancellationToken)
     {
 #if NET
         if (UsageStream.IsEventStream(response))
         {
-            await UsageStream.WrapAsync(response, used => budget.Reconcile(tokens, used, age()), cancellationToken).ConfigureAwait(false);
+            await UsageStream.WrapAsync(response, used => budget.Reconcile(tokens, used, time.GetElapsedTime(sent)), cancellationToken).ConfigureAwait(false);
             return;
         }
 #endif
         if (await UsageReader.ReadAsync(response, cancellationToken).ConfigureAwait(false) is { } used)
         {
-            budget.Reconcile(tokens, used, age());
+            budget.Reconcile(tokens, used, time.GetElapsedTime(sent));
         }
     }
 
