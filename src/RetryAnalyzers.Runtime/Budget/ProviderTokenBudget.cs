@@ -42,6 +42,13 @@ public abstract class ProviderTokenBudget : RateLimiter
     public abstract bool TryAcquire(long tokens);
 
     /// <summary>
+    /// As <see cref="TryAcquire"/> when the budget can answer in memory, without a failed attempt counted; a budget
+    /// that would have to ask a server (Redis) says no here and is drawn from by <see cref="AcquireTokensCoreAsync"/>.
+    /// The pipeline's direct path calls this: a call the budget admits at once goes without the retry's machinery.
+    /// </summary>
+    internal virtual bool TryTakeNow(long tokens) => false;
+
+    /// <summary>
     /// Settles a call's cost once its real usage is known: the unused part of the estimate goes back to the budget,
     /// usage beyond the estimate is taken from it (possibly into debt).
     /// </summary>
@@ -74,16 +81,27 @@ public abstract class ProviderTokenBudget : RateLimiter
     public void ApplyRateLimitHeaders(HttpResponseMessage response, TimeSpan age)
     {
         Guard.NotNull(response, nameof(response));
-        ApplyRateLimitHeaders(RateLimitHeaders.Headers(response), age);
+        Apply(RateLimitHeaders.ReadTokenLimits(response), age);
     }
 
     /// <summary>As <see cref="ApplyRateLimitHeaders(HttpResponseMessage, TimeSpan)"/>, over any response's headers.</summary>
-    internal void ApplyRateLimitHeaders(Func<string, string?> header, TimeSpan age)
+    internal void ApplyRateLimitHeaders(Func<string, string?> header, TimeSpan age) => Apply(RateLimitHeaders.ReadTokenLimits(header), age);
+
+    /// <summary>As <see cref="ApplyRateLimitHeaders(HttpResponseMessage, TimeSpan)"/> for a request sent at <paramref name="sent"/> (<see cref="TimeProviderTasks.Mark"/>) on <paramref name="time"/>: the age is read only when there are limits to apply.</summary>
+    internal void ApplyRateLimitHeaders(HttpResponseMessage response, TimeProvider time, long sent)
     {
-        var (limitPerMinute, remainingTokens) = RateLimitHeaders.ReadTokenLimits(header);
-        if (limitPerMinute is not null || remainingTokens is not null)
+        var limits = RateLimitHeaders.ReadTokenLimits(response);
+        if (limits.LimitPerMinute is not null || limits.Remaining is not null)
         {
-            ApplyTokenLimits(limitPerMinute is > 0 ? limitPerMinute : null, remainingTokens, age < TimeSpan.Zero ? TimeSpan.Zero : age);
+            Apply(limits, TimeProviderTasks.Since(time, sent));
+        }
+    }
+
+    private void Apply((long? LimitPerMinute, long? Remaining) limits, TimeSpan age)
+    {
+        if (limits.LimitPerMinute is not null || limits.Remaining is not null)
+        {
+            ApplyTokenLimits(limits.LimitPerMinute is > 0 ? limits.LimitPerMinute : null, limits.Remaining, age < TimeSpan.Zero ? TimeSpan.Zero : age);
         }
     }
 

@@ -180,6 +180,13 @@ public sealed partial class TokenBudget : ProviderTokenBudget
         }
     }
 
+    internal override bool TryTakeNow(long tokens)
+    {
+        lock (_lock)
+        {
+            return TryTakeLease(tokens);
+        }
+    }
 
     /// <inheritdoc />
     public override RateLimiterStatistics? GetStatistics()

@@ -212,8 +212,52 @@ public static class RateLimitHeaders
             : null;
     }
 
-    private static long? Number(Func<string, string?> header, string name)
-        => header(name) is { } text && long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var number) && number >= 0 ? number : null;
+    /// <summary>
+    /// As <see cref="ReadTokenLimits(Func{string, string?})"/> over a response's own headers: on .NET one pass over them
+    /// as received, instead of a lookup (a header name parsed and validated) per name. It runs on every budgeted call.
+    /// </summary>
+    internal static (long? LimitPerMinute, long? Remaining) ReadTokenLimits(HttpResponseMessage response)
+    {
+#if NET
+        long? limit = null;
+        long? remaining = null;
+        foreach (var header in response.Headers.NonValidated)
+        {
+            var name = header.Key;
+            if (name.Equals("x-ratelimit-limit-tokens", StringComparison.OrdinalIgnoreCase))
+            {
+                limit = Number(First(header.Value));
+            }
+            else if (name.Equals("x-ratelimit-remaining-tokens", StringComparison.OrdinalIgnoreCase) ||
+                     name.Equals("anthropic-ratelimit-tokens-remaining", StringComparison.OrdinalIgnoreCase) ||
+                     name.Equals("anthropic-ratelimit-input-tokens-remaining", StringComparison.OrdinalIgnoreCase))
+            {
+                remaining = Min(remaining, Number(First(header.Value)));
+            }
+        }
+
+        return (limit, remaining);
+#else
+        return ReadTokenLimits(Headers(response));
+#endif
+    }
+
+#if NET
+    private static string? First(System.Net.Http.Headers.HeaderStringValues values)
+    {
+        foreach (var value in values)
+        {
+            return value;
+        }
+
+        return null;
+    }
+#endif
+
+    private static long? Number(Func<string, string?> header, string name) => Number(header(name));
+
+    private static long? Number(string? text)
+        => text is not null && long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var number) && number >= 0 ? number : null;
 
     private static long? Min(long? a, long? b) => a is null ? b : b is null ? a : Math.Min(a.Value, b.Value);
 

@@ -20,11 +20,13 @@ internal static class UsageReader
     internal const long MaxBodyBytes = 4 * 1024 * 1024;
 
     /// <summary>The usage of a successful JSON response, or null (another body, no usage, or a target without System.Text.Json).</summary>
-    public static async ValueTask<long?> ReadAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    /// <param name="response">The response.</param>
+    /// <param name="media">Its content's media type (the caller has read it).</param>
+    /// <param name="cancellationToken">Cancels reading the body.</param>
+    public static async ValueTask<long?> ReadAsync(HttpResponseMessage response, string media, CancellationToken cancellationToken)
     {
 #if NET
-        if (response.Content is not { } content || content.Headers.ContentType?.MediaType is not { } media ||
-            !media.EndsWith("json", StringComparison.OrdinalIgnoreCase) ||
+        if (response.Content is not { } content || !media.EndsWith("json", StringComparison.OrdinalIgnoreCase) ||
             content.Headers.ContentLength is > MaxBodyBytes)
         {
             return null;
@@ -38,6 +40,7 @@ internal static class UsageReader
 #else
         await Task.CompletedTask.ConfigureAwait(false);
         _ = response;
+        _ = media;
         _ = cancellationToken;
         return null;
 #endif

@@ -52,10 +52,6 @@ internal sealed class UsageStream : Stream
         set => throw new NotSupportedException();
     }
 
-    /// <summary>True for a successful server-sent-events answer.</summary>
-    public static bool IsEventStream(HttpResponseMessage response)
-        => response.Content?.Headers.ContentType?.MediaType is { } media && media.Equals("text/event-stream", StringComparison.OrdinalIgnoreCase);
-
     /// <summary>True for a <c>Content-Type</c> value of server-sent events.</summary>
     public static bool IsEventStream(string? contentType)
         => contentType is not null && contentType.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase);

@@ -20,7 +20,8 @@ internal static class Guard
         => value ?? throw new ArgumentNullException(paramName, name + " must not be null.");
 
     /// <summary>Throws an <see cref="ArgumentOutOfRangeException"/> naming <paramref name="name"/> unless <paramref name="valid"/>.</summary>
-    public static void Range(bool valid, string paramName, string name, object value, string rule)
+    /// <remarks>Generic, so a valid value is not boxed: <see cref="NotNegative"/> runs on every budget draw.</remarks>
+    public static void Range<T>(bool valid, string paramName, string name, T value, string rule)
     {
         if (!valid)
         {

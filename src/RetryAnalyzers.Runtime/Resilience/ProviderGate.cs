@@ -43,16 +43,9 @@ internal sealed class ProviderGate
     }
 
     /// <summary>True while the gate is held (throttled or open): a retry now waits here rather than sending.</summary>
-    public bool IsHeld
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _held;
-            }
-        }
-    }
+    /// <remarks>A volatile read, not the lock (it is on every call's path): the flag is written under the lock, and one
+    /// bool read needs nothing more to see the last write.</remarks>
+    public bool IsHeld => Volatile.Read(ref _held);
 
     /// <summary>True when the gate is held beyond <paramref name="time"/> (<see cref="TimeProviderTasks.Now"/>): a call that must give up by then should not wait.</summary>
     public bool HeldPast(TimeSpan time)

@@ -103,6 +103,41 @@ public sealed class ProviderPipeline<TResult>
         return true;
     }
 
+    /// <summary>
+    /// As <see cref="TryStartDirect(ProviderGate)"/> for a call that draws <paramref name="estimatedTokens"/>: direct when
+    /// the budget hands them over at once (<see cref="ProviderTokenBudget.TryTakeNow"/>) and the gate is open after it,
+    /// as <see cref="AttemptAsync"/> checks; a call that would wait for the budget goes the whole way. A direct call that
+    /// is not answered continues with <see cref="ContinueDirect(Outcome{TResult}, Func{CancellationToken, ValueTask{TResult}}, ProviderGate, long, CancellationToken)"/>,
+    /// its tokens drawn.
+    /// </summary>
+    internal bool TryStartDirect(ProviderGate gate, long estimatedTokens)
+    {
+        Guard.NotNegative(estimatedTokens, nameof(estimatedTokens));
+        if (_options.Budget is not { } budget || estimatedTokens == 0)
+        {
+            return gate.IsHeld ? false : StartedDirect();
+        }
+
+        if (gate.IsHeld || !budget.TryTakeNow(estimatedTokens))
+        {
+            return false;
+        }
+
+        if (gate.IsHeld)
+        {
+            GiveBack(estimatedTokens); // a throttle came back meanwhile: the call waits at the gate, as any
+            return false;
+        }
+
+        return StartedDirect();
+    }
+
+    private bool StartedDirect()
+    {
+        Started();
+        return true;
+    }
+
     /// <summary>Whether an attempt's outcome is one the pipeline would act on (retry, throttle, a failure): else it is the call's answer.</summary>
     internal bool NeedsRetry(Outcome<TResult> outcome) => _isRateLimited(outcome) || _isTransient(outcome);
 
@@ -123,16 +158,26 @@ public sealed class ProviderPipeline<TResult>
 
     /// <summary>As <see cref="ContinueDirect(Outcome{TResult}, Func{CancellationToken, ValueTask{TResult}}, CancellationToken)"/>, behind the given gate.</summary>
     internal ValueTask<TResult> ContinueDirect(Outcome<TResult> first, Func<CancellationToken, ValueTask<TResult>> call, ProviderGate gate, CancellationToken cancellationToken)
-        => RunAsync(call, 0, new CallState(gate, GiveUpAt()) { First = first }, cancellationToken);
+        => ContinueDirect(first, call, gate, 0, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="ContinueDirect(Outcome{TResult}, Func{CancellationToken, ValueTask{TResult}}, ProviderGate, CancellationToken)"/> for a
+    /// call whose direct attempt drew <paramref name="estimatedTokens"/>: a throttled first attempt gives them back, every retry draws them again.
+    /// </summary>
+    internal ValueTask<TResult> ContinueDirect(Outcome<TResult> first, Func<CancellationToken, ValueTask<TResult>> call, ProviderGate gate, long estimatedTokens, CancellationToken cancellationToken)
+        => RunAsync(call, estimatedTokens, new CallState(gate, GiveUpAt()) { First = first }, cancellationToken);
 
     /// <summary>One attempt of a direct call, cut at the attempt timeout as any attempt (see <see cref="SendAsync"/>).</summary>
     internal ValueTask<Outcome<TResult>> SendDirectAsync(Func<CancellationToken, ValueTask<TResult>> call, CancellationToken cancellationToken)
         => SendAsync(call, cancellationToken);
 
+    /// <summary>As <see cref="SendDirectAsync(Func{CancellationToken, ValueTask{TResult}}, CancellationToken)"/>, with the call's state passed (a static call allocates nothing).</summary>
+    internal ValueTask<Outcome<TResult>> SendDirectAsync<TState>(Func<TState, CancellationToken, ValueTask<TResult>> call, TState state, CancellationToken cancellationToken)
+        => SendAsync(call, state, cancellationToken);
+
     private void Started()
     {
         _options.Metrics.RecordCall();
-        _options.RetryBudget.RecordCall();
         _options.RetryBudget.CallStarted();
     }
 
@@ -300,24 +345,18 @@ public sealed class ProviderPipeline<TResult>
 
     // One attempt of the call, cut at AttemptTimeout (a TimeoutRejectedException, which is retried); the caller's own
     // cancellation stays an OperationCanceledException.
-    private async ValueTask<Outcome<TResult>> SendAsync(Func<CancellationToken, ValueTask<TResult>> call, CancellationToken cancellationToken)
+    private ValueTask<Outcome<TResult>> SendAsync(Func<CancellationToken, ValueTask<TResult>> call, CancellationToken cancellationToken)
+        => SendAsync(static (call, token) => call(token), call, cancellationToken);
+
+    private async ValueTask<Outcome<TResult>> SendAsync<TState>(Func<TState, CancellationToken, ValueTask<TResult>> call, TState state, CancellationToken cancellationToken)
     {
         var timeout = _options.AttemptTimeout;
-        var infinite = timeout == Timeout.InfiniteTimeSpan;
-
-        // On the system clock one source does both (the caller's token and the timeout); another clock needs its own timer.
-        using var timer = infinite || ReferenceEquals(_options.TimeProvider, TimeProvider.System) ? null : TimeProviderTasks.CancelAfter(_options.TimeProvider, timeout);
-        using var linked = infinite ? null : timer is null ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken) : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
-        if (timer is null)
-        {
-            linked?.CancelAfter(timeout);
-        }
-
+        var attempt = timeout == Timeout.InfiniteTimeSpan ? null : AttemptCancellation.Start(_options.TimeProvider, timeout, cancellationToken);
         try
         {
-            return Outcome.FromResult(await call(linked?.Token ?? cancellationToken).ConfigureAwait(false));
+            return Outcome.FromResult(await call(state, attempt?.Token ?? cancellationToken).ConfigureAwait(false));
         }
-        catch (OperationCanceledException e) when (linked is { IsCancellationRequested: true } && !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException e) when (attempt is { IsCancellationRequested: true } && !cancellationToken.IsCancellationRequested)
         {
             return Outcome.FromException<TResult>(new TimeoutRejectedException(
                 string.Format(System.Globalization.CultureInfo.InvariantCulture, "The attempt did not finish within ProviderResilienceOptions.AttemptTimeout ({0:0.###} s); it is retried.", timeout.TotalSeconds),
@@ -327,6 +366,10 @@ public sealed class ProviderPipeline<TResult>
         catch (Exception e)
         {
             return Outcome.FromException<TResult>(e);
+        }
+        finally
+        {
+            attempt?.End();
         }
     }
 

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Concurrent;
+using System.Collections.Generic;
 using System.Net;
 using System.Net.Http;
 using System.Threading;
@@ -29,7 +30,7 @@ public sealed class ProviderResilienceHandler : DelegatingHandler
     /// <summary>Past this many hosts, gates that are not held are forgotten (a crawler through one handler must not grow it without end).</summary>
     internal const int MaxGates = 1024;
 
-    private readonly ConcurrentDictionary<string, ProviderGate> _gates = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<Host, ProviderGate> _gates = new(HostComparer.Instance);
 
     /// <summary>A handler with the given options; the inner handler is set by <c>HttpClientFactory</c> or by you.</summary>
     /// <param name="options">Budget, retry, breaker and metrics settings; validated and copied here (later changes to the object change nothing).</param>
@@ -64,75 +65,88 @@ public sealed class ProviderResilienceHandler : DelegatingHandler
         }
 
         var options = _pipeline.Options; // the handler's own copy
-        var tokens = options.Budget is null ? 0 : _estimateTokens(request);
-        var gate = GateFor(request.RequestUri?.Authority ?? string.Empty); // one breaker per host
-        if (_pipeline.TryStartDirect(gate))
+        var budget = options.Budget;
+        var tokens = budget is null ? 0 : _estimateTokens(request);
+        var gate = GateFor(request.RequestUri); // one breaker per host
+        if (_pipeline.TryStartDirect(gate, tokens))
         {
-            // No budget and the gate open: the first attempt goes without the retry's machinery (still cut at the
-            // attempt timeout); only an answer the pipeline acts on enters the retry, judged as its first attempt.
-            Func<CancellationToken, ValueTask<HttpResponseMessage>> send = token => new ValueTask<HttpResponseMessage>(base.SendAsync(request, token));
-            var first = await _pipeline.SendDirectAsync(send, cancellationToken).ConfigureAwait(false);
+            // The gate open and the budget's tokens there at once: the first attempt goes without the retry's machinery
+            // (still cut at the attempt timeout; no delegate made for it); only an answer the pipeline acts on enters the
+            // retry, judged as its first attempt, with the tokens it drew.
+            var first = await _pipeline.SendDirectAsync(
+                static (call, token) => call.Self.SendOnce(call.Request, call.Budget, call.Tokens, token),
+                (Self: this, Request: request, Budget: budget, Tokens: tokens),
+                cancellationToken).ConfigureAwait(false);
             if (first.Exception is null && !_pipeline.NeedsRetry(first))
             {
                 _pipeline.EndDirect(gate);
                 return first.Result!;
             }
 
-            return await _pipeline.ContinueDirect(first, send, gate, cancellationToken).ConfigureAwait(false);
+            return await _pipeline.ContinueDirect(first, Attempts(request, budget, tokens), gate, tokens, cancellationToken).ConfigureAwait(false);
         }
 
-        return await _pipeline.ExecuteAsync(
-            async token =>
-            {
-                var budget = options.Budget;
-                var sent = budget is null ? 0 : options.TimeProvider.GetTimestamp();
-                var response = await base.SendAsync(request, token).ConfigureAwait(false);
-                if (budget is not null)
-                {
-                    budget.ApplyRateLimitHeaders(response, options.TimeProvider.GetElapsedTime(sent));
-                    if (response.IsSuccessStatusCode && tokens > 0)
-                    {
-                        await ReconcileAsync(budget, response, tokens, options.TimeProvider, sent, token).ConfigureAwait(false);
-                    }
-                }
+        return await _pipeline.ExecuteAsync(Attempts(request, budget, tokens), tokens, gate, cancellationToken).ConfigureAwait(false);
+    }
 
-                return response;
-            },
-            tokens,
-            gate,
-            cancellationToken).ConfigureAwait(false);
+    // The call's attempts for the retry (made here, not in SendAsync: a lambda there would allocate its closure on every call).
+    private Func<CancellationToken, ValueTask<HttpResponseMessage>> Attempts(HttpRequestMessage request, ProviderTokenBudget? budget, long tokens)
+        => token => SendOnce(request, budget, tokens, token);
+
+    private ValueTask<HttpResponseMessage> SendOnce(HttpRequestMessage request, ProviderTokenBudget? budget, long tokens, CancellationToken cancellationToken)
+        => budget is null
+            ? new ValueTask<HttpResponseMessage>(base.SendAsync(request, cancellationToken))
+            : SendMeteredAsync(request, budget, tokens, _pipeline.Options.TimeProvider, cancellationToken);
+
+    // One attempt with a budget: the budget learns from the answer's rate-limit headers, and a success is settled at
+    // the usage the provider reported.
+    private async ValueTask<HttpResponseMessage> SendMeteredAsync(HttpRequestMessage request, ProviderTokenBudget budget, long tokens, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var sent = TimeProviderTasks.Mark(time);
+        var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        budget.ApplyRateLimitHeaders(response, time, sent);
+        if (response.IsSuccessStatusCode && tokens > 0 && response.Content?.Headers.ContentType?.MediaType is { } media)
+        {
+            await ReconcileAsync(budget, response, media, tokens, time, sent, cancellationToken).ConfigureAwait(false);
+        }
+
+        return response;
     }
 
     // The budget spends what the provider counted, not the estimate: a JSON answer's usage now, a stream's when the
     // caller has read it to the end (its last event carries the usage).
     // The call's age (since `sent`, on `time`) is read when the usage is known: a window gives nothing back for an
     // admission that has left it.
-    private static async Task ReconcileAsync(ProviderTokenBudget budget, HttpResponseMessage response, long tokens, TimeProvider time, long sent, CancellationToken cancellationToken)
+    private static async Task ReconcileAsync(ProviderTokenBudget budget, HttpResponseMessage response, string media, long tokens, TimeProvider time, long sent, CancellationToken cancellationToken)
     {
 #if NET
-        if (UsageStream.IsEventStream(response))
+        if (media.Equals("text/event-stream", StringComparison.OrdinalIgnoreCase))
         {
-            await UsageStream.WrapAsync(response, used => budget.Reconcile(tokens, used, time.GetElapsedTime(sent)), cancellationToken).ConfigureAwait(false);
+            await UsageStream.WrapAsync(response, used => budget.Reconcile(tokens, used, TimeProviderTasks.Since(time, sent)), cancellationToken).ConfigureAwait(false);
             return;
         }
 #endif
-        if (await UsageReader.ReadAsync(response, cancellationToken).ConfigureAwait(false) is { } used)
+        if (await UsageReader.ReadAsync(response, media, cancellationToken).ConfigureAwait(false) is { } used)
         {
-            budget.Reconcile(tokens, used, time.GetElapsedTime(sent));
+            budget.Reconcile(tokens, used, TimeProviderTasks.Since(time, sent));
         }
     }
 
     /// <summary>The number of hosts with a gate.</summary>
     internal int GateCount => _gates.Count;
 
+    // A request's host and port (no string made: Uri keeps its host; Authority would build one per call).
+    private ProviderGate GateFor(Uri? uri) => uri is { IsAbsoluteUri: true } ? GateFor(uri.Host, uri.Port) : GateFor(string.Empty);
+
     /// <summary>
-    /// The gate of a host (URI authority). When <see cref="MaxGates"/> hosts have one, the gates not held are dropped first:
+    /// The gate of a host (and port). When <see cref="MaxGates"/> hosts have one, the gates not held are dropped first:
     /// a held gate (throttled, or an open breaker) is kept, so its calls keep waiting; a dropped one only forgets its
     /// failure count, and a call still running on it reports to it harmlessly.
     /// </summary>
-    internal ProviderGate GateFor(string host)
+    internal ProviderGate GateFor(string host, int port = -1)
     {
-        if (_gates.TryGetValue(host, out var gate))
+        var key = new Host(host, port);
+        if (_gates.TryGetValue(key, out var gate))
         {
             return gate;
         }
@@ -148,7 +162,18 @@ public sealed class ProviderResilienceHandler : DelegatingHandler
             }
         }
 
-        return _gates.GetOrAdd(host, _ => _pipeline.NewGate());
+        return _gates.GetOrAdd(key, _ => _pipeline.NewGate());
+    }
+
+    private readonly record struct Host(string Name, int Port);
+
+    private sealed class HostComparer : IEqualityComparer<Host>
+    {
+        public static readonly HostComparer Instance = new();
+
+        public bool Equals(Host x, Host y) => x.Port == y.Port && string.Equals(x.Name, y.Name, StringComparison.OrdinalIgnoreCase);
+
+        public int GetHashCode(Host obj) => StringComparer.OrdinalIgnoreCase.GetHashCode(obj.Name) ^ obj.Port;
     }
 
     private static bool IsTransientResponse(HttpResponseMessage? response)

@@ -112,11 +112,16 @@ public sealed class RetryBudget
         }
     }
 
-    /// <summary>A pipeline call is in flight: the cap and the balance grow by a credit for each call beyond the most ever in flight.</summary>
+    /// <summary>
+    /// A pipeline call is recorded (<see cref="RecordCall"/>) and in flight: the cap and the balance grow by a credit for
+    /// each call beyond the most ever in flight. One lock for both: it is on every call's path.
+    /// </summary>
     internal void CallStarted()
     {
         lock (_lock)
         {
+            _calls++;
+            Deposit(_perCall);
             _active++;
             if (_active > _peak)
             {
