@@ -224,25 +224,40 @@ public sealed class BudgetShapesTests
         Assert.Equal(4_000, rate.Rate);
 
         rate.Throttled(11_000);
-        Assert.Equal(2_000, rate.Rate); // back to what held
+        Assert.Equal(Math.Sqrt(2_000 * 4_000), rate.Rate, precision: 6); // the geometric middle of what held and the bound
         rate.Throttled(12_000);
-        Assert.Equal(2_000, rate.Rate); // the same excess: ignored within the cooldown
+        Assert.Equal(Math.Sqrt(2_000 * 4_000), rate.Rate, precision: 6); // the same excess: ignored within the cooldown
 
-        var held = 2_000.0;
         var now = 11_000.0;
         var steps = 0;
-        while (held * AdaptiveRate.Climb < 4_000)
+        while (true)
         {
-            Assert.True(Hold(rate, now += 10_000));
-            Assert.Equal(Math.Sqrt(held * 4_000), rate.Rate, precision: 6); // the geometric middle of what held and the bound
-            held = rate.Rate;
+            var trying = rate.Rate;
+            Assert.True(Hold(rate, now += AdaptiveRate.HoldMilliseconds));
             steps++;
+            if (trying * AdaptiveRate.Climb >= 4_000)
+            {
+                Assert.Equal(trying, rate.Rate); // held within 20 % of the bound: it stays
+                break;
+            }
+
+            Assert.Equal(Math.Sqrt(trying * 4_000), rate.Rate, precision: 6); // the middle of what held and the bound
         }
 
-        Assert.True(Hold(rate, now += 10_000));
-        Assert.Equal(held, rate.Rate); // within 20 % of the bound: it stays
         Assert.InRange(rate.Rate, 4_000 / AdaptiveRate.Climb, 4_000);
         Assert.InRange(steps, 1, 3);
+    }
+
+    [Fact]
+    public void AdaptiveRate_AThrottleWithinClimbOfWhatHeld_GoesBackToWhatHeld()
+    {
+        var rate = new AdaptiveRate(1_000, now: 0);
+        Hold(rate, 5_000);                // 2,000
+        rate.Throttled(6_000);            // bound 2,000: the middle, 1,414
+        Assert.True(Hold(rate, 11_000));  // 1,414 held: the middle of 1,414 and 2,000, 1,682
+        rate.Throttled(12_000);           // bound 1,682, within 20 % of 1,414
+
+        Assert.Equal(Math.Sqrt(1_000 * 2_000), rate.Rate, precision: 6);
     }
 
     [Fact]
@@ -257,7 +272,7 @@ public sealed class BudgetShapesTests
     }
 
     [Fact]
-    public void AdaptiveRate_TriesAboveTheBound_OnlyAfterEnoughCalls_AndFindsARaisedLimit()
+    public void AdaptiveRate_TriesAboveTheBound_OnlyAfterEnoughCalls_WithinTheThrottleShare_AndFindsARaisedLimit()
     {
         var rate = new AdaptiveRate(1_000, now: 0);
         Hold(rate, 5_000);      // 2,000
@@ -277,10 +292,17 @@ public sealed class BudgetShapesTests
             rate.Used(1);
         }
 
+        // Enough calls since the throttle, but a try now would make 2 throttles in about 30 calls: more than 5 %.
+        Assert.False(rate.Tick(now += 1));
+        for (var i = 0; i < 15; i++)
+        {
+            rate.Used(1); // 2 throttles within 5 % of the calls: now it may try
+        }
+
         Assert.True(rate.Tick(now += 1));
         Assert.Equal(2_000 * AdaptiveRate.ReprobeStep, rate.Rate, precision: 6);
 
-        Assert.True(Hold(rate, now += 10_000)); // the try held: the limit was raised, the doubling starts again
+        Assert.True(Hold(rate, now += AdaptiveRate.HoldMilliseconds)); // the try held: the limit was raised, the doubling starts again
         Assert.Equal(2 * 2_000 * AdaptiveRate.ReprobeStep, rate.Rate, precision: 6);
     }
 

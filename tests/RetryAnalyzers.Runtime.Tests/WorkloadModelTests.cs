@@ -65,12 +65,12 @@ public sealed class WorkloadModelTests
         {
             var oracle = runs.Single(r => r.Scenario == 4 && r.Strategy == Strategy.Oracle && r.Seed == library.Seed);
             Assert.InRange(library.Makespan / oracle.Makespan, 1.0, 1.25);
-            Assert.InRange(library.Throttled, 1, 6); // it finds the limit by being throttled, a few times
+            Assert.InRange(library.Throttled, 1, (int)(0.05 * library.Calls)); // it finds the limit by being throttled, at most 5 % of the calls
         }
 
         foreach (var library in runs.Where(r => r.Scenario == 5 && r.Strategy == Strategy.RuntimeLibrary))
         {
-            Assert.InRange(library.Recovery, 10, 90); // the doubled limit is used (90 % of it) within 90 s
+            Assert.InRange(library.Recovery, 10, 45); // the doubled limit is used (90 % of it over 10 s) within 45 s (the 20-seed median is in analyzers-docs/workload.md)
             Assert.True(library.Throttled <= 0.05 * library.Calls, $"{library.Throttled} × 429 in {library.Calls} calls");
         }
     }

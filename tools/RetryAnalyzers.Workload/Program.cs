@@ -8,7 +8,7 @@ using RetryAnalyzers.Testing;
 using RetryAnalyzers.Workload;
 
 // dotnet run -c Release --project tools/RetryAnalyzers.Workload [-- real [scale]] [--seeds N] [--only TEXT] [--out DIR]
-// dotnet run ... -- check [--seeds N]: one line per scenario, strategy and seed (the model's counts), for the tests.
+// dotnet run ... -- check [--seeds N] [--only TEXT]: one line per scenario, strategy and seed (the model's counts), for the tests.
 var real = args.Contains("real");
 var check = args.Contains("check");
 var seeds = Option("--seeds", real ? 1 : check ? 2 : 20);
@@ -22,6 +22,11 @@ if (check)
 {
     for (var i = 0; i < Scenario.All.Length; i++)
     {
+        if (!scenarios.Contains(Scenario.All[i]))
+        {
+            continue;
+        }
+
         foreach (var strategy in strategies)
         {
             for (var seed = 1; seed <= seeds; seed++)

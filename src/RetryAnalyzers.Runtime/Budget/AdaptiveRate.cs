@@ -7,13 +7,16 @@ namespace RetryAnalyzers.Runtime;
 /// and a held gate, a rate a little low costs a little time: so the search spends few throttles.
 /// <list type="bullet">
 /// <item>Until the first throttle, the rate doubles after each <see cref="HoldMilliseconds"/> the callers used it.</item>
-/// <item>A throttle makes that rate the bound and goes back to the highest rate that held (a throttle within
+/// <item>A throttle makes that rate the bound and goes to the geometric middle between the highest rate that held and
+/// the bound, or to that rate itself once the bound is within <see cref="Climb"/> of it (a throttle within
 /// <see cref="CooldownMilliseconds"/> of the last comes from the same excess and changes nothing).</item>
-/// <item>A rate that held for <see cref="BracketHoldMilliseconds"/> moves to the geometric middle between it and the
+/// <item>A rate that held for <see cref="HoldMilliseconds"/> moves to the geometric middle between it and the
 /// bound, until the bound is within <see cref="Climb"/> of it: then it stays at the rate that held (at least 83 % of the limit).</item>
 /// <item>Staying, it tries <see cref="ReprobeStep"/> above the bound now and then, to find a raised limit: at most
-/// every <see cref="ReprobeMilliseconds"/>, and only after <see cref="ReprobeCalls"/> calls were admitted since the last
-/// try or throttle, so that trying costs at most one 429 in that many calls (2.5 %). A try that holds doubles again.</item>
+/// every <see cref="ReprobeMilliseconds"/>, after <see cref="ReprobeCalls"/> calls were admitted since the last try or
+/// throttle, and only while the throttles so far, the try's included, stay within <see cref="ThrottleShare"/> of the
+/// calls (so trying never takes the 429s past 5 % of the calls, and a short run whose search spent its share tries
+/// nothing). A try that holds doubles again.</item>
 /// </list>
 /// A rate the callers did not use (less than <see cref="Saturated"/> of it) is not taken as held. Not thread-safe: the
 /// budget calls it under its lock.
@@ -21,12 +24,14 @@ namespace RetryAnalyzers.Runtime;
 internal sealed class AdaptiveRate
 {
     internal const double HoldMilliseconds = 5_000;
-    internal const double BracketHoldMilliseconds = 10_000;
     internal const double ReprobeMilliseconds = 10_000;
-    internal const int ReprobeCalls = 40;
+    internal const int ReprobeCalls = 25;
     internal const double CooldownMilliseconds = 2_000;
     internal const double Climb = 1.2;
     internal const double ReprobeStep = 1.05;
+
+    /// <summary>A try above the bound is made only while the throttles so far, that one included, stay within this share of the calls admitted.</summary>
+    internal const double ThrottleShare = 0.05;
 
     /// <summary>A rate counts as tried only when the callers used at least this share of it.</summary>
     internal const double Saturated = 0.8;
@@ -37,6 +42,8 @@ internal sealed class AdaptiveRate
     private double _lastCut = double.NegativeInfinity;
     private double _used;   // tokens admitted since the rate was set
     private int _calls;     // calls admitted since the last throttle or try
+    private long _admitted; // calls admitted in all
+    private long _throttles; // throttles in all
 
     public AdaptiveRate(double initial, double now)
     {
@@ -58,6 +65,7 @@ internal sealed class AdaptiveRate
     {
         _used += tokens;
         _calls++;
+        _admitted++;
     }
 
     /// <summary>Tokens admitted but given back (not used, or not sent: <paramref name="whole"/>, then the call does not count).</summary>
@@ -67,6 +75,7 @@ internal sealed class AdaptiveRate
         if (whole && _calls > 0)
         {
             _calls--;
+            _admitted--;
         }
     }
 
@@ -75,8 +84,8 @@ internal sealed class AdaptiveRate
     {
         var staying = IsConverged && Rate <= _held;
         var elapsed = now - _since;
-        if (elapsed < (staying ? ReprobeMilliseconds : double.IsPositiveInfinity(_ceiling) ? HoldMilliseconds : BracketHoldMilliseconds) ||
-            (staying && _calls < ReprobeCalls))
+        if (elapsed < (staying ? ReprobeMilliseconds : HoldMilliseconds) ||
+            (staying && (_calls < ReprobeCalls || _throttles + 1 > ThrottleShare * _admitted)))
         {
             return false;
         }
@@ -113,6 +122,7 @@ internal sealed class AdaptiveRate
     /// <summary>A throttle: the current rate is too high.</summary>
     public void Throttled(double now)
     {
+        _throttles++;
         if (now - _lastCut < CooldownMilliseconds)
         {
             return;
@@ -126,7 +136,7 @@ internal sealed class AdaptiveRate
             _held = Math.Max(Min, _ceiling / 2); // the limit was lowered below what held
         }
 
-        Rate = _held;
+        Rate = IsConverged ? _held : Math.Sqrt(_held * _ceiling);
         _since = now;
         _used = 0;
     }
