@@ -104,6 +104,23 @@ public sealed class ProviderPipelinePolicyTests
     }
 
     [Fact]
+    public async Task WithABudget_ADirectFirstAttemptThrottled_GivesItsTokensBack_AndTheRetryDrawsAndReconciles()
+    {
+        // The budget hands the 1,000 tokens over at once: the first attempt goes the direct way; its 429 gives them back,
+        // the retry draws them again and is settled at the 42 the provider counted.
+        using var server = Answering(index => index == 0 ? (429, "retry-after-ms", "20") : (200, null, null));
+        using var budget = new TokenBudget(new TokenBudgetOptions { TokensPerSecond = 1_000, Burst = 100_000, TimeProvider = new FakeTimeProvider() });
+        var client = Client(server.Url, new ProviderResilienceOptions { Budget = budget, BaseDelay = TimeSpan.FromMilliseconds(5) }, _ => 1_000);
+
+        ChatCompletion answer = await client.CompleteChatAsync("hello");
+
+        Assert.Equal("ok", answer.Content[0].Text);
+        Assert.Equal(2, server.Requests);
+        Assert.Equal(2, budget.GetStatistics()!.TotalSuccessfulLeases);
+        Assert.Equal(100_000 - 42, budget.AvailableTokens);
+    }
+
+    [Fact]
     public async Task A429_IsRetriedAfterItsRetryAfter_NotOnTheSdksSchedule()
     {
         var clock = Stopwatch.StartNew();

@@ -84,56 +84,40 @@ public sealed class ProviderPipeline<TResult>
     }
 
     /// <summary>
-    /// The success path without a retry's machinery (no context, no state, no timer: nothing allocated): when there is
-    /// no budget to draw and the gate is open, the caller makes the first attempt itself, then ends the call with
-    /// <see cref="EndDirect()"/> if <see cref="NeedsRetry"/> says no, else hands the attempt's outcome to
-    /// <see cref="ContinueDirect(Outcome{TResult}, Func{CancellationToken, ValueTask{TResult}}, CancellationToken)"/>, which judges it as the pipeline's own first attempt and retries from there.
+    /// The success path without a retry's machinery (no context, no state, no timer: nothing allocated): when the gate is
+    /// open and the budget hands over the call's <paramref name="estimatedTokens"/> at once
+    /// (<see cref="ProviderTokenBudget.TryTakeNow"/>; the gate is checked again after it, as <see cref="AttemptAsync"/>
+    /// does), the caller makes the first attempt itself, then ends the call with <see cref="EndDirect()"/> if
+    /// <see cref="NeedsRetry"/> says no, else hands the attempt's outcome to
+    /// <see cref="ContinueDirect(Outcome{TResult}, Func{CancellationToken, ValueTask{TResult}}, long, CancellationToken)"/>,
+    /// which judges it as the pipeline's own first attempt, its tokens drawn, and retries from there. A call that would
+    /// wait for the budget goes the whole way.
     /// </summary>
-    internal bool TryStartDirect() => TryStartDirect(_gate);
+    internal bool TryStartDirect(long estimatedTokens) => TryStartDirect(_gate, estimatedTokens);
 
-    /// <summary>As <see cref="TryStartDirect()"/>, behind the given gate (the handler keeps one per host).</summary>
-    internal bool TryStartDirect(ProviderGate gate)
-    {
-        if (_options.Budget is not null || gate.IsHeld)
-        {
-            return false;
-        }
-
-        Started();
-        return true;
-    }
-
-    /// <summary>
-    /// As <see cref="TryStartDirect(ProviderGate)"/> for a call that draws <paramref name="estimatedTokens"/>: direct when
-    /// the budget hands them over at once (<see cref="ProviderTokenBudget.TryTakeNow"/>) and the gate is open after it,
-    /// as <see cref="AttemptAsync"/> checks; a call that would wait for the budget goes the whole way. A direct call that
-    /// is not answered continues with <see cref="ContinueDirect(Outcome{TResult}, Func{CancellationToken, ValueTask{TResult}}, ProviderGate, long, CancellationToken)"/>,
-    /// its tokens drawn.
-    /// </summary>
+    /// <summary>As <see cref="TryStartDirect(long)"/>, behind the given gate (the handler keeps one per host).</summary>
     internal bool TryStartDirect(ProviderGate gate, long estimatedTokens)
     {
         Guard.NotNegative(estimatedTokens, nameof(estimatedTokens));
-        if (_options.Budget is not { } budget || estimatedTokens == 0)
-        {
-            return gate.IsHeld ? false : StartedDirect();
-        }
-
-        if (gate.IsHeld || !budget.TryTakeNow(estimatedTokens))
-        {
-            return false;
-        }
-
         if (gate.IsHeld)
         {
-            GiveBack(estimatedTokens); // a throttle came back meanwhile: the call waits at the gate, as any
             return false;
         }
 
-        return StartedDirect();
-    }
+        if (_options.Budget is { } budget && estimatedTokens > 0)
+        {
+            if (!budget.TryTakeNow(estimatedTokens))
+            {
+                return false;
+            }
 
-    private bool StartedDirect()
-    {
+            if (gate.IsHeld)
+            {
+                GiveBack(estimatedTokens); // a throttle came back meanwhile: the call waits at the gate, as any
+                return false;
+            }
+        }
+
         Started();
         return true;
     }
@@ -152,18 +136,15 @@ public sealed class ProviderPipeline<TResult>
         _options.RetryBudget.CallEnded();
     }
 
-    /// <summary>Goes on with a call whose direct first attempt ended in <paramref name="first"/>: judged, then retried as any call.</summary>
-    internal ValueTask<TResult> ContinueDirect(Outcome<TResult> first, Func<CancellationToken, ValueTask<TResult>> call, CancellationToken cancellationToken)
-        => ContinueDirect(first, call, _gate, cancellationToken);
-
-    /// <summary>As <see cref="ContinueDirect(Outcome{TResult}, Func{CancellationToken, ValueTask{TResult}}, CancellationToken)"/>, behind the given gate.</summary>
-    internal ValueTask<TResult> ContinueDirect(Outcome<TResult> first, Func<CancellationToken, ValueTask<TResult>> call, ProviderGate gate, CancellationToken cancellationToken)
-        => ContinueDirect(first, call, gate, 0, cancellationToken);
-
     /// <summary>
-    /// As <see cref="ContinueDirect(Outcome{TResult}, Func{CancellationToken, ValueTask{TResult}}, ProviderGate, CancellationToken)"/> for a
-    /// call whose direct attempt drew <paramref name="estimatedTokens"/>: a throttled first attempt gives them back, every retry draws them again.
+    /// Goes on with a call whose direct first attempt, which drew <paramref name="estimatedTokens"/>, ended in
+    /// <paramref name="first"/>: judged, then retried as any call (a throttled first attempt gives its tokens back, every
+    /// retry draws them again).
     /// </summary>
+    internal ValueTask<TResult> ContinueDirect(Outcome<TResult> first, Func<CancellationToken, ValueTask<TResult>> call, long estimatedTokens, CancellationToken cancellationToken)
+        => ContinueDirect(first, call, _gate, estimatedTokens, cancellationToken);
+
+    /// <summary>As <see cref="ContinueDirect(Outcome{TResult}, Func{CancellationToken, ValueTask{TResult}}, long, CancellationToken)"/>, behind the given gate.</summary>
     internal ValueTask<TResult> ContinueDirect(Outcome<TResult> first, Func<CancellationToken, ValueTask<TResult>> call, ProviderGate gate, long estimatedTokens, CancellationToken cancellationToken)
         => RunAsync(call, estimatedTokens, new CallState(gate, GiveUpAt()) { First = first }, cancellationToken);
 

@@ -52,66 +52,83 @@ public sealed class ProviderPipelinePolicy : PipelinePolicy
     public override ValueTask ProcessAsync(PipelineMessage message, IReadOnlyList<PipelinePolicy> pipeline, int currentIndex)
         => RunAsync(message, pipeline, currentIndex, isAsync: true);
 
-    // The success path sends once with nothing allocated (no budget drawn, gate open; no state machine when the
-    // transport completes at once); anything the pipeline would act on goes on through the retry (RetryAsync), with that
-    // first attempt's outcome.
+    // The success path sends once with nothing allocated (the gate open and the budget's tokens there at once; no state
+    // machine when the transport completes at once); anything the pipeline would act on goes on through the retry
+    // (RetryAsync), with that first attempt's outcome and the tokens it drew.
     private ValueTask RunAsync(PipelineMessage message, IReadOnlyList<PipelinePolicy> pipeline, int currentIndex, bool isAsync)
     {
         Guard.NotNull(message, nameof(message));
 
-        var tokens = _pipeline.Options.Budget is null ? 0 : _estimateTokens(message);
-        if (!_pipeline.TryStartDirect())
+        var options = _pipeline.Options;
+        var tokens = options.Budget is null ? 0 : _estimateTokens(message);
+        if (!_pipeline.TryStartDirect(tokens))
         {
             return RetryAsync(message, pipeline, currentIndex, isAsync, tokens, first: null);
         }
 
-        ValueTask sent;
+        var sent = options.Budget is null ? 0 : TimeProviderTasks.Mark(options.TimeProvider);
+        ValueTask sending;
         try
         {
-            sent = SendAsync(message, pipeline, currentIndex, isAsync);
+            sending = SendAsync(message, pipeline, currentIndex, isAsync);
         }
         catch (Exception e)
         {
-            return RetryAsync(message, pipeline, currentIndex, isAsync, tokens: 0, Outcome.FromException<PipelineResponse>(e));
+            return RetryAsync(message, pipeline, currentIndex, isAsync, tokens, Outcome.FromException<PipelineResponse>(e));
         }
 
-        if (sent.IsCompletedSuccessfully)
+        if (sending.IsCompletedSuccessfully)
         {
-            sent.GetAwaiter().GetResult();
-            return AfterDirect(message, pipeline, currentIndex, isAsync);
+            sending.GetAwaiter().GetResult();
+            return AfterDirect(message, pipeline, currentIndex, isAsync, tokens, sent);
         }
 
-        return AwaitDirectAsync(sent, message, pipeline, currentIndex, isAsync);
+        return AwaitDirectAsync(sending, message, pipeline, currentIndex, isAsync, tokens, sent);
     }
 
-    private async ValueTask AwaitDirectAsync(ValueTask sent, PipelineMessage message, IReadOnlyList<PipelinePolicy> pipeline, int currentIndex, bool isAsync)
+    private async ValueTask AwaitDirectAsync(ValueTask sending, PipelineMessage message, IReadOnlyList<PipelinePolicy> pipeline, int currentIndex, bool isAsync, long tokens, long sent)
     {
         try
         {
-            await sent.ConfigureAwait(false);
+            await sending.ConfigureAwait(false);
         }
         catch (Exception e)
         {
-            await RetryAsync(message, pipeline, currentIndex, isAsync, tokens: 0, Outcome.FromException<PipelineResponse>(e)).ConfigureAwait(false);
+            await RetryAsync(message, pipeline, currentIndex, isAsync, tokens, Outcome.FromException<PipelineResponse>(e)).ConfigureAwait(false);
             return;
         }
 
-        await AfterDirect(message, pipeline, currentIndex, isAsync).ConfigureAwait(false);
+        await AfterDirect(message, pipeline, currentIndex, isAsync, tokens, sent).ConfigureAwait(false);
     }
 
-    // The direct attempt was sent: its answer ends the call, or the retry goes on from it. (Direct means no budget, so no tokens.)
-    private ValueTask AfterDirect(PipelineMessage message, IReadOnlyList<PipelinePolicy> pipeline, int currentIndex, bool isAsync)
+    // The direct attempt was sent: the budget learns from its answer, which ends the call, or the retry goes on from it.
+    private ValueTask AfterDirect(PipelineMessage message, IReadOnlyList<PipelinePolicy> pipeline, int currentIndex, bool isAsync, long tokens, long sent)
     {
-        var outcome = message.Response is { } response
-            ? Outcome.FromResult(response)
-            : Outcome.FromException<PipelineResponse>(new InvalidOperationException("The transport set no response."));
-        if (outcome.Exception is null && !_pipeline.NeedsRetry(outcome))
+        if (message.Response is not { } response)
+        {
+            return RetryAsync(message, pipeline, currentIndex, isAsync, tokens, Outcome.FromException<PipelineResponse>(new InvalidOperationException("The transport set no response.")));
+        }
+
+        Meter(message, response, tokens, sent);
+        var outcome = Outcome.FromResult(response);
+        if (!_pipeline.NeedsRetry(outcome))
         {
             _pipeline.EndDirect();
             return default;
         }
 
-        return RetryAsync(message, pipeline, currentIndex, isAsync, tokens: 0, outcome);
+        return RetryAsync(message, pipeline, currentIndex, isAsync, tokens, outcome);
+    }
+
+    // With a budget: the answer's rate-limit headers, and the usage of a success (sent at `sent`, a TimeProviderTasks mark).
+    private void Meter(PipelineMessage message, PipelineResponse response, long tokens, long sent)
+    {
+        var options = _pipeline.Options;
+        if (options.Budget is { } budget)
+        {
+            budget.ApplyRateLimitHeaders(Headers(response), TimeProviderTasks.Since(options.TimeProvider, sent));
+            Reconcile(budget, message, response, tokens);
+        }
     }
 
     private static ValueTask SendAsync(PipelineMessage message, IReadOnlyList<PipelinePolicy> pipeline, int currentIndex, bool isAsync)
@@ -137,20 +154,15 @@ public sealed class ProviderPipelinePolicy : PipelinePolicy
                 message.Response?.Dispose(); // the answer that was retried; the next attempt brings a new one
             }
 
-            var sent = budget is null ? 0 : options.TimeProvider.GetTimestamp();
+            var sent = budget is null ? 0 : TimeProviderTasks.Mark(options.TimeProvider);
             await SendAsync(message, pipeline, currentIndex, isAsync).ConfigureAwait(false);
             var response = message.Response ?? throw new InvalidOperationException("The transport set no response.");
-            if (budget is not null)
-            {
-                budget.ApplyRateLimitHeaders(Headers(response), options.TimeProvider.GetElapsedTime(sent));
-                Reconcile(budget, message, response, tokens);
-            }
-
+            Meter(message, response, tokens, sent);
             return response;
         };
 
         await (first is { } made
-            ? _pipeline.ContinueDirect(made, call, message.CancellationToken)
+            ? _pipeline.ContinueDirect(made, call, tokens, message.CancellationToken)
             : _pipeline.ExecuteAsync(call, tokens, message.CancellationToken)).ConfigureAwait(false);
     }
 
