@@ -56,4 +56,9 @@ internal static class KnownTypes
     public const string RuntimeAgentKeys = "RetryAnalyzers.Runtime.AgentKeys";
     public const string RuntimeSharedProviderBudget = "RetryAnalyzers.Runtime.SharedProviderBudget";
     public const string RuntimeRetryAfterDelay = "RetryAnalyzers.Runtime.RetryAfterDelay";
+    public const string RuntimeProviderPipeline = "RetryAnalyzers.Runtime.ProviderPipeline";
+    public const string RuntimeProviderPipelineOfT = "RetryAnalyzers.Runtime.ProviderPipeline`1";
+    public const string RuntimeProviderResilienceOptions = "RetryAnalyzers.Runtime.ProviderResilienceOptions";
+    public const string RuntimeTokenBudget = "RetryAnalyzers.Runtime.TokenBudget";
+    public const string RuntimeTokenBudgetOptions = "RetryAnalyzers.Runtime.TokenBudgetOptions";
 }

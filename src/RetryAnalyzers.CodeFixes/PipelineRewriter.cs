@@ -1,0 +1,295 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Editing;
+using Microsoft.CodeAnalysis.Formatting;
+using Microsoft.CodeAnalysis.Operations;
+using Microsoft.CodeAnalysis.Simplification;
+using RetryAnalyzers.Internal;
+
+namespace RetryAnalyzers.CodeFixes;
+
+/// <summary>
+/// The whole-retry rewrite of RA0001/RA0002: a hand-written retry loop around a provider call (<see cref="PipelineLoop"/>)
+/// becomes one <c>ProviderPipeline</c> execution of that call — the token budget, the jittered retry that honours
+/// Retry-After, the retry budget and the breaker — from a <c>static readonly</c> pipeline on the containing type, which
+/// shares one <c>TokenBudget</c> across the type's fixed sites.
+/// <code>
+/// for (var i = 0; i &lt; 3; i++)                     try
+/// {                                               {
+///     try { return await client.CallAsync(p, ct); }     return await CallPipeline.ExecuteAsync(async token => await client.CallAsync(p, token), EstimatedTokensPerCall, ct);
+///     catch (E e) when (f) { await Task.Delay(…); }  }
+/// }                                               catch (E e) when (f)
+/// return fallback;                                {
+///                                                 }
+///                                                 return fallback;
+/// </code>
+/// The pipeline retries what the loop's catch retried (its type and filter become <c>isTransient</c>) and what the
+/// runtime knows to be transient, at most <c>attempts - 1</c> times after failures (throttles wait at the gate instead,
+/// within <c>MaxWaitForRecovery</c>); the last failure reaches the same catch, so the code after the loop runs as before.
+/// </summary>
+internal static class PipelineRewriter
+{
+    /// <summary>The title of the action, the same for every site.</summary>
+    public const string Title = "Run through the provider pipeline (shared token budget, jittered retry honouring Retry-After, breaker)";
+
+    private const string TokensPerMinuteName = "TokensPerMinute";
+    private const string TokensPerCallName = "EstimatedTokensPerCall";
+    private const string BudgetName = "ProviderBudget";
+    private const long PlaceholderTokensPerMinute = 30_000; // SharedProviderBudget.DefaultTokensPerMinute: a low tier
+    private const long DefaultTokensPerCall = 1_024; // ProviderResilienceHandler.DefaultOutputTokens
+
+    public static Action<DocumentEditor>? Plan(string ruleId, SyntaxNode node, SemanticModel model, AnalyzerConfigOptions options, CancellationToken cancellationToken)
+    {
+        var compilation = model.Compilation;
+        var pipelineType = compilation.GetTypeByMetadataName(KnownTypes.RuntimeProviderPipeline);
+        var pipelineOfT = compilation.GetTypeByMetadataName(KnownTypes.RuntimeProviderPipelineOfT);
+        var budgetType = compilation.GetTypeByMetadataName(KnownTypes.RuntimeTokenBudget);
+        var symbols = RetrySymbols.TryCreate(compilation);
+        if (pipelineType is null || pipelineOfT is null || budgetType is null || symbols is null ||
+            model.GetOperation(node, cancellationToken) is not IInvocationOperation wait ||
+            HandWrittenRetryLoops.RetryLoopOf(wait, symbols) is not { } loop ||
+            PipelineLoop.Read(wait, loop, model, symbols, cancellationToken) is not { } retry ||
+            retry.Loop.FirstAncestorOrSelf<TypeDeclarationSyntax>() is not (ClassDeclarationSyntax or RecordDeclarationSyntax { ClassOrStructKeyword.RawKind: not (int)SyntaxKind.StructKeyword }) ||
+            model.GetDeclaredSymbol(retry.Loop.FirstAncestorOrSelf<TypeDeclarationSyntax>()!, cancellationToken) is not { } type ||
+            model.GetEnclosingSymbol(retry.Loop.SpanStart, cancellationToken) is not IMethodSymbol function ||
+            !TokenIsOutsideTheLoop(retry, model, cancellationToken))
+        {
+            return null;
+        }
+
+        var pipelineName = PipelineName(retry, type);
+        if (pipelineName is null)
+        {
+            return null;
+        }
+
+        var budget = ExistingBudget(type, budgetType);
+        var tokenName = RetryRewriter.UniqueName(model, retry.Call, "token");
+        var members = new List<MemberDeclarationSyntax>();
+        if (budget is null)
+        {
+            if (!Free(type, TokensPerMinuteName) || !Free(type, BudgetName))
+            {
+                return null;
+            }
+
+            members.Add(TokensPerMinute(ruleId, options));
+        }
+
+        var tokensPerCall = ExistingConstant(type, TokensPerCallName);
+        if (!tokensPerCall && !Free(type, TokensPerCallName))
+        {
+            return null;
+        }
+
+        if (!tokensPerCall)
+        {
+            var perCall = Option(options, ruleId, "tokens_per_call") ?? DefaultTokensPerCall;
+            members.Add(Member($"private const long {TokensPerCallName} = {Number(perCall)}; // prompt + max output of one call, drawn from the budget per attempt"));
+        }
+
+        if (budget is null)
+        {
+            members.Add(Member($"private static readonly {Name(budgetType)} {BudgetName} = new {Name(budgetType)}({Name(compilation.GetTypeByMetadataName(KnownTypes.RuntimeTokenBudgetOptions)!)}.PerMinute({TokensPerMinuteName}));"));
+        }
+
+        var result = retry.Result.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
+        members.Add(Member(
+            $"private static readonly {Name(pipelineOfT.Construct(retry.Result))} {pipelineName} = {Name(pipelineType)}.Create<{result}>(\n" +
+            $"    new {Name(compilation.GetTypeByMetadataName(KnownTypes.RuntimeProviderResilienceOptions)!)} {{ Budget = {budget?.Name ?? BudgetName}, MaxRetryAttempts = {retry.Attempts - 1} }},\n" +
+            $"    isTransient: {IsTransient(retry.Catch)});"));
+
+        var execution = Execution(retry, pipelineName, tokenName, function.IsAsync);
+        var typeSyntax = retry.Loop.FirstAncestorOrSelf<TypeDeclarationSyntax>()!;
+        return editor =>
+        {
+            Imports.AddUsing(editor, pipelineType.ContainingNamespace.ToDisplayString());
+            editor.ReplaceNode(retry.Loop, Rewritten(retry, execution).WithTriviaFrom(retry.Loop).WithAdditionalAnnotations(Formatter.Annotation));
+            foreach (var removed in retry.Removed.Where(r => !retry.Loop.Span.Contains(r.Span)))
+            {
+                editor.RemoveNode(removed, SyntaxRemoveOptions.KeepNoTrivia);
+            }
+
+            editor.ReplaceNode(typeSyntax, (current, _) => AddMembers((TypeDeclarationSyntax)current, members));
+        };
+    }
+
+    // The wait's token (used when the call takes none) must not be declared in the loop that goes away.
+    private static bool TokenIsOutsideTheLoop(PipelineLoop retry, SemanticModel model, CancellationToken cancellationToken)
+        => retry.CallToken is not null || retry.WaitToken is null ||
+           retry.WaitToken.DescendantNodesAndSelf().OfType<IdentifierNameSyntax>().All(i =>
+               model.GetSymbolInfo(i, cancellationToken).Symbol is not ILocalSymbol local ||
+               !local.DeclaringSyntaxReferences.Any(r => retry.Loop.Span.Contains(r.Span)));
+
+    /// <summary>
+    /// <c>AskPipeline</c> for a loop in <c>AskAsync</c>; the n-th loop of the type's members of that name gets n appended,
+    /// so every site of a Fix All has its own field. Null when a member of the type has the name already.
+    /// </summary>
+    private static string? PipelineName(PipelineLoop retry, INamedTypeSymbol type)
+    {
+        var member = retry.Loop.FirstAncestorOrSelf<MemberDeclarationSyntax>();
+        var typeSyntax = retry.Loop.FirstAncestorOrSelf<TypeDeclarationSyntax>();
+        var memberName = MemberName(member);
+        if (memberName is null || typeSyntax is null)
+        {
+            return null;
+        }
+
+        var baseName = memberName.EndsWith("Async", StringComparison.Ordinal) && memberName.Length > "Async".Length
+            ? memberName.Substring(0, memberName.Length - "Async".Length)
+            : memberName;
+        var ordinal = 1 + typeSyntax.DescendantNodes()
+            .Where(n => n is ForStatementSyntax or WhileStatementSyntax or DoStatementSyntax && n.SpanStart < retry.Loop.SpanStart)
+            .Count(n => MemberName(n.FirstAncestorOrSelf<MemberDeclarationSyntax>()) == memberName);
+        var name = char.ToUpperInvariant(baseName[0]) + baseName.Substring(1) + "Pipeline" + (ordinal > 1 ? ordinal.ToString(CultureInfo.InvariantCulture) : string.Empty);
+        return Free(type, name) ? name : null;
+    }
+
+    private static string? MemberName(MemberDeclarationSyntax? member) => member switch
+    {
+        MethodDeclarationSyntax method => method.Identifier.ValueText,
+        ConstructorDeclarationSyntax => "Constructor",
+        PropertyDeclarationSyntax property => property.Identifier.ValueText,
+        _ => null,
+    };
+
+    private static bool Free(INamedTypeSymbol type, string name) => type.GetMembers(name).IsEmpty && !type.MemberNames.Contains(name);
+
+    // A static TokenBudget field of the type (a former fix's ProviderBudget): later sites share it.
+    private static IFieldSymbol? ExistingBudget(INamedTypeSymbol type, INamedTypeSymbol budgetType)
+        => type.GetMembers(BudgetName).OfType<IFieldSymbol>().FirstOrDefault(f => f.IsStatic && SymbolEqualityComparer.Default.Equals(f.Type, budgetType));
+
+    private static bool ExistingConstant(INamedTypeSymbol type, string name)
+        => type.GetMembers(name).OfType<IFieldSymbol>().Any(f => f.IsConst && f.Type.SpecialType == SpecialType.System_Int64);
+
+    /// <summary>
+    /// The limit from <c>dotnet_diagnostic.RAxxxx.tokens_per_minute</c>; without it a low-tier placeholder under a
+    /// <c>#warning</c> that names the constant and the option, so the build points at it until someone sets the real limit.
+    /// </summary>
+    private static MemberDeclarationSyntax TokensPerMinute(string ruleId, AnalyzerConfigOptions options)
+    {
+        var declaration = $"private const long {TokensPerMinuteName} = ";
+        if (Option(options, ruleId, "tokens_per_minute") is { } configured)
+        {
+            return Member($"{declaration}{Number(configured)}; // dotnet_diagnostic.{ruleId}.tokens_per_minute");
+        }
+
+        var warning = SyntaxFactory.ParseLeadingTrivia(
+            $"#warning {ruleId}: set {TokensPerMinuteName} to your provider's tokens-per-minute limit (or dotnet_diagnostic.{ruleId}.tokens_per_minute in .editorconfig), then delete this line\n");
+        return Member($"{declaration}{Number(PlaceholderTokensPerMinute)};").WithLeadingTrivia(warning);
+    }
+
+    internal static long? Option(AnalyzerConfigOptions options, string ruleId, string name)
+        => options.TryGetValue($"dotnet_diagnostic.{ruleId}.{name}", out var text) &&
+           long.TryParse(text.Trim().Replace("_", string.Empty), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value >= 1
+            ? value
+            : null;
+
+    private static string Number(long value) => value.ToString("#,0", CultureInfo.InvariantCulture).Replace(",", "_");
+
+    private static string Name(INamedTypeSymbol type) => type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
+
+    private static MemberDeclarationSyntax Member(string text)
+        => SyntaxFactory.ParseMemberDeclaration(text + "\n")!.WithAdditionalAnnotations(Simplifier.Annotation, Formatter.Annotation);
+
+    /// <summary><c>exception =&gt; exception is E e &amp;&amp; (filter)</c>: what the loop's catch retried.</summary>
+    private static string IsTransient(CatchClauseSyntax catchClause)
+    {
+        var variable = catchClause.Declaration?.Identifier.ValueText;
+        var parameter = variable == "exception" ? "caught" : "exception";
+        if (catchClause.Declaration is not { } declaration)
+        {
+            return $"{parameter} => true";
+        }
+
+        var test = $"{parameter} is {declaration.Type.WithoutTrivia()}";
+        if (catchClause.Filter is not { } filter)
+        {
+            return $"{parameter} => {test}";
+        }
+
+        return string.IsNullOrEmpty(variable)
+            ? $"{parameter} => {test} && ({filter.FilterExpression.WithoutTrivia()})"
+            : $"{parameter} => {test} {variable} && ({filter.FilterExpression.WithoutTrivia()})";
+    }
+
+    // await CallPipeline.ExecuteAsync(async token => await client.CallAsync(…, token), EstimatedTokensPerCall, ct)
+    private static ExpressionSyntax Execution(PipelineLoop retry, string pipelineName, string tokenName, bool isAsync)
+    {
+        var call = retry.CallToken is { } callToken
+            ? retry.CallStatementExpression.ReplaceNode(callToken, SyntaxFactory.IdentifierName(tokenName).WithTriviaFrom(callToken))
+            : retry.CallStatementExpression;
+        var configured = retry.CallStatementExpression is AwaitExpressionSyntax
+        {
+            Expression: InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax { Name.Identifier.ValueText: "ConfigureAwait" } } awaitedCall,
+        } && awaitedCall != retry.Call;
+        var valueTask = "global::System.Threading.Tasks.ValueTask<" + retry.Result.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat) + ">";
+        var lambda = retry.Awaited
+            ? $"async {tokenName} => {call.WithoutTrivia()}"
+            : $"{tokenName} => new {valueTask}({call.WithoutTrivia()})";
+        var token = retry.CallToken ?? retry.WaitToken;
+        // One argument a line, one level under the statement. The statement moves from the loop's try (two levels under
+        // the loop) to the new try (one level): the formatter shifts the lines that follow by that level, so they are
+        // written three levels under the loop.
+        var indent = "\n" + Indentation(retry.Loop) + "            ";
+        var arguments = $"{indent}{lambda},{indent}{TokensPerCallName}" + (token is null ? string.Empty : $",{indent}{token.WithoutTrivia()}");
+        var execute = $"{pipelineName}.ExecuteAsync({arguments})";
+        var text = isAsync
+            ? $"await {execute}" + (configured ? ".ConfigureAwait(false)" : string.Empty)
+            : $"{execute}.AsTask().GetAwaiter().GetResult()";
+        return SyntaxFactory.ParseExpression(text).WithAdditionalAnnotations(Simplifier.Annotation);
+    }
+
+    private static string Indentation(SyntaxNode node)
+        => node.GetLeadingTrivia().LastOrDefault() is { RawKind: (int)SyntaxKind.WhitespaceTrivia } whitespace ? whitespace.ToString() : string.Empty;
+
+    // The loop's try, run once: the call through the pipeline, the catch that now only sees the last failure.
+    private static StatementSyntax Rewritten(PipelineLoop retry, ExpressionSyntax execution)
+    {
+        var first = retry.Try.Block.Statements[0];
+        var statements = retry.Try.Block.Statements
+            .Where(s => !retry.Removed.Contains(s))
+            .Select(s => s == first ? s.ReplaceNode(retry.CallStatementExpression, execution.WithTriviaFrom(retry.CallStatementExpression)) : s);
+        var spent = SyntaxFactory.Block().WithCloseBraceToken(
+            SyntaxFactory.Token(SyntaxKind.CloseBraceToken).WithLeadingTrivia(
+                SyntaxFactory.Comment("// the pipeline's retries are spent: go on as after the loop's last attempt"),
+                SyntaxFactory.ElasticCarriageReturnLineFeed));
+        return retry.Try
+            .WithBlock(retry.Try.Block.WithStatements(SyntaxFactory.List(statements)))
+            .WithCatches(SyntaxFactory.SingletonList(retry.Catch.WithBlock(spent.WithTriviaFrom(retry.Catch.Block))));
+    }
+
+    // The new fields go after the fields a former fix added (so a Fix All keeps them together), else first in the type.
+    private static TypeDeclarationSyntax AddMembers(TypeDeclarationSyntax type, List<MemberDeclarationSyntax> members)
+    {
+        var present = new HashSet<string>(type.Members.OfType<FieldDeclarationSyntax>().SelectMany(f => f.Declaration.Variables).Select(v => v.Identifier.ValueText));
+        var added = members.Where(m => !present.Contains(((FieldDeclarationSyntax)m).Declaration.Variables[0].Identifier.ValueText)).ToList();
+        var index = 0;
+        for (var i = 0; i < type.Members.Count; i++)
+        {
+            if (type.Members[i] is FieldDeclarationSyntax field &&
+                (field.Declaration.Variables.Any(v => v.Identifier.ValueText is TokensPerMinuteName or TokensPerCallName or BudgetName) ||
+                 field.Declaration.Type.ToString().Contains("ProviderPipeline<")))
+            {
+                index = i + 1;
+            }
+        }
+
+        if (added.Count > 0 && index < type.Members.Count)
+        {
+            // A blank line between the new fields and the type's own members, in the file's line ending.
+            var endOfLine = type.DescendantTrivia().FirstOrDefault(t => t.IsKind(SyntaxKind.EndOfLineTrivia));
+            var last = added[added.Count - 1];
+            added[added.Count - 1] = last.WithTrailingTrivia(last.GetTrailingTrivia().Add(endOfLine.IsKind(SyntaxKind.None) ? SyntaxFactory.EndOfLine("\n") : endOfLine));
+        }
+
+        return type.WithMembers(type.Members.InsertRange(index, added));
+    }
+}
