@@ -100,13 +100,19 @@ internal static class PipelineRewriter
             members.Add(Member($"private static readonly {Name(budgetType)} {BudgetName} = new {Name(budgetType)}({Name(compilation.GetTypeByMetadataName(KnownTypes.RuntimeTokenBudgetOptions)!)}.PerMinute({TokensPerMinuteName}));"));
         }
 
-        var result = retry.Result.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
+        var result = retry.Result.ToMinimalDisplayString(model, retry.Loop.SpanStart);
         members.Add(Member(
-            $"private static readonly {Name(pipelineOfT.Construct(retry.Result))} {pipelineName} = {Name(pipelineType)}.Create<{result}>(\n" +
+            $"private static readonly {Name(pipelineOfT)}<{result}> {pipelineName} = {Name(pipelineType)}.Create<{result}>(\n" +
             $"    new {Name(compilation.GetTypeByMetadataName(KnownTypes.RuntimeProviderResilienceOptions)!)} {{ Budget = {budget?.Name ?? BudgetName}, MaxRetryAttempts = {retry.Attempts - 1} }},\n" +
             $"    isTransient: {IsTransient(retry.Catch)});"));
 
-        var execution = Execution(retry, pipelineName, tokenName, function.IsAsync);
+        var valueTask = compilation.GetTypeByMetadataName(KnownTypes.ValueTaskOfT)?.Construct(retry.Result).ToMinimalDisplayString(model, retry.Loop.SpanStart);
+        if (valueTask is null)
+        {
+            return null;
+        }
+
+        var execution = Execution(retry, pipelineName, tokenName, function.IsAsync, valueTask);
         var typeSyntax = retry.Loop.FirstAncestorOrSelf<TypeDeclarationSyntax>()!;
         return editor =>
         {
@@ -194,7 +200,8 @@ internal static class PipelineRewriter
 
     private static string Number(long value) => value.ToString("#,0", CultureInfo.InvariantCulture).Replace(",", "_");
 
-    private static string Name(INamedTypeSymbol type) => type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
+    // global::RetryAnalyzers.Runtime.TokenBudget, reduced by the simplifier to TokenBudget once the using is added.
+    private static string Name(INamedTypeSymbol type) => "global::" + type.ContainingNamespace.ToDisplayString() + "." + type.Name;
 
     private static MemberDeclarationSyntax Member(string text)
         => SyntaxFactory.ParseMemberDeclaration(text + "\n")!.WithAdditionalAnnotations(Simplifier.Annotation, Formatter.Annotation);
@@ -221,7 +228,7 @@ internal static class PipelineRewriter
     }
 
     // await CallPipeline.ExecuteAsync(async token => await client.CallAsync(…, token), EstimatedTokensPerCall, ct)
-    private static ExpressionSyntax Execution(PipelineLoop retry, string pipelineName, string tokenName, bool isAsync)
+    private static ExpressionSyntax Execution(PipelineLoop retry, string pipelineName, string tokenName, bool isAsync, string valueTask)
     {
         var call = retry.CallToken is { } callToken
             ? retry.CallStatementExpression.ReplaceNode(callToken, SyntaxFactory.IdentifierName(tokenName).WithTriviaFrom(callToken))
@@ -230,7 +237,6 @@ internal static class PipelineRewriter
         {
             Expression: InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax { Name.Identifier.ValueText: "ConfigureAwait" } } awaitedCall,
         } && awaitedCall != retry.Call;
-        var valueTask = "global::System.Threading.Tasks.ValueTask<" + retry.Result.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat) + ">";
         var lambda = retry.Awaited
             ? $"async {tokenName} => {call.WithoutTrivia()}"
             : $"{tokenName} => new {valueTask}({call.WithoutTrivia()})";
@@ -282,7 +288,17 @@ internal static class PipelineRewriter
             }
         }
 
-        if (added.Count > 0 && index < type.Members.Count)
+        var current = type.Members;
+        var blankLine = index == 0; // after a former fix's fields, the blank line below them is there already
+        if (added.Count > 0 && index > 0 && current[index - 1].GetTrailingTrivia() is { Count: >= 2 } trailing &&
+            trailing[trailing.Count - 1].IsKind(SyntaxKind.EndOfLineTrivia) && trailing[trailing.Count - 2].IsKind(SyntaxKind.EndOfLineTrivia))
+        {
+            // The blank line after a former fix's fields moves below the new ones.
+            current = current.Replace(current[index - 1], current[index - 1].WithTrailingTrivia(trailing.RemoveAt(trailing.Count - 1)));
+            blankLine = true;
+        }
+
+        if (added.Count > 0 && blankLine && index < type.Members.Count)
         {
             // A blank line between the new fields and the type's own members, in the file's line ending.
             var endOfLine = type.DescendantTrivia().FirstOrDefault(t => t.IsKind(SyntaxKind.EndOfLineTrivia));
@@ -290,6 +306,6 @@ internal static class PipelineRewriter
             added[added.Count - 1] = last.WithTrailingTrivia(last.GetTrailingTrivia().Add(endOfLine.IsKind(SyntaxKind.None) ? SyntaxFactory.EndOfLine("\n") : endOfLine));
         }
 
-        return type.WithMembers(type.Members.InsertRange(index, added));
+        return type.WithMembers(current.InsertRange(index, added));
     }
 }

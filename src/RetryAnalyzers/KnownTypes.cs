@@ -22,6 +22,7 @@ internal static class KnownTypes
 
     // BCL
     public const string Task = "System.Threading.Tasks.Task";
+    public const string ValueTaskOfT = "System.Threading.Tasks.ValueTask`1";
     public const string Thread = "System.Threading.Thread";
     public const string TimeSpan = "System.TimeSpan";
     public const string Math = "System.Math";

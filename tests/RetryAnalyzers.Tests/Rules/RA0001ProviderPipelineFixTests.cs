@@ -124,4 +124,873 @@ public sealed class RA0001ProviderPipelineFixTests
             }
         }
         """);
+
+    [Fact]
+    public Task WhileCounter_CountedInTheCatch_CounterGoesAndTheFallbackStays() => Fix(
+        """
+        class Agent
+        {
+            public async Task<ChatCompletion?> AskAsync(ChatClient client, string prompt)
+            {
+                var attempt = 0;
+                while (attempt < 4)
+                {
+                    try
+                    {
+                        return await client.CompleteChatAsync(prompt);
+                    }
+                    catch (ClientResultException)
+                    {
+                        attempt++;
+                        await [|Task.Delay(TimeSpan.FromSeconds(2))|];
+                    }
+                }
+
+                return null;
+            }
+        }
+        """,
+        $$"""
+        class Agent
+        {
+        {{Placeholder}}
+            private static readonly ProviderPipeline<ClientResult<ChatCompletion>> AskPipeline = ProviderPipeline.Create<ClientResult<ChatCompletion>>(
+                new ProviderResilienceOptions { Budget = ProviderBudget, MaxRetryAttempts = 3 },
+                isTransient: exception => exception is ClientResultException);
+
+            public async Task<ChatCompletion?> AskAsync(ChatClient client, string prompt)
+            {
+                try
+                {
+                    return await AskPipeline.ExecuteAsync(
+                        async token => await client.CompleteChatAsync(prompt),
+                        EstimatedTokensPerCall);
+                }
+                catch (ClientResultException)
+                {
+                    // the pipeline's retries are spent: go on as after the loop's last attempt
+                }
+
+                return null;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task SuccessFlag_ReadOnlyByTheLoop_FlagGoesAndTheResultStays() => Fix(
+        """
+        class Agent
+        {
+            public async Task<string> GetAsync(HttpClient http, CancellationToken cancellationToken)
+            {
+                string result = "";
+                var done = false;
+                for (var i = 0; i < 5 && !done; i++)
+                {
+                    try
+                    {
+                        result = await http.GetStringAsync("https://api.example.test/v1/models", cancellationToken);
+                        done = true;
+                    }
+                    catch (HttpRequestException)
+                    {
+                        await [|Task.Delay(500, cancellationToken)|];
+                    }
+                }
+
+                return result;
+            }
+        }
+        """,
+        $$"""
+        class Agent
+        {
+        {{Placeholder}}
+            private static readonly ProviderPipeline<string> GetPipeline = ProviderPipeline.Create<string>(
+                new ProviderResilienceOptions { Budget = ProviderBudget, MaxRetryAttempts = 4 },
+                isTransient: exception => exception is HttpRequestException);
+
+            public async Task<string> GetAsync(HttpClient http, CancellationToken cancellationToken)
+            {
+                string result = "";
+                try
+                {
+                    result = await GetPipeline.ExecuteAsync(
+                        async token => await http.GetStringAsync("https://api.example.test/v1/models", token),
+                        EstimatedTokensPerCall,
+                        cancellationToken);
+                }
+                catch (HttpRequestException)
+                {
+                    // the pipeline's retries are spent: go on as after the loop's last attempt
+                }
+
+                return result;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task SuccessFlagReadAfterTheLoop_FlagStays_DoLoopWithBreak() => Fix(
+        """
+        class Agent
+        {
+            public async Task<bool> PingAsync(HttpClient http)
+            {
+                var ok = false;
+                var attempt = 0;
+                do
+                {
+                    try
+                    {
+                        await http.GetStringAsync("https://api.example.test/v1/models").ConfigureAwait(false);
+                        ok = true;
+                        break;
+                    }
+                    catch (HttpRequestException)
+                    {
+                        ++attempt;
+                        await [|Task.Delay(250)|].ConfigureAwait(false);
+                    }
+                }
+                while (!ok && attempt < 3);
+
+                return ok;
+            }
+        }
+        """,
+        $$"""
+        class Agent
+        {
+        {{Placeholder}}
+            private static readonly ProviderPipeline<string> PingPipeline = ProviderPipeline.Create<string>(
+                new ProviderResilienceOptions { Budget = ProviderBudget, MaxRetryAttempts = 2 },
+                isTransient: exception => exception is HttpRequestException);
+
+            public async Task<bool> PingAsync(HttpClient http)
+            {
+                var ok = false;
+                try
+                {
+                    await PingPipeline.ExecuteAsync(
+                        async token => await http.GetStringAsync("https://api.example.test/v1/models").ConfigureAwait(false),
+                        EstimatedTokensPerCall).ConfigureAwait(false);
+                    ok = true;
+                }
+                catch (HttpRequestException)
+                {
+                    // the pipeline's retries are spent: go on as after the loop's last attempt
+                }
+
+                return ok;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task SyncThreadSleepLoop_RunsThePipelineToCompletion() => Fix(
+        """
+        class Agent
+        {
+            public ChatCompletion Ask(ChatClient client, string prompt)
+            {
+                for (int i = 1; i <= 3; i++)
+                {
+                    try
+                    {
+                        return client.CompleteChat(prompt);
+                    }
+                    catch (ClientResultException e) when (e.Status == 429 || e.Status >= 500)
+                    {
+                        [|Thread.Sleep(1000)|];
+                    }
+                }
+
+                throw new TimeoutException();
+            }
+        }
+        """,
+        $$"""
+        class Agent
+        {
+        {{Placeholder}}
+            private static readonly ProviderPipeline<ClientResult<ChatCompletion>> AskPipeline = ProviderPipeline.Create<ClientResult<ChatCompletion>>(
+                new ProviderResilienceOptions { Budget = ProviderBudget, MaxRetryAttempts = 2 },
+                isTransient: exception => exception is ClientResultException e && (e.Status == 429 || e.Status >= 500));
+
+            public ChatCompletion Ask(ChatClient client, string prompt)
+            {
+                try
+                {
+                    return AskPipeline.ExecuteAsync(
+                        token => new ValueTask<ClientResult<ChatCompletion>>(client.CompleteChat(prompt)),
+                        EstimatedTokensPerCall).AsTask().GetAwaiter().GetResult();
+                }
+                catch (ClientResultException e) when (e.Status == 429 || e.Status >= 500)
+                {
+                    // the pipeline's retries are spent: go on as after the loop's last attempt
+                }
+
+                throw new TimeoutException();
+            }
+        }
+        """);
+
+    [Fact]
+    public Task EditorConfigLimit_NoPlaceholderWarning_AndTheTokensPerCall() => Fix(
+        """
+        class Agent
+        {
+            public async Task<string> GetAsync(HttpClient http)
+            {
+                for (var i = 0; i < 2; i++)
+                {
+                    try
+                    {
+                        return await http.GetStringAsync("https://api.example.test/v1/models");
+                    }
+                    catch (HttpRequestException)
+                    {
+                        await [|Task.Delay(1000)|];
+                    }
+                }
+
+                return "";
+            }
+        }
+        """,
+        """
+        class Agent
+        {
+            private const long TokensPerMinute = 2_000_000; // dotnet_diagnostic.RA0001.tokens_per_minute
+            private const long EstimatedTokensPerCall = 600; // prompt + max output of one call, drawn from the budget per attempt
+            private static readonly TokenBudget ProviderBudget = new TokenBudget(TokenBudgetOptions.PerMinute(TokensPerMinute));
+            private static readonly ProviderPipeline<string> GetPipeline = ProviderPipeline.Create<string>(
+                new ProviderResilienceOptions { Budget = ProviderBudget, MaxRetryAttempts = 1 },
+                isTransient: exception => exception is HttpRequestException);
+
+            public async Task<string> GetAsync(HttpClient http)
+            {
+                try
+                {
+                    return await GetPipeline.ExecuteAsync(
+                        async token => await http.GetStringAsync("https://api.example.test/v1/models"),
+                        EstimatedTokensPerCall);
+                }
+                catch (HttpRequestException)
+                {
+                    // the pipeline's retries are spent: go on as after the loop's last attempt
+                }
+
+                return "";
+            }
+        }
+        """,
+        "dotnet_diagnostic.RA0001.tokens_per_minute = 2000000\ndotnet_diagnostic.RA0001.tokens_per_call = 600\n");
+
+    [Fact]
+    public Task FixAll_TwoSitesOfOneType_ShareOneBudget_EachItsPipeline() => Fix(
+        """
+        class Agent
+        {
+            public async Task<ChatCompletion> AskAsync(ChatClient client, string prompt)
+            {
+                for (var i = 0; i < 3; i++)
+                {
+                    try
+                    {
+                        return await client.CompleteChatAsync(prompt);
+                    }
+                    catch (ClientResultException)
+                    {
+                        await [|Task.Delay(1000)|];
+                    }
+                }
+
+                throw new InvalidOperationException();
+            }
+
+            public async Task<string> ListAsync(HttpClient http)
+            {
+                for (var i = 0; i < 5; i++)
+                {
+                    try
+                    {
+                        return await http.GetStringAsync("https://api.example.test/v1/models");
+                    }
+                    catch (Exception)
+                    {
+                        await [|Task.Delay(2000)|];
+                    }
+                }
+
+                return "";
+            }
+        }
+        """,
+        $$"""
+        class Agent
+        {
+        {{Placeholder}}
+            private static readonly ProviderPipeline<ClientResult<ChatCompletion>> AskPipeline = ProviderPipeline.Create<ClientResult<ChatCompletion>>(
+                new ProviderResilienceOptions { Budget = ProviderBudget, MaxRetryAttempts = 2 },
+                isTransient: exception => exception is ClientResultException);
+            private static readonly ProviderPipeline<string> ListPipeline = ProviderPipeline.Create<string>(
+                new ProviderResilienceOptions { Budget = ProviderBudget, MaxRetryAttempts = 4 },
+                isTransient: exception => exception is Exception);
+
+            public async Task<ChatCompletion> AskAsync(ChatClient client, string prompt)
+            {
+                try
+                {
+                    return await AskPipeline.ExecuteAsync(
+                        async token => await client.CompleteChatAsync(prompt),
+                        EstimatedTokensPerCall);
+                }
+                catch (ClientResultException)
+                {
+                    // the pipeline's retries are spent: go on as after the loop's last attempt
+                }
+
+                throw new InvalidOperationException();
+            }
+
+            public async Task<string> ListAsync(HttpClient http)
+            {
+                try
+                {
+                    return await ListPipeline.ExecuteAsync(
+                        async token => await http.GetStringAsync("https://api.example.test/v1/models"),
+                        EstimatedTokensPerCall);
+                }
+                catch (Exception)
+                {
+                    // the pipeline's retries are spent: go on as after the loop's last attempt
+                }
+
+                return "";
+            }
+        }
+        """);
+
+    [Fact]
+    public async Task RA0002GrowingDelay_SameRewrite_UnderItsOwnKey()
+    {
+        var test = new VerifyRA0002.Test
+        {
+            TestCode = Usings + """
+                class Agent
+                {
+                    public async Task<ChatCompletion> AskAsync(ChatClient client, string prompt, CancellationToken ct)
+                    {
+                        for (var attempt = 0; attempt < 4; attempt++)
+                        {
+                            try
+                            {
+                                return await client.CompleteChatAsync(new ChatMessage[] { new UserChatMessage(prompt) }, null, ct);
+                            }
+                            catch (ClientResultException)
+                            {
+                                await {|RA0002:Task.Delay(1000 * (1 << attempt), ct)|};
+                            }
+                        }
+
+                        throw new InvalidOperationException();
+                    }
+                }
+                """,
+            FixedCode = FixedUsings + """
+                class Agent
+                {
+                #warning RA0002: set TokensPerMinute to your provider's tokens-per-minute limit (or dotnet_diagnostic.RA0002.tokens_per_minute in .editorconfig), then delete this line
+                    private const long TokensPerMinute = 30_000;
+                    private const long EstimatedTokensPerCall = 1_024; // prompt + max output of one call, drawn from the budget per attempt
+                    private static readonly TokenBudget ProviderBudget = new TokenBudget(TokenBudgetOptions.PerMinute(TokensPerMinute));
+                    private static readonly ProviderPipeline<ClientResult<ChatCompletion>> AskPipeline = ProviderPipeline.Create<ClientResult<ChatCompletion>>(
+                        new ProviderResilienceOptions { Budget = ProviderBudget, MaxRetryAttempts = 3 },
+                        isTransient: exception => exception is ClientResultException);
+
+                    public async Task<ChatCompletion> AskAsync(ChatClient client, string prompt, CancellationToken ct)
+                    {
+                        try
+                        {
+                            return await AskPipeline.ExecuteAsync(
+                                async token => await client.CompleteChatAsync(new ChatMessage[] { new UserChatMessage(prompt) }, null, token),
+                                EstimatedTokensPerCall,
+                                ct);
+                        }
+                        catch (ClientResultException)
+                        {
+                            // the pipeline's retries are spent: go on as after the loop's last attempt
+                        }
+
+                        throw new InvalidOperationException();
+                    }
+                }
+                """,
+            CodeActionEquivalenceKey = "RA0002.RunThroughProviderPipeline",
+        };
+        await test.RunAsync(CancellationToken.None);
+    }
+
+    // ---------------------------------------------------------------- The order of the two actions
+
+    private const string EligibleLoop = """
+        class Agent
+        {
+            public async Task<string> GetAsync(HttpClient http)
+            {
+                for (var i = 0; i < 3; i++)
+                {
+                    try
+                    {
+                        return await http.GetStringAsync("https://api.example.test/v1/models");
+                    }
+                    catch (HttpRequestException)
+                    {
+                        await [|Task.Delay(1000)|];
+                    }
+                }
+
+                return "";
+            }
+        }
+        """;
+
+    private const string PipelineFixed = """
+        class Agent
+        {
+            private const long TokensPerMinute = 90_000; // dotnet_diagnostic.RA0001.tokens_per_minute
+            private const long EstimatedTokensPerCall = 1_024; // prompt + max output of one call, drawn from the budget per attempt
+            private static readonly TokenBudget ProviderBudget = new TokenBudget(TokenBudgetOptions.PerMinute(TokensPerMinute));
+            private static readonly ProviderPipeline<string> GetPipeline = ProviderPipeline.Create<string>(
+                new ProviderResilienceOptions { Budget = ProviderBudget, MaxRetryAttempts = 2 },
+                isTransient: exception => exception is HttpRequestException);
+
+            public async Task<string> GetAsync(HttpClient http)
+            {
+                try
+                {
+                    return await GetPipeline.ExecuteAsync(
+                        async token => await http.GetStringAsync("https://api.example.test/v1/models"),
+                        EstimatedTokensPerCall);
+                }
+                catch (HttpRequestException)
+                {
+                    // the pipeline's retries are spent: go on as after the loop's last attempt
+                }
+
+                return "";
+            }
+        }
+        """;
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("delay")]
+    [InlineData("nonsense")]
+    public async Task FixOption_DelayOrUnset_DelayOnlyActionComesFirst(string? choice)
+    {
+        var test = new Verify.Test
+        {
+            TestCode = Usings + EligibleLoop,
+            FixedCode = FixedUsings + EligibleLoop.Replace("Task.Delay(1000)", "Task.Delay(JitteredBackoff.GetDelay(i, TimeSpan.FromMilliseconds(1000)))").Replace("[|", "").Replace("|]", ""),
+            CodeActionIndex = 0,
+            CodeActionEquivalenceKey = RA0001FixedDelayRetryCodeFix.EquivalenceKey,
+        };
+        AddEditorConfig(test, "dotnet_diagnostic.RA0001.tokens_per_minute = 90000\n" + (choice is null ? "" : $"dotnet_diagnostic.RA0001.fix = {choice}\n"));
+        await test.RunAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task FixOption_Pipeline_PipelineActionComesFirst()
+    {
+        var test = new Verify.Test
+        {
+            TestCode = Usings + EligibleLoop,
+            FixedCode = FixedUsings + PipelineFixed,
+            CodeActionIndex = 0,
+            CodeActionEquivalenceKey = PipelineKey,
+        };
+        AddEditorConfig(test, "dotnet_diagnostic.RA0001.tokens_per_minute = 90000\ndotnet_diagnostic.RA0001.fix = pipeline\n");
+        await test.RunAsync(CancellationToken.None);
+    }
+
+    // ---------------------------------------------------------------- No pipeline action
+
+    [Fact]
+    public Task NotAProviderCall_NoPipelineAction() => NoPipelineAction("""
+        class C
+        {
+            public async Task<string> ReadAsync(string path)
+            {
+                for (var i = 0; i < 3; i++)
+                {
+                    try
+                    {
+                        return await File.ReadAllTextAsync(path);
+                    }
+                    catch (IOException)
+                    {
+                        await [|Task.Delay(100)|];
+                    }
+                }
+
+                return "";
+            }
+        }
+        """);
+
+    [Fact]
+    public Task CallReadsTheCounter_StateChangesBetweenAttempts_NoPipelineAction() => NoPipelineAction("""
+        class C
+        {
+            public async Task<ChatCompletion> AskAsync(ChatClient client, string[] prompts)
+            {
+                for (var i = 0; i < 3; i++)
+                {
+                    try
+                    {
+                        return await client.CompleteChatAsync(prompts[i]);
+                    }
+                    catch (ClientResultException)
+                    {
+                        await [|Task.Delay(1000)|];
+                    }
+                }
+
+                throw new InvalidOperationException();
+            }
+        }
+        """);
+
+    [Fact]
+    public Task StatementBeforeTheCall_RunsPerAttempt_NoPipelineAction() => NoPipelineAction("""
+        class C
+        {
+            public async Task<ChatCompletion> AskAsync(ChatClient client, List<string> log)
+            {
+                for (var i = 0; i < 3; i++)
+                {
+                    try
+                    {
+                        log.Add("attempt");
+                        return await client.CompleteChatAsync("hi");
+                    }
+                    catch (ClientResultException)
+                    {
+                        await [|Task.Delay(1000)|];
+                    }
+                }
+
+                throw new InvalidOperationException();
+            }
+        }
+        """);
+
+    [Fact]
+    public Task SeveralCallsRetriedTogether_NoPipelineAction() => NoPipelineAction("""
+        class C
+        {
+            public async Task<ChatCompletion> AskAsync(ChatClient client)
+            {
+                ChatCompletion draft;
+                for (var i = 0; i < 3; i++)
+                {
+                    try
+                    {
+                        draft = await client.CompleteChatAsync("draft");
+                        return await client.CompleteChatAsync("review: " + draft.Content[0].Text);
+                    }
+                    catch (ClientResultException)
+                    {
+                        await [|Task.Delay(1000)|];
+                    }
+                }
+
+                throw new InvalidOperationException();
+            }
+        }
+        """);
+
+    [Fact]
+    public Task WorkAfterTheCallThatCouldFail_NoPipelineAction() => NoPipelineAction("""
+        class C
+        {
+            public async Task<string> AskAsync(HttpClient http)
+            {
+                var text = "";
+                var done = false;
+                for (var i = 0; i < 3 && !done; i++)
+                {
+                    try
+                    {
+                        text = await http.GetStringAsync("https://api.example.test/v1/models");
+                        Validate(text);
+                        done = true;
+                    }
+                    catch (HttpRequestException)
+                    {
+                        await [|Task.Delay(1000)|];
+                    }
+                }
+
+                return text;
+            }
+
+            static void Validate(string text) { }
+        }
+        """);
+
+    [Fact]
+    public Task CatchDoesMoreThanWait_NoPipelineAction() => NoPipelineAction("""
+        class C
+        {
+            public async Task<string> GetAsync(HttpClient http)
+            {
+                for (var i = 0; i < 3; i++)
+                {
+                    try
+                    {
+                        return await http.GetStringAsync("https://api.example.test/v1/models");
+                    }
+                    catch (HttpRequestException e)
+                    {
+                        Console.WriteLine(e.Message);
+                        await [|Task.Delay(1000)|];
+                    }
+                }
+
+                return "";
+            }
+        }
+        """);
+
+    [Fact]
+    public Task GotoInTheMethod_NoPipelineAction() => NoPipelineAction("""
+        class C
+        {
+            public async Task<string> GetAsync(HttpClient http, bool skip)
+            {
+                if (skip) goto done;
+                for (var i = 0; i < 3; i++)
+                {
+                    try
+                    {
+                        return await http.GetStringAsync("https://api.example.test/v1/models");
+                    }
+                    catch (HttpRequestException)
+                    {
+                        await [|Task.Delay(1000)|];
+                    }
+                }
+
+                done:
+                return "";
+            }
+        }
+        """);
+
+    [Fact]
+    public Task BoundIsNotAConstant_NoPipelineAction() => NoPipelineAction("""
+        class C
+        {
+            public async Task<string> GetAsync(HttpClient http, int maxAttempts)
+            {
+                for (var i = 0; i < maxAttempts; i++)
+                {
+                    try
+                    {
+                        return await http.GetStringAsync("https://api.example.test/v1/models");
+                    }
+                    catch (HttpRequestException)
+                    {
+                        await [|Task.Delay(1000)|];
+                    }
+                }
+
+                return "";
+            }
+        }
+        """);
+
+    [Fact]
+    public Task UnboundedLoop_NoPipelineAction() => NoPipelineAction("""
+        class C
+        {
+            public async Task<string> GetAsync(HttpClient http)
+            {
+                while (true)
+                {
+                    try
+                    {
+                        return await http.GetStringAsync("https://api.example.test/v1/models");
+                    }
+                    catch (HttpRequestException)
+                    {
+                        await [|Task.Delay(1000)|];
+                    }
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task TwoCatchClauses_NoPipelineAction() => NoPipelineAction("""
+        class C
+        {
+            public async Task<string> GetAsync(HttpClient http)
+            {
+                for (var i = 0; i < 3; i++)
+                {
+                    try
+                    {
+                        return await http.GetStringAsync("https://api.example.test/v1/models");
+                    }
+                    catch (TaskCanceledException)
+                    {
+                        throw;
+                    }
+                    catch (HttpRequestException)
+                    {
+                        await [|Task.Delay(1000)|];
+                    }
+                }
+
+                return "";
+            }
+        }
+        """);
+
+    [Fact]
+    public Task CounterReadAfterTheLoop_NoPipelineAction() => NoPipelineAction("""
+        class C
+        {
+            public async Task<string> GetAsync(HttpClient http)
+            {
+                var attempt = 0;
+                while (attempt < 3)
+                {
+                    try
+                    {
+                        return await http.GetStringAsync("https://api.example.test/v1/models");
+                    }
+                    catch (HttpRequestException)
+                    {
+                        attempt++;
+                        await [|Task.Delay(1000)|];
+                    }
+                }
+
+                return "failed after " + attempt;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task CatchAlsoAdvancesTheForCounter_NoPipelineAction() => NoPipelineAction("""
+        class C
+        {
+            public async Task<string> GetAsync(HttpClient http)
+            {
+                for (var i = 0; i < 6; i++)
+                {
+                    try
+                    {
+                        return await http.GetStringAsync("https://api.example.test/v1/models");
+                    }
+                    catch (HttpRequestException)
+                    {
+                        i++;
+                        await [|Task.Delay(1000)|];
+                    }
+                }
+
+                return "";
+            }
+        }
+        """);
+
+    [Fact]
+    public Task FilterReadsALocal_NoPipelineAction() => NoPipelineAction("""
+        class C
+        {
+            public async Task<string> GetAsync(HttpClient http, bool retryable)
+            {
+                for (var i = 0; i < 3; i++)
+                {
+                    try
+                    {
+                        return await http.GetStringAsync("https://api.example.test/v1/models");
+                    }
+                    catch (HttpRequestException) when (retryable)
+                    {
+                        await [|Task.Delay(1000)|];
+                    }
+                }
+
+                return "";
+            }
+        }
+        """);
+
+    [Fact]
+    public Task FinallyClause_NoPipelineAction() => NoPipelineAction("""
+        class C
+        {
+            int _calls;
+
+            public async Task<string> GetAsync(HttpClient http)
+            {
+                for (var i = 0; i < 3; i++)
+                {
+                    try
+                    {
+                        return await http.GetStringAsync("https://api.example.test/v1/models");
+                    }
+                    catch (HttpRequestException)
+                    {
+                        await [|Task.Delay(1000)|];
+                    }
+                    finally
+                    {
+                        _calls++;
+                    }
+                }
+
+                return "";
+            }
+        }
+        """);
+
+    [Fact]
+    public Task InAStruct_NoPipelineAction() => NoPipelineAction("""
+        struct S
+        {
+            public async Task<string> GetAsync(HttpClient http)
+            {
+                for (var i = 0; i < 3; i++)
+                {
+                    try
+                    {
+                        return await http.GetStringAsync("https://api.example.test/v1/models");
+                    }
+                    catch (HttpRequestException)
+                    {
+                        await [|Task.Delay(1000)|];
+                    }
+                }
+
+                return "";
+            }
+        }
+        """);
+
+    [Fact]
+    public async Task RuntimeNotReferenced_NoAction()
+    {
+        var test = new Verify.Test { TestCode = Usings + EligibleLoop, FixedCode = Usings + EligibleLoop, CodeActionEquivalenceKey = PipelineKey };
+        test.TestState.AdditionalReferences.Clear();
+        await test.RunAsync(CancellationToken.None);
+    }
 }
