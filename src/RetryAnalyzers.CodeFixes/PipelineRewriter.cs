@@ -34,7 +34,7 @@ namespace RetryAnalyzers.CodeFixes;
 /// runtime knows to be transient, at most <c>attempts - 1</c> times after failures (throttles wait at the gate instead,
 /// within <c>MaxWaitForRecovery</c>); the last failure reaches the same catch, so the code after the loop runs as before.
 /// </summary>
-internal static class PipelineRewriter
+internal static partial class PipelineRewriter
 {
     /// <summary>The title of the action, the same for every site.</summary>
     public const string Title = "Run through the provider pipeline (shared token budget, jittered retry honouring Retry-After, breaker)";
@@ -45,33 +45,74 @@ internal static class PipelineRewriter
     private const long PlaceholderTokensPerMinute = 30_000; // SharedProviderBudget.DefaultTokensPerMinute: a low tier
     private const long DefaultTokensPerCall = 1_024; // ProviderResilienceHandler.DefaultOutputTokens
 
-    public static Action<DocumentEditor>? Plan(string ruleId, SyntaxNode node, SemanticModel model, AnalyzerConfigOptions options, CancellationToken cancellationToken)
+    public static Action<DocumentEditor>? Plan(string ruleId, RetryShape shape, SyntaxNode node, SemanticModel model, AnalyzerConfigOptions options, CancellationToken cancellationToken)
+        => shape switch
+        {
+            RetryShape.HandWrittenLoop => PlanLoop(ruleId, node, model, options, cancellationToken),
+            RetryShape.PollyV7SleepProvider or RetryShape.PollyV7SleepDurations => PlanPollyV7(ruleId, node, model, options, cancellationToken),
+            _ => null,
+        };
+
+    private static Action<DocumentEditor>? PlanLoop(string ruleId, SyntaxNode node, SemanticModel model, AnalyzerConfigOptions options, CancellationToken cancellationToken)
     {
-        var compilation = model.Compilation;
-        var pipelineType = compilation.GetTypeByMetadataName(KnownTypes.RuntimeProviderPipeline);
-        var pipelineOfT = compilation.GetTypeByMetadataName(KnownTypes.RuntimeProviderPipelineOfT);
-        var budgetType = compilation.GetTypeByMetadataName(KnownTypes.RuntimeTokenBudget);
-        var symbols = RetrySymbols.TryCreate(compilation);
-        if (pipelineType is null || pipelineOfT is null || budgetType is null || symbols is null ||
+        var symbols = RetrySymbols.TryCreate(model.Compilation);
+        if (symbols is null ||
             model.GetOperation(node, cancellationToken) is not IInvocationOperation wait ||
             HandWrittenRetryLoops.RetryLoopOf(wait, symbols) is not { } loop ||
             PipelineLoop.Read(wait, loop, model, symbols, cancellationToken) is not { } retry ||
-            retry.Loop.FirstAncestorOrSelf<TypeDeclarationSyntax>() is not (ClassDeclarationSyntax or RecordDeclarationSyntax { ClassOrStructKeyword.RawKind: not (int)SyntaxKind.StructKeyword }) ||
-            model.GetDeclaredSymbol(retry.Loop.FirstAncestorOrSelf<TypeDeclarationSyntax>()!, cancellationToken) is not { } type ||
             model.GetEnclosingSymbol(retry.Loop.SpanStart, cancellationToken) is not IMethodSymbol function ||
             !TokenIsOutsideTheLoop(retry, model, cancellationToken))
         {
             return null;
         }
 
-        var pipelineName = PipelineName(retry, type);
-        if (pipelineName is null)
+        var configured = retry.CallStatementExpression is AwaitExpressionSyntax
+        {
+            Expression: InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax { Name.Identifier.ValueText: "ConfigureAwait" } } awaitedCall,
+        } && awaitedCall != retry.Call;
+        var outer = !function.IsAsync ? Outer.Block : configured ? Outer.AwaitConfigured : Outer.Await;
+
+        // One argument a line, one level under the statement. The statement moves from the loop's try (two levels under
+        // the loop) to the new try (one level): the formatter shifts the lines that follow by that level, so they are
+        // written three levels under the loop.
+        var indent = Indentation(retry.Loop) + "            ";
+        return Build(ruleId, model, options, retry.Loop, retry.Result, retry.Attempts - 1, IsTransient(retry.Catch), names =>
+        {
+            var execution = Execution(names, retry.CallStatementExpression, retry.Awaited, retry.CallToken, retry.CallToken ?? retry.WaitToken, outer, indent);
+            return editor =>
+            {
+                editor.ReplaceNode(retry.Loop, Rewritten(retry, execution).WithTriviaFrom(retry.Loop).WithAdditionalAnnotations(Formatter.Annotation));
+                foreach (var removed in retry.Removed.Where(r => !retry.Loop.Span.Contains(r.Span)))
+                {
+                    editor.RemoveNode(removed, SyntaxRemoveOptions.KeepNoTrivia);
+                }
+            };
+        });
+    }
+
+    /// <summary>
+    /// The fields of the type (the limit, the tokens per call and the budget, unless a former fix added them; the site's
+    /// pipeline) and the site's own edit, given the names it uses. Null when the type cannot hold them.
+    /// </summary>
+    private static Action<DocumentEditor>? Build(
+        string ruleId, SemanticModel model, AnalyzerConfigOptions options, SyntaxNode site, ITypeSymbol result, int maxRetryAttempts, string isTransient, Func<SiteNames, Action<DocumentEditor>> edit)
+    {
+        var compilation = model.Compilation;
+        var pipelineType = compilation.GetTypeByMetadataName(KnownTypes.RuntimeProviderPipeline);
+        var pipelineOfT = compilation.GetTypeByMetadataName(KnownTypes.RuntimeProviderPipelineOfT);
+        var budgetType = compilation.GetTypeByMetadataName(KnownTypes.RuntimeTokenBudget);
+        var budgetOptions = compilation.GetTypeByMetadataName(KnownTypes.RuntimeTokenBudgetOptions);
+        var resilienceOptions = compilation.GetTypeByMetadataName(KnownTypes.RuntimeProviderResilienceOptions);
+        var valueTask = compilation.GetTypeByMetadataName(KnownTypes.ValueTaskOfT)?.Construct(result).ToMinimalDisplayString(model, site.SpanStart);
+        if (pipelineType is null || pipelineOfT is null || budgetType is null || budgetOptions is null || resilienceOptions is null || valueTask is null ||
+            site.FirstAncestorOrSelf<TypeDeclarationSyntax>() is not (ClassDeclarationSyntax or RecordDeclarationSyntax { ClassOrStructKeyword.RawKind: not (int)SyntaxKind.StructKeyword }) ||
+            model.GetDeclaredSymbol(site.FirstAncestorOrSelf<TypeDeclarationSyntax>()!) is not { } type ||
+            PipelineName(site, type) is not { } pipelineName)
         {
             return null;
         }
 
         var budget = ExistingBudget(type, budgetType);
-        var tokenName = RetryRewriter.UniqueName(model, retry.Call, "token");
         var members = new List<MemberDeclarationSyntax>();
         if (budget is null)
         {
@@ -97,32 +138,21 @@ internal static class PipelineRewriter
 
         if (budget is null)
         {
-            members.Add(Member($"private static readonly {Name(budgetType)} {BudgetName} = new {Name(budgetType)}({Name(compilation.GetTypeByMetadataName(KnownTypes.RuntimeTokenBudgetOptions)!)}.PerMinute({TokensPerMinuteName}));"));
+            members.Add(Member($"private static readonly {Name(budgetType)} {BudgetName} = new {Name(budgetType)}({Name(budgetOptions)}.PerMinute({TokensPerMinuteName}));"));
         }
 
-        var result = retry.Result.ToMinimalDisplayString(model, retry.Loop.SpanStart);
+        var resultName = result.ToMinimalDisplayString(model, site.SpanStart);
         members.Add(Member(
-            $"private static readonly {Name(pipelineOfT)}<{result}> {pipelineName} = {Name(pipelineType)}.Create<{result}>(\n" +
-            $"    new {Name(compilation.GetTypeByMetadataName(KnownTypes.RuntimeProviderResilienceOptions)!)} {{ Budget = {budget?.Name ?? BudgetName}, MaxRetryAttempts = {retry.Attempts - 1} }},\n" +
-            $"    isTransient: {IsTransient(retry.Catch)});"));
+            $"private static readonly {Name(pipelineOfT)}<{resultName}> {pipelineName} = {Name(pipelineType)}.Create<{resultName}>(\n" +
+            $"    new {Name(resilienceOptions)} {{ Budget = {budget?.Name ?? BudgetName}, MaxRetryAttempts = {maxRetryAttempts} }},\n" +
+            $"    isTransient: {isTransient});"));
 
-        var valueTask = compilation.GetTypeByMetadataName(KnownTypes.ValueTaskOfT)?.Construct(retry.Result).ToMinimalDisplayString(model, retry.Loop.SpanStart);
-        if (valueTask is null)
-        {
-            return null;
-        }
-
-        var execution = Execution(retry, pipelineName, tokenName, function.IsAsync, valueTask);
-        var typeSyntax = retry.Loop.FirstAncestorOrSelf<TypeDeclarationSyntax>()!;
+        var siteEdit = edit(new SiteNames(pipelineName, RetryRewriter.UniqueName(model, site, "token"), valueTask));
+        var typeSyntax = site.FirstAncestorOrSelf<TypeDeclarationSyntax>()!;
         return editor =>
         {
             Imports.AddUsing(editor, pipelineType.ContainingNamespace.ToDisplayString());
-            editor.ReplaceNode(retry.Loop, Rewritten(retry, execution).WithTriviaFrom(retry.Loop).WithAdditionalAnnotations(Formatter.Annotation));
-            foreach (var removed in retry.Removed.Where(r => !retry.Loop.Span.Contains(r.Span)))
-            {
-                editor.RemoveNode(removed, SyntaxRemoveOptions.KeepNoTrivia);
-            }
-
+            siteEdit(editor);
             editor.ReplaceNode(typeSyntax, (current, _) => AddMembers((TypeDeclarationSyntax)current, members));
         };
     }
@@ -135,14 +165,13 @@ internal static class PipelineRewriter
                !local.DeclaringSyntaxReferences.Any(r => retry.Loop.Span.Contains(r.Span)));
 
     /// <summary>
-    /// <c>AskPipeline</c> for a loop in <c>AskAsync</c>; the n-th loop of the type's members of that name gets n appended,
-    /// so every site of a Fix All has its own field. Null when a member of the type has the name already.
+    /// <c>AskPipeline</c> for a site in <c>AskAsync</c>; the n-th site (loop or policy execution) of the type's members of
+    /// that name gets n appended, so every site of a Fix All has its own field. Null when a member of the type has the name already.
     /// </summary>
-    private static string? PipelineName(PipelineLoop retry, INamedTypeSymbol type)
+    private static string? PipelineName(SyntaxNode site, INamedTypeSymbol type)
     {
-        var member = retry.Loop.FirstAncestorOrSelf<MemberDeclarationSyntax>();
-        var typeSyntax = retry.Loop.FirstAncestorOrSelf<TypeDeclarationSyntax>();
-        var memberName = MemberName(member);
+        var typeSyntax = site.FirstAncestorOrSelf<TypeDeclarationSyntax>();
+        var memberName = MemberName(site.FirstAncestorOrSelf<MemberDeclarationSyntax>());
         if (memberName is null || typeSyntax is null)
         {
             return null;
@@ -152,11 +181,15 @@ internal static class PipelineRewriter
             ? memberName.Substring(0, memberName.Length - "Async".Length)
             : memberName;
         var ordinal = 1 + typeSyntax.DescendantNodes()
-            .Where(n => n is ForStatementSyntax or WhileStatementSyntax or DoStatementSyntax && n.SpanStart < retry.Loop.SpanStart)
+            .Where(n => IsSite(n) && n.SpanStart < site.SpanStart)
             .Count(n => MemberName(n.FirstAncestorOrSelf<MemberDeclarationSyntax>()) == memberName);
         var name = char.ToUpperInvariant(baseName[0]) + baseName.Substring(1) + "Pipeline" + (ordinal > 1 ? ordinal.ToString(CultureInfo.InvariantCulture) : string.Empty);
         return Free(type, name) ? name : null;
     }
+
+    private static bool IsSite(SyntaxNode node)
+        => node is ForStatementSyntax or WhileStatementSyntax or DoStatementSyntax ||
+           node is InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax { Name.Identifier.ValueText: "Execute" or "ExecuteAsync" } };
 
     private static string? MemberName(MemberDeclarationSyntax? member) => member switch
     {
@@ -228,28 +261,22 @@ internal static class PipelineRewriter
     }
 
     // await CallPipeline.ExecuteAsync(async token => await client.CallAsync(…, token), EstimatedTokensPerCall, ct)
-    private static ExpressionSyntax Execution(PipelineLoop retry, string pipelineName, string tokenName, bool isAsync, string valueTask)
+    private static ExpressionSyntax Execution(SiteNames names, ExpressionSyntax call, bool awaited, ExpressionSyntax? callToken, ExpressionSyntax? token, Outer outer, string indent)
     {
-        var call = retry.CallToken is { } callToken
-            ? retry.CallStatementExpression.ReplaceNode(callToken, SyntaxFactory.IdentifierName(tokenName).WithTriviaFrom(callToken))
-            : retry.CallStatementExpression;
-        var configured = retry.CallStatementExpression is AwaitExpressionSyntax
+        var inLambda = callToken is not null ? call.ReplaceNode(callToken, SyntaxFactory.IdentifierName(names.Token).WithTriviaFrom(callToken)) : call;
+        var lambda = awaited
+            ? $"async {names.Token} => {inLambda.WithoutTrivia()}"
+            : $"{names.Token} => new {names.ValueTask}({inLambda.WithoutTrivia()})";
+        var arguments = $"\n{indent}{lambda},\n{indent}{TokensPerCallName}" + (token is null ? string.Empty : $",\n{indent}{token.WithoutTrivia()}");
+        var execute = $"{names.Pipeline}.ExecuteAsync({arguments})";
+        var text = outer switch
         {
-            Expression: InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax { Name.Identifier.ValueText: "ConfigureAwait" } } awaitedCall,
-        } && awaitedCall != retry.Call;
-        var lambda = retry.Awaited
-            ? $"async {tokenName} => {call.WithoutTrivia()}"
-            : $"{tokenName} => new {valueTask}({call.WithoutTrivia()})";
-        var token = retry.CallToken ?? retry.WaitToken;
-        // One argument a line, one level under the statement. The statement moves from the loop's try (two levels under
-        // the loop) to the new try (one level): the formatter shifts the lines that follow by that level, so they are
-        // written three levels under the loop.
-        var indent = "\n" + Indentation(retry.Loop) + "            ";
-        var arguments = $"{indent}{lambda},{indent}{TokensPerCallName}" + (token is null ? string.Empty : $",{indent}{token.WithoutTrivia()}");
-        var execute = $"{pipelineName}.ExecuteAsync({arguments})";
-        var text = isAsync
-            ? $"await {execute}" + (configured ? ".ConfigureAwait(false)" : string.Empty)
-            : $"{execute}.AsTask().GetAwaiter().GetResult()";
+            Outer.Await => $"await {execute}",
+            Outer.AwaitConfigured => $"await {execute}.ConfigureAwait(false)",
+            Outer.Block => $"{execute}.AsTask().GetAwaiter().GetResult()",
+            Outer.Plain => execute,
+            _ => $"{execute}.AsTask()",
+        };
         return SyntaxFactory.ParseExpression(text).WithAdditionalAnnotations(Simplifier.Annotation);
     }
 
@@ -308,4 +335,26 @@ internal static class PipelineRewriter
 
         return type.WithMembers(current.InsertRange(index, added));
     }
+}
+
+/// <summary>The names a site's edit uses: its pipeline field, the attempt token's lambda parameter, <c>ValueTask&lt;TResult&gt;</c> as written there.</summary>
+internal sealed record SiteNames(string Pipeline, string Token, string ValueTask);
+
+/// <summary>How the execution's <c>ValueTask</c> is consumed where the call was.</summary>
+internal enum Outer
+{
+    /// <summary><c>await …</c></summary>
+    Await,
+
+    /// <summary><c>await ….ConfigureAwait(false)</c></summary>
+    AwaitConfigured,
+
+    /// <summary><c>….AsTask().GetAwaiter().GetResult()</c> in a synchronous method.</summary>
+    Block,
+
+    /// <summary><c>….AsTask()</c> where a task was expected.</summary>
+    Task,
+
+    /// <summary>The <c>ValueTask</c> itself, where the code already awaits it.</summary>
+    Plain,
 }

@@ -51,10 +51,10 @@ public abstract class RetryDelayCodeFix : EditorCodeFix
             plans.Add(new FixPlan(Title(shape), ActionEquivalenceKey, edit));
         }
 
-        if (shape == RetryShape.HandWrittenLoop)
+        if (shape is RetryShape.HandWrittenLoop or RetryShape.PollyV7SleepProvider or RetryShape.PollyV7SleepDurations)
         {
             var options = document.Project.AnalyzerOptions.AnalyzerConfigOptionsProvider.GetOptions(root.SyntaxTree);
-            if (PipelineRewriter.Plan(DiagnosticId, node, model, options, cancellationToken) is { } pipeline)
+            if (PipelineRewriter.Plan(DiagnosticId, shape, node, model, options, cancellationToken) is { } pipeline)
             {
                 var action = new FixPlan(PipelineRewriter.Title, PipelineEquivalenceKey, pipeline);
                 var pipelineFirst = options.TryGetValue($"dotnet_diagnostic.{DiagnosticId}.fix", out var choice) &&

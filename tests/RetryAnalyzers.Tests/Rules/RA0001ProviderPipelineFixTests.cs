@@ -22,6 +22,7 @@ public sealed class RA0001ProviderPipelineFixTests
         using System.Threading;
         using System.Threading.Tasks;
         using OpenAI.Chat;
+        using Polly;
 
         """;
 
@@ -34,6 +35,7 @@ public sealed class RA0001ProviderPipelineFixTests
         using System.Threading;
         using System.Threading.Tasks;
         using OpenAI.Chat;
+        using Polly;
         using RetryAnalyzers.Runtime;
 
         """;
@@ -993,4 +995,158 @@ public sealed class RA0001ProviderPipelineFixTests
         test.TestState.AdditionalReferences.Clear();
         await test.RunAsync(CancellationToken.None);
     }
+
+    // ---------------------------------------------------------------- Polly v7 policies built for one call site
+
+    [Fact]
+    public Task PollyV7_LocalPolicyExecutedOnce_BecomesThePipeline() => Fix(
+        """
+        class Agent
+        {
+            public async Task<ChatCompletion> AskAsync(ChatClient client, string prompt)
+            {
+                var policy = Policy.Handle<ClientResultException>(e => e.Status == 429).Or<HttpRequestException>()
+                    .WaitAndRetryAsync(3, [|_ => TimeSpan.FromSeconds(1)|]);
+                return await policy.ExecuteAsync(() => client.CompleteChatAsync(prompt));
+            }
+        }
+        """,
+        $$"""
+        class Agent
+        {
+        {{Placeholder}}
+            private static readonly ProviderPipeline<ClientResult<ChatCompletion>> AskPipeline = ProviderPipeline.Create<ClientResult<ChatCompletion>>(
+                new ProviderResilienceOptions { Budget = ProviderBudget, MaxRetryAttempts = 3 },
+                isTransient: exception => exception is ClientResultException e && e.Status == 429 || exception is HttpRequestException);
+
+            public async Task<ChatCompletion> AskAsync(ChatClient client, string prompt)
+            {
+                return await AskPipeline.ExecuteAsync(
+                    async token => await client.CompleteChatAsync(prompt),
+                    EstimatedTokensPerCall);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task PollyV7_InlinePolicyWithDelayArrayAndToken_BecomesThePipeline() => Fix(
+        """
+        class Agent
+        {
+            public Task<string> GetAsync(HttpClient http, CancellationToken cancellationToken)
+                => Policy.Handle<HttpRequestException>()
+                    .WaitAndRetryAsync([|new[] { TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2) }|])
+                    .ExecuteAsync(ct => http.GetStringAsync("https://api.example.test/v1/models", ct), cancellationToken);
+        }
+        """,
+        $$"""
+        class Agent
+        {
+        {{Placeholder}}
+            private static readonly ProviderPipeline<string> GetPipeline = ProviderPipeline.Create<string>(
+                new ProviderResilienceOptions { Budget = ProviderBudget, MaxRetryAttempts = 2 },
+                isTransient: exception => exception is HttpRequestException);
+
+            public Task<string> GetAsync(HttpClient http, CancellationToken cancellationToken)
+                => GetPipeline.ExecuteAsync(
+                    async ct => await http.GetStringAsync("https://api.example.test/v1/models", ct),
+                    EstimatedTokensPerCall,
+                    cancellationToken).AsTask();
+        }
+        """);
+
+    [Fact]
+    public Task PollyV7_SyncPolicy_BecomesThePipelineRunToCompletion() => Fix(
+        """
+        class Agent
+        {
+            public ChatCompletion Ask(ChatClient client, string prompt)
+            {
+                return Policy.Handle<ClientResultException>().WaitAndRetry(2, [|_ => TimeSpan.FromSeconds(1)|]).Execute(() => client.CompleteChat(prompt));
+            }
+        }
+        """,
+        $$"""
+        class Agent
+        {
+        {{Placeholder}}
+            private static readonly ProviderPipeline<ClientResult<ChatCompletion>> AskPipeline = ProviderPipeline.Create<ClientResult<ChatCompletion>>(
+                new ProviderResilienceOptions { Budget = ProviderBudget, MaxRetryAttempts = 2 },
+                isTransient: exception => exception is ClientResultException);
+
+            public ChatCompletion Ask(ChatClient client, string prompt)
+            {
+                return AskPipeline.ExecuteAsync(
+                    token => new ValueTask<ClientResult<ChatCompletion>>(client.CompleteChat(prompt)),
+                    EstimatedTokensPerCall).AsTask().GetAwaiter().GetResult();
+            }
+        }
+        """);
+
+    [Fact]
+    public Task PollyV7_PolicySharedInAField_NoPipelineAction() => NoPipelineAction("""
+        class C
+        {
+            private static readonly IAsyncPolicy Retry = Policy.Handle<HttpRequestException>().WaitAndRetryAsync(3, [|_ => TimeSpan.FromSeconds(1)|]);
+
+            public Task<string> GetAsync(HttpClient http) => Retry.ExecuteAsync(() => http.GetStringAsync("https://api.example.test/v1/models"));
+        }
+        """);
+
+    [Fact]
+    public Task PollyV7_LocalPolicyExecutedTwice_NoPipelineAction() => NoPipelineAction("""
+        class C
+        {
+            public async Task<string> GetAsync(HttpClient http)
+            {
+                var policy = Policy.Handle<HttpRequestException>().WaitAndRetryAsync(3, [|_ => TimeSpan.FromSeconds(1)|]);
+                var models = await policy.ExecuteAsync(() => http.GetStringAsync("https://api.example.test/v1/models"));
+                return models + await policy.ExecuteAsync(() => http.GetStringAsync("https://api.example.test/v1/files"));
+            }
+        }
+        """);
+
+    [Fact]
+    public Task PollyV7_OnRetryCallback_NoPipelineAction() => NoPipelineAction("""
+        class C
+        {
+            public Task<string> GetAsync(HttpClient http)
+                => Policy.Handle<HttpRequestException>()
+                    .WaitAndRetryAsync(3, [|_ => TimeSpan.FromSeconds(1)|], (exception, delay) => Console.WriteLine(exception.Message))
+                    .ExecuteAsync(() => http.GetStringAsync("https://api.example.test/v1/models"));
+        }
+        """);
+
+    [Fact]
+    public Task PollyV7_DelegateDoesMoreThanOneCall_NoPipelineAction() => NoPipelineAction("""
+        class C
+        {
+            public Task<string> GetAsync(HttpClient http)
+                => Policy.Handle<HttpRequestException>()
+                    .WaitAndRetryAsync(3, [|_ => TimeSpan.FromSeconds(1)|])
+                    .ExecuteAsync(async () => await http.GetStringAsync("https://api.example.test/v1/models") + await http.GetStringAsync("https://api.example.test/v1/files"));
+        }
+        """);
+
+    [Fact]
+    public Task PollyV7_NotAProviderCall_NoPipelineAction() => NoPipelineAction("""
+        class C
+        {
+            public Task<string> ReadAsync(string path)
+                => Policy.Handle<IOException>()
+                    .WaitAndRetryAsync(3, [|_ => TimeSpan.FromSeconds(1)|])
+                    .ExecuteAsync(() => File.ReadAllTextAsync(path));
+        }
+        """);
+
+    [Fact]
+    public Task PollyV7_PredicateReadsAParameter_NoPipelineAction() => NoPipelineAction("""
+        class C
+        {
+            public Task<string> GetAsync(HttpClient http, bool retryable)
+                => Policy.Handle<HttpRequestException>(e => retryable)
+                    .WaitAndRetryAsync(3, [|_ => TimeSpan.FromSeconds(1)|])
+                    .ExecuteAsync(() => http.GetStringAsync("https://api.example.test/v1/models"));
+        }
+        """);
 }
