@@ -76,12 +76,18 @@ internal static partial class PipelineRewriter
         // the loop) to the new try (one level): the formatter shifts the lines that follow by that level, so they are
         // written three levels under the loop.
         var indent = Indentation(retry.Loop) + "            ";
+        var brokenCircuit = BrokenCircuitCatch(retry.Catch, model, cancellationToken);
         return Build(ruleId, model, options, retry.Loop, retry.Result, retry.Attempts - 1, IsTransient(retry.Catch), names =>
         {
             var execution = Execution(names, retry.CallStatementExpression, retry.Awaited, retry.CallToken, retry.CallToken ?? retry.WaitToken, outer, indent);
             return editor =>
             {
-                editor.ReplaceNode(retry.Loop, Rewritten(retry, execution).WithTriviaFrom(retry.Loop).WithAdditionalAnnotations(Formatter.Annotation));
+                if (brokenCircuit is not null)
+                {
+                    Imports.AddUsing(editor, brokenCircuit.ContainingNamespace.ToDisplayString());
+                }
+
+                editor.ReplaceNode(retry.Loop, Rewritten(retry, execution, brokenCircuit).WithTriviaFrom(retry.Loop).WithAdditionalAnnotations(Formatter.Annotation));
                 foreach (var removed in retry.Removed.Where(r => !retry.Loop.Span.Contains(r.Span)))
                 {
                     editor.RemoveNode(removed, SyntaxRemoveOptions.KeepNoTrivia);
@@ -284,19 +290,49 @@ internal static partial class PipelineRewriter
         => node.GetLeadingTrivia().LastOrDefault() is { RawKind: (int)SyntaxKind.WhitespaceTrivia } whitespace ? whitespace.ToString() : string.Empty;
 
     // The loop's try, run once: the call through the pipeline, the catch that now only sees the last failure.
-    private static StatementSyntax Rewritten(PipelineLoop retry, ExpressionSyntax execution)
+    private static StatementSyntax Rewritten(PipelineLoop retry, ExpressionSyntax execution, INamedTypeSymbol? brokenCircuit)
     {
         var first = retry.Try.Block.Statements[0];
         var statements = retry.Try.Block.Statements
             .Where(s => !retry.Removed.Contains(s))
             .Select(s => s == first ? s.ReplaceNode(retry.CallStatementExpression, execution.WithTriviaFrom(retry.CallStatementExpression)) : s);
-        var spent = SyntaxFactory.Block().WithCloseBraceToken(
-            SyntaxFactory.Token(SyntaxKind.CloseBraceToken).WithLeadingTrivia(
-                SyntaxFactory.Comment("// the pipeline's retries are spent: go on as after the loop's last attempt"),
-                SyntaxFactory.ElasticCarriageReturnLineFeed));
+        var catches = new List<CatchClauseSyntax>
+        {
+            retry.Catch.WithBlock(Commented("// the pipeline's retries are spent: go on as after the loop's last attempt").WithTriviaFrom(retry.Catch.Block)),
+        };
+        if (brokenCircuit is not null)
+        {
+            catches.Add(SyntaxFactory.CatchClause(
+                SyntaxFactory.CatchDeclaration(SyntaxFactory.ParseTypeName(Name(brokenCircuit)).WithAdditionalAnnotations(Simplifier.Annotation)),
+                null,
+                Commented("// the provider did not recover within MaxWaitForRecovery: go on as after the loop's last attempt")));
+        }
+
         return retry.Try
             .WithBlock(retry.Try.Block.WithStatements(SyntaxFactory.List(statements)))
-            .WithCatches(SyntaxFactory.SingletonList(retry.Catch.WithBlock(spent.WithTriviaFrom(retry.Catch.Block))));
+            .WithCatches(SyntaxFactory.List(catches));
+    }
+
+    private static BlockSyntax Commented(string comment)
+        => SyntaxFactory.Block().WithCloseBraceToken(
+            SyntaxFactory.Token(SyntaxKind.CloseBraceToken).WithLeadingTrivia(SyntaxFactory.Comment(comment), SyntaxFactory.ElasticCarriageReturnLineFeed));
+
+    /// <summary>
+    /// While the provider keeps failing, the pipeline's breaker holds the call for its recovery, up to
+    /// <c>MaxWaitForRecovery</c>, then ends it with <c>BrokenCircuitException</c>: caught beside the loop's own catch (unless
+    /// that one catches it already), so the code after the loop runs then too, as after the loop's last attempt.
+    /// </summary>
+    private static INamedTypeSymbol? BrokenCircuitCatch(CatchClauseSyntax catchClause, SemanticModel model, CancellationToken cancellationToken)
+    {
+        var brokenCircuit = model.Compilation.GetTypeByMetadataName(KnownTypes.PollyBrokenCircuitException);
+        if (brokenCircuit is null || catchClause.Declaration is null)
+        {
+            return null;
+        }
+
+        var caught = model.GetTypeInfo(catchClause.Declaration.Type, cancellationToken).Type;
+        var catchesIt = catchClause.Filter is null && model.Compilation.ClassifyConversion(brokenCircuit, caught ?? brokenCircuit).IsImplicit && caught is not null;
+        return catchesIt ? null : brokenCircuit;
     }
 
     // The new fields go after the fields a former fix added (so a Fix All keeps them together), else first in the type.

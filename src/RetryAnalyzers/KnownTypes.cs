@@ -16,6 +16,7 @@ internal static class KnownTypes
     public const string PollyRetryStrategyOptions = "Polly.Retry.RetryStrategyOptions";
     public const string PollyRetryStrategyOptionsOfT = "Polly.Retry.RetryStrategyOptions`1";
     public const string PollyDelayBackoffType = "Polly.DelayBackoffType";
+    public const string PollyBrokenCircuitException = "Polly.CircuitBreaker.BrokenCircuitException";
 
     // Polly.Contrib.WaitAndRetry
     public const string ContribBackoff = "Polly.Contrib.WaitAndRetry.Backoff";

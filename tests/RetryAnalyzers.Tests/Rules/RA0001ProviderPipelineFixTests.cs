@@ -51,10 +51,14 @@ public sealed class RA0001ProviderPipelineFixTests
 
     private static Task Fix(string source, string fixedSource, string? editorConfig = null, string key = PipelineKey)
     {
-        var test = new Verify.Test { TestCode = Usings + source, FixedCode = FixedUsings + fixedSource, CodeActionEquivalenceKey = key };
+        var test = new Verify.Test { TestCode = Usings + source, FixedCode = Fixed(fixedSource), CodeActionEquivalenceKey = key };
         AddEditorConfig(test, editorConfig);
         return test.RunAsync(CancellationToken.None);
     }
+
+    // The usings of a fixed source: the runtime's, and Polly.CircuitBreaker's where a rewritten loop catches BrokenCircuitException.
+    private static string Fixed(string source)
+        => (source.Contains("catch (BrokenCircuitException)") ? FixedUsings.Replace("using Polly;\n", "using Polly;\nusing Polly.CircuitBreaker;\n") : FixedUsings) + source;
 
     /// <summary>The diagnostic is reported (the markup) and no pipeline action is offered for it: applying the pipeline action by its key changes nothing.</summary>
     private static Task NoPipelineAction(string source)
@@ -121,6 +125,10 @@ public sealed class RA0001ProviderPipelineFixTests
                 {
                     // the pipeline's retries are spent: go on as after the loop's last attempt
                 }
+                catch (BrokenCircuitException)
+                {
+                    // the provider did not recover within MaxWaitForRecovery: go on as after the loop's last attempt
+                }
 
                 throw new InvalidOperationException("gave up");
             }
@@ -171,6 +179,10 @@ public sealed class RA0001ProviderPipelineFixTests
                 catch (ClientResultException)
                 {
                     // the pipeline's retries are spent: go on as after the loop's last attempt
+                }
+                catch (BrokenCircuitException)
+                {
+                    // the provider did not recover within MaxWaitForRecovery: go on as after the loop's last attempt
                 }
 
                 return null;
@@ -225,6 +237,10 @@ public sealed class RA0001ProviderPipelineFixTests
                 catch (HttpRequestException)
                 {
                     // the pipeline's retries are spent: go on as after the loop's last attempt
+                }
+                catch (BrokenCircuitException)
+                {
+                    // the provider did not recover within MaxWaitForRecovery: go on as after the loop's last attempt
                 }
 
                 return result;
@@ -283,6 +299,10 @@ public sealed class RA0001ProviderPipelineFixTests
                 {
                     // the pipeline's retries are spent: go on as after the loop's last attempt
                 }
+                catch (BrokenCircuitException)
+                {
+                    // the provider did not recover within MaxWaitForRecovery: go on as after the loop's last attempt
+                }
 
                 return ok;
             }
@@ -331,6 +351,10 @@ public sealed class RA0001ProviderPipelineFixTests
                 catch (ClientResultException e) when (e.Status == 429 || e.Status >= 500)
                 {
                     // the pipeline's retries are spent: go on as after the loop's last attempt
+                }
+                catch (BrokenCircuitException)
+                {
+                    // the provider did not recover within MaxWaitForRecovery: go on as after the loop's last attempt
                 }
 
                 throw new TimeoutException();
@@ -382,6 +406,10 @@ public sealed class RA0001ProviderPipelineFixTests
                 catch (HttpRequestException)
                 {
                     // the pipeline's retries are spent: go on as after the loop's last attempt
+                }
+                catch (BrokenCircuitException)
+                {
+                    // the provider did not recover within MaxWaitForRecovery: go on as after the loop's last attempt
                 }
 
                 return "";
@@ -453,6 +481,10 @@ public sealed class RA0001ProviderPipelineFixTests
                 {
                     // the pipeline's retries are spent: go on as after the loop's last attempt
                 }
+                catch (BrokenCircuitException)
+                {
+                    // the provider did not recover within MaxWaitForRecovery: go on as after the loop's last attempt
+                }
 
                 throw new InvalidOperationException();
             }
@@ -501,7 +533,7 @@ public sealed class RA0001ProviderPipelineFixTests
                     }
                 }
                 """,
-            FixedCode = FixedUsings + """
+            FixedCode = Fixed("""
                 class Agent
                 {
                 #warning RA0002: set TokensPerMinute to your provider's tokens-per-minute limit (or dotnet_diagnostic.RA0002.tokens_per_minute in .editorconfig), then delete this line
@@ -525,11 +557,15 @@ public sealed class RA0001ProviderPipelineFixTests
                         {
                             // the pipeline's retries are spent: go on as after the loop's last attempt
                         }
+                        catch (BrokenCircuitException)
+                        {
+                            // the provider did not recover within MaxWaitForRecovery: go on as after the loop's last attempt
+                        }
 
                         throw new InvalidOperationException();
                     }
                 }
-                """,
+                """),
             CodeActionEquivalenceKey = "RA0002.RunThroughProviderPipeline",
         };
         await test.RunAsync(CancellationToken.None);
@@ -581,6 +617,10 @@ public sealed class RA0001ProviderPipelineFixTests
                 {
                     // the pipeline's retries are spent: go on as after the loop's last attempt
                 }
+                catch (BrokenCircuitException)
+                {
+                    // the provider did not recover within MaxWaitForRecovery: go on as after the loop's last attempt
+                }
 
                 return "";
             }
@@ -610,7 +650,7 @@ public sealed class RA0001ProviderPipelineFixTests
         var test = new Verify.Test
         {
             TestCode = Usings + EligibleLoop,
-            FixedCode = FixedUsings + PipelineFixed,
+            FixedCode = Fixed(PipelineFixed),
             CodeActionIndex = 0,
             CodeActionEquivalenceKey = PipelineKey,
         };
