@@ -23,62 +23,28 @@ namespace RetryAnalyzers.CodeFixes;
 /// call, statements before the call, work after it that could fail and be retried), several catches, a <c>finally</c>,
 /// <c>goto</c>, an unbounded loop, a bound that is not a constant, a call that is not a provider call.
 /// </summary>
-internal sealed class PipelineLoop
+/// <param name="Loop">The <c>for</c>/<c>while</c>/<c>do</c> statement.</param>
+/// <param name="Try">The loop body's one <c>try</c>.</param>
+/// <param name="CallStatementExpression">The expression of the try block's first statement that yields the call's value: <c>await client.CallAsync(…)</c>, <c>client.Call(…)</c>.</param>
+/// <param name="Call">The provider call.</param>
+/// <param name="Result">The type of <paramref name="CallStatementExpression"/>: the pipeline's result.</param>
+/// <param name="Awaited">The call is awaited (else a synchronous call in a <c>Thread.Sleep</c> loop).</param>
+/// <param name="Attempts">How many times the loop makes the call at most.</param>
+/// <param name="Removed">Statements that only served the loop and go with it (the <c>break</c>, the counter's declaration, a dead success flag).</param>
+/// <param name="CallToken">The call's own <c>CancellationToken</c> argument, or null.</param>
+/// <param name="WaitToken">The wait's <c>CancellationToken</c> argument, or null.</param>
+internal sealed record PipelineLoop(
+    StatementSyntax Loop,
+    TryStatementSyntax Try,
+    ExpressionSyntax CallStatementExpression,
+    InvocationExpressionSyntax Call,
+    ITypeSymbol Result,
+    bool Awaited,
+    int Attempts,
+    IReadOnlyList<SyntaxNode> Removed,
+    ExpressionSyntax? CallToken,
+    ExpressionSyntax? WaitToken)
 {
-    private PipelineLoop(
-        StatementSyntax loop,
-        TryStatementSyntax tryStatement,
-        ExpressionSyntax callStatementExpression,
-        InvocationExpressionSyntax call,
-        ITypeSymbol result,
-        bool awaited,
-        int attempts,
-        IReadOnlyList<SyntaxNode> removed,
-        ExpressionSyntax? callToken,
-        ExpressionSyntax? waitToken)
-    {
-        Loop = loop;
-        Try = tryStatement;
-        CallStatementExpression = callStatementExpression;
-        Call = call;
-        Result = result;
-        Awaited = awaited;
-        Attempts = attempts;
-        Removed = removed;
-        CallToken = callToken;
-        WaitToken = waitToken;
-    }
-
-    /// <summary>The <c>for</c>/<c>while</c>/<c>do</c> statement.</summary>
-    public StatementSyntax Loop { get; }
-
-    /// <summary>The loop body's one <c>try</c>.</summary>
-    public TryStatementSyntax Try { get; }
-
-    /// <summary>The expression of the try block's first statement that yields the call's value: <c>await client.CallAsync(…)</c>, <c>client.Call(…)</c>.</summary>
-    public ExpressionSyntax CallStatementExpression { get; }
-
-    /// <summary>The provider call.</summary>
-    public InvocationExpressionSyntax Call { get; }
-
-    /// <summary>The type of <see cref="CallStatementExpression"/>: the pipeline's result.</summary>
-    public ITypeSymbol Result { get; }
-
-    /// <summary>The call is awaited (else a synchronous call in a <c>Thread.Sleep</c> loop).</summary>
-    public bool Awaited { get; }
-
-    /// <summary>How many times the loop makes the call at most.</summary>
-    public int Attempts { get; }
-
-    /// <summary>Statements that only served the loop and go with it (the <c>break</c>, the counter's declaration, a dead success flag).</summary>
-    public IReadOnlyList<SyntaxNode> Removed { get; }
-
-    /// <summary>The call's own <c>CancellationToken</c> argument, or null.</summary>
-    public ExpressionSyntax? CallToken { get; }
-
-    /// <summary>The wait's <c>CancellationToken</c> argument, or null.</summary>
-    public ExpressionSyntax? WaitToken { get; }
-
     /// <summary>The catch clause (its declaration and filter move into the pipeline's <c>isTransient</c>).</summary>
     public CatchClauseSyntax Catch => Try.Catches[0];
 

@@ -363,60 +363,10 @@ public sealed class RA0001ProviderPipelineFixTests
         """);
 
     [Fact]
-    public Task EditorConfigLimit_NoPlaceholderWarning_AndTheTokensPerCall() => Fix(
-        """
-        class Agent
-        {
-            public async Task<string> GetAsync(HttpClient http)
-            {
-                for (var i = 0; i < 2; i++)
-                {
-                    try
-                    {
-                        return await http.GetStringAsync("https://api.example.test/v1/models");
-                    }
-                    catch (HttpRequestException)
-                    {
-                        await [|Task.Delay(1000)|];
-                    }
-                }
-
-                return "";
-            }
-        }
-        """,
-        """
-        class Agent
-        {
-            private const long TokensPerMinute = 2_000_000; // dotnet_diagnostic.RA0001.tokens_per_minute
-            private const long EstimatedTokensPerCall = 600; // prompt + max output of one call, drawn from the budget per attempt
-            private static readonly TokenBudget ProviderBudget = new TokenBudget(TokenBudgetOptions.PerMinute(TokensPerMinute));
-            private static readonly ProviderPipeline<string> GetPipeline = ProviderPipeline.Create<string>(
-                new ProviderResilienceOptions { Budget = ProviderBudget, MaxRetryAttempts = 1 },
-                isTransient: exception => exception is HttpRequestException);
-
-            public async Task<string> GetAsync(HttpClient http)
-            {
-                try
-                {
-                    return await GetPipeline.ExecuteAsync(
-                        async token => await http.GetStringAsync("https://api.example.test/v1/models"),
-                        EstimatedTokensPerCall);
-                }
-                catch (HttpRequestException)
-                {
-                    // the pipeline's retries are spent: go on as after the loop's last attempt
-                }
-                catch (BrokenCircuitException)
-                {
-                    // the provider did not recover within MaxWaitForRecovery: go on as after the loop's last attempt
-                }
-
-                return "";
-            }
-        }
-        """,
-        "dotnet_diagnostic.RA0001.tokens_per_minute = 2000000\ndotnet_diagnostic.RA0001.tokens_per_call = 600\n");
+    public Task EditorConfigLimitAndTokensPerCall_NoPlaceholderWarning() => Fix(
+        EligibleLoop,
+        PipelineFixed.Replace("90_000;", "2_000_000;").Replace("1_024;", "600;"),
+        "dotnet_diagnostic.RA0001.tokens_per_minute = 2_000_000\ndotnet_diagnostic.RA0001.tokens_per_call = 600\n");
 
     [Fact]
     public Task FixAll_TwoSitesOfOneType_ShareOneBudget_EachItsPipeline() => Fix(
