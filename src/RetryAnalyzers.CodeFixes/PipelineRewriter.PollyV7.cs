@@ -33,8 +33,23 @@ internal static partial class PipelineRewriter
             model.GetOperation(policyCreation, cancellationToken) is not IInvocationOperation { TargetMethod.Name: "WaitAndRetry" or "WaitAndRetryAsync" } creation ||
             RetryCount(creation, node) is not { } retryCount ||
             HandledExceptions(handled, model, cancellationToken) is not { } isTransient ||
-            Execution(policyCreation, model, cancellationToken, out var removedDeclaration) is not { } execute ||
-            model.GetOperation(execute, cancellationToken) is not IInvocationOperation { TargetMethod.Name: "Execute" or "ExecuteAsync" } executed ||
+            Execution(policyCreation, model, cancellationToken, out var removedDeclaration) is not { } execute)
+        {
+            return null;
+        }
+
+        return PlanExecution(ruleId, model, options, execute, retryCount, isTransient, removedDeclaration, cancellationToken);
+    }
+
+    /// <summary>
+    /// The one execution of a policy or pipeline built for it (<c>policy.ExecuteAsync(() =&gt; client.CallAsync(…))</c>,
+    /// <c>pipeline.ExecuteAsync(async ct =&gt; await client.CallAsync(…, ct), ct)</c>, <c>Execute(() =&gt; client.Call(…))</c>)
+    /// becomes one execution of the provider pipeline; the policy's declaration, if any, goes.
+    /// </summary>
+    private static Action<DocumentEditor>? PlanExecution(
+        string ruleId, SemanticModel model, AnalyzerConfigOptions options, InvocationExpressionSyntax execute, int retryCount, string isTransient, SyntaxNode? removedDeclaration, CancellationToken cancellationToken)
+    {
+        if (model.GetOperation(execute, cancellationToken) is not IInvocationOperation { TargetMethod.Name: "Execute" or "ExecuteAsync" } executed ||
             executed.Arguments.Count(a => a.ArgumentKind == ArgumentKind.Explicit) is not (1 or 2) ||
             execute.ArgumentList.Arguments[0].Expression is not LambdaExpressionSyntax { ExpressionBody: { } body } lambda ||
             model.GetOperation(body, cancellationToken) is not { } bodyOperation)
@@ -51,15 +66,19 @@ internal static partial class PipelineRewriter
         }
 
         var asynchronous = executed.TargetMethod.Name == "ExecuteAsync";
-        var parameters = lambda is ParenthesizedLambdaExpressionSyntax parenthesized ? parenthesized.ParameterList.Parameters.Select(p => p.Identifier.ValueText).ToList()
-            : new List<string> { ((SimpleLambdaExpressionSyntax)lambda).Parameter.Identifier.ValueText };
+        var explicitArguments = executed.Arguments.Count(a => a.ArgumentKind == ArgumentKind.Explicit);
+        var parameterSyntaxes = lambda is ParenthesizedLambdaExpressionSyntax parenthesized
+            ? parenthesized.ParameterList.Parameters.ToList()
+            : new List<ParameterSyntax> { ((SimpleLambdaExpressionSyntax)lambda).Parameter };
+        var parameters = parameterSyntaxes.Select(p => p.Identifier.ValueText).ToList();
         var result = asynchronous
             ? (executed.Type as INamedTypeSymbol) is { IsGenericType: true, TypeArguments.Length: 1 } task ? task.TypeArguments[0] : null
             : executed.Type;
         if (call is null || model.GetOperation(call, cancellationToken) is not IInvocationOperation provider ||
             !new Internal.ProviderCalls(model.Compilation).IsProviderCall(provider.TargetMethod) ||
             result is null or { SpecialType: SpecialType.System_Void } || result.TypeKind is TypeKind.Error or TypeKind.Dynamic || result.IsAnonymousType ||
-            parameters.Count > 1 || (parameters.Count == 1) != (executed.Arguments.Count(a => a.ArgumentKind == ArgumentKind.Explicit) == 2) ||
+            parameters.Count > 1 || (parameters.Count == 0 && explicitArguments == 2) ||
+            (parameters.Count == 1 && model.GetDeclaredSymbol(parameterSyntaxes[0], cancellationToken) is not IParameterSymbol { Type.Name: "CancellationToken" }) ||
             (!asynchronous && parameters.Count > 0) ||
             bodyOperation.DescendantsAndSelf().Count(o => o is IInvocationOperation i && new Internal.ProviderCalls(model.Compilation).IsProviderCall(i.TargetMethod)) != 1 ||
             !CapturableInLambda(bodyOperation))
@@ -69,15 +88,18 @@ internal static partial class PipelineRewriter
 
         // `ct => client.CallAsync(…, ct)`: the lambda keeps its parameter's name for the attempt's token.
         var callText = asynchronous && awaitedBody is null ? SyntaxFactory.ParseExpression("await " + body.WithoutTrivia()) : body.WithoutTrivia();
-        var outerToken = parameters.Count == 1 ? execute.ArgumentList.Arguments[1].Expression : null;
-        var outer = !asynchronous ? Outer.Block : execute.Parent is AwaitExpressionSyntax or MemberAccessExpressionSyntax { Name.Identifier.ValueText: "ConfigureAwait" } ? Outer.Plain : Outer.Task;
+        var outerToken = parameters.Count == 1 && explicitArguments == 2 ? execute.ArgumentList.Arguments[1].Expression : null;
+        // Awaited where it was (or a ValueTask where one was expected: Polly v8), else the Task Polly v7 returned.
+        var returnsValueTask = executed.Type is INamedTypeSymbol { Name: "ValueTask" };
+        var outer = !asynchronous ? Outer.Block : returnsValueTask || execute.Parent is AwaitExpressionSyntax or MemberAccessExpressionSyntax { Name.Identifier.ValueText: "ConfigureAwait" } ? Outer.Plain : Outer.Task;
         // One argument a line, one level under the line the execution starts on.
         var line = execute.SyntaxTree.GetText(cancellationToken).Lines.GetLineFromPosition(execute.SpanStart).ToString();
         var indent = line.Substring(0, line.Length - line.TrimStart().Length) + "    ";
         return Build(ruleId, model, options, execute, result, retryCount, isTransient, names =>
         {
             var token = parameters.Count == 1 ? parameters[0] : names.Token;
-            var execution = Execution(names with { Token = token }, callText, asynchronous, null, outerToken, outer, indent);
+            var endOfLine = execute.SyntaxTree.GetRoot(cancellationToken).DescendantTrivia().FirstOrDefault(t => t.IsKind(SyntaxKind.EndOfLineTrivia));
+            var execution = Execution(names with { Token = token }, callText, asynchronous, null, outerToken, outer, indent, endOfLine.IsKind(SyntaxKind.None) ? "\n" : endOfLine.ToString());
             return editor =>
             {
                 editor.ReplaceNode(execute, execution.WithTriviaFrom(execute));
@@ -123,8 +145,10 @@ internal static partial class PipelineRewriter
         var names = new HashSet<string>();
         for (var current = chain; ; )
         {
+            // Polly v7: Policy.Handle<A>().Or<B>(); Polly v8: new PredicateBuilder[<T>]().Handle<A>().Handle<B>().
+            var v8 = model.GetSymbolInfo(current, cancellationToken).Symbol is IMethodSymbol { Name: "Handle", ContainingType: { Name: "PredicateBuilder", ContainingNamespace.Name: "Polly" } };
             if (model.GetSymbolInfo(current, cancellationToken).Symbol is not IMethodSymbol { Name: "Handle" or "Or", TypeArguments.Length: 1 } method ||
-                method.ContainingType is not { Name: "Policy" or "PolicyBuilder", IsGenericType: false, ContainingNamespace.Name: "Polly" } ||
+                (!v8 && method.ContainingType is not { Name: "Policy" or "PolicyBuilder", IsGenericType: false, ContainingNamespace.Name: "Polly" }) ||
                 current.Expression is not MemberAccessExpressionSyntax access ||
                 current.ArgumentList.Arguments.Count > 1)
             {
@@ -147,10 +171,15 @@ internal static partial class PipelineRewriter
                 return null;
             }
 
-            if (method.Name == "Handle")
+            if (v8 && access.Expression is ObjectCreationExpressionSyntax { ArgumentList.Arguments.Count: 0, Initializer: null })
+            {
+                return Disjunction(tests);
+            }
+
+            if (!v8 && method.Name == "Handle")
             {
                 return access.Expression is IdentifierNameSyntax or MemberAccessExpressionSyntax
-                    ? "exception => " + string.Join(" || ", Enumerable.Reverse(tests).Select(t => tests.Count > 1 && t.Contains("&&") ? $"({t})" : t))
+                    ? Disjunction(tests)
                     : null;
             }
 
@@ -162,6 +191,9 @@ internal static partial class PipelineRewriter
             current = previous;
         }
     }
+
+    private static string Disjunction(List<string> tests)
+        => "exception => " + string.Join(" || ", Enumerable.Reverse(tests).Select(t => tests.Count > 1 && t.Contains("&&") ? $"({t})" : t));
 
     // The predicate moves into a static field: only its own parameter, constants and static members.
     private static bool ReadsOnlyItsParameter(IOperation predicate)

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Text;
 using System.Linq;
 using System.Threading;
 using Microsoft.CodeAnalysis;
@@ -11,6 +12,7 @@ using Microsoft.CodeAnalysis.Editing;
 using Microsoft.CodeAnalysis.Formatting;
 using Microsoft.CodeAnalysis.Operations;
 using Microsoft.CodeAnalysis.Simplification;
+using Microsoft.CodeAnalysis.Text;
 using RetryAnalyzers.Internal;
 
 namespace RetryAnalyzers.CodeFixes;
@@ -50,6 +52,7 @@ internal static partial class PipelineRewriter
         {
             RetryShape.HandWrittenLoop => PlanLoop(ruleId, node, model, options, cancellationToken),
             RetryShape.PollyV7SleepProvider or RetryShape.PollyV7SleepDurations => PlanPollyV7(ruleId, node, model, options, cancellationToken),
+            RetryShape.PollyV8Options => PlanPollyV8(ruleId, node, model, options, cancellationToken),
             _ => null,
         };
 
@@ -72,14 +75,12 @@ internal static partial class PipelineRewriter
         } && awaitedCall != retry.Call;
         var outer = !function.IsAsync ? Outer.Block : configured ? Outer.AwaitConfigured : Outer.Await;
 
-        // One argument a line, one level under the statement. The statement moves from the loop's try (two levels under
-        // the loop) to the new try (one level): the formatter shifts the lines that follow by that level, so they are
-        // written three levels under the loop.
-        var indent = Indentation(retry.Loop) + "            ";
+        // The try is written out at the loop's indentation (its own unit of indentation kept), one argument a line.
+        var layout = Layout.Of(retry, cancellationToken);
         var brokenCircuit = BrokenCircuitCatch(retry.Catch, model, cancellationToken);
         return Build(ruleId, model, options, retry.Loop, retry.Result, retry.Attempts - 1, IsTransient(retry.Catch), names =>
         {
-            var execution = Execution(names, retry.CallStatementExpression, retry.Awaited, retry.CallToken, retry.CallToken ?? retry.WaitToken, outer, indent);
+            var execution = Execution(names, retry.CallStatementExpression, retry.Awaited, retry.CallToken, retry.CallToken ?? retry.WaitToken, outer, layout.Indentation + layout.Unit + layout.Unit, layout.EndOfLine);
             return editor =>
             {
                 if (brokenCircuit is not null)
@@ -87,7 +88,7 @@ internal static partial class PipelineRewriter
                     Imports.AddUsing(editor, brokenCircuit.ContainingNamespace.ToDisplayString());
                 }
 
-                editor.ReplaceNode(retry.Loop, Rewritten(retry, execution, brokenCircuit).WithTriviaFrom(retry.Loop).WithAdditionalAnnotations(Formatter.Annotation));
+                editor.ReplaceNode(retry.Loop, Rewritten(retry, execution, brokenCircuit, layout).WithTriviaFrom(retry.Loop));
                 foreach (var removed in retry.Removed.Where(r => !retry.Loop.Span.Contains(r.Span)))
                 {
                     editor.RemoveNode(removed, SyntaxRemoveOptions.KeepNoTrivia);
@@ -267,13 +268,13 @@ internal static partial class PipelineRewriter
     }
 
     // await CallPipeline.ExecuteAsync(async token => await client.CallAsync(…, token), EstimatedTokensPerCall, ct)
-    private static ExpressionSyntax Execution(SiteNames names, ExpressionSyntax call, bool awaited, ExpressionSyntax? callToken, ExpressionSyntax? token, Outer outer, string indent)
+    private static ExpressionSyntax Execution(SiteNames names, ExpressionSyntax call, bool awaited, ExpressionSyntax? callToken, ExpressionSyntax? token, Outer outer, string indent, string endOfLine)
     {
         var inLambda = callToken is not null ? call.ReplaceNode(callToken, SyntaxFactory.IdentifierName(names.Token).WithTriviaFrom(callToken)) : call;
         var lambda = awaited
             ? $"async {names.Token} => {inLambda.WithoutTrivia()}"
             : $"{names.Token} => new {names.ValueTask}({inLambda.WithoutTrivia()})";
-        var arguments = $"\n{indent}{lambda},\n{indent}{TokensPerCallName}" + (token is null ? string.Empty : $",\n{indent}{token.WithoutTrivia()}");
+        var arguments = $"{endOfLine}{indent}{lambda},{endOfLine}{indent}{TokensPerCallName}" + (token is null ? string.Empty : $",{endOfLine}{indent}{token.WithoutTrivia()}");
         var execute = $"{names.Pipeline}.ExecuteAsync({arguments})";
         var text = outer switch
         {
@@ -286,36 +287,60 @@ internal static partial class PipelineRewriter
         return SyntaxFactory.ParseExpression(text).WithAdditionalAnnotations(Simplifier.Annotation);
     }
 
-    private static string Indentation(SyntaxNode node)
-        => node.GetLeadingTrivia().LastOrDefault() is { RawKind: (int)SyntaxKind.WhitespaceTrivia } whitespace ? whitespace.ToString() : string.Empty;
-
     // The loop's try, run once: the call through the pipeline, the catch that now only sees the last failure.
-    private static StatementSyntax Rewritten(PipelineLoop retry, ExpressionSyntax execution, INamedTypeSymbol? brokenCircuit)
+    private static StatementSyntax Rewritten(PipelineLoop retry, ExpressionSyntax execution, INamedTypeSymbol? brokenCircuit, Layout layout)
     {
+        var (indentation, unit, eol) = (layout.Indentation, layout.Unit, layout.EndOfLine);
+        var text = new StringBuilder().Append("try").Append(eol).Append(indentation).Append('{').Append(eol);
         var first = retry.Try.Block.Statements[0];
-        var statements = retry.Try.Block.Statements
-            .Where(s => !retry.Removed.Contains(s))
-            .Select(s => s == first ? s.ReplaceNode(retry.CallStatementExpression, execution.WithTriviaFrom(retry.CallStatementExpression)) : s);
-        var catches = new List<CatchClauseSyntax>
+        foreach (var statement in retry.Try.Block.Statements.Where(s => !retry.Removed.Contains(s)))
         {
-            retry.Catch.WithBlock(Commented("// the pipeline's retries are spent: go on as after the loop's last attempt").WithTriviaFrom(retry.Catch.Block)),
-        };
-        if (brokenCircuit is not null)
-        {
-            catches.Add(SyntaxFactory.CatchClause(
-                SyntaxFactory.CatchDeclaration(SyntaxFactory.ParseTypeName(Name(brokenCircuit)).WithAdditionalAnnotations(Simplifier.Annotation)),
-                null,
-                Commented("// the provider did not recover within MaxWaitForRecovery: go on as after the loop's last attempt")));
+            var written = statement == first ? statement.ReplaceNode(retry.CallStatementExpression, execution) : statement;
+            text.Append(indentation).Append(unit).Append(written.WithoutTrivia().ToFullString()).Append(eol);
         }
 
-        return retry.Try
-            .WithBlock(retry.Try.Block.WithStatements(SyntaxFactory.List(statements)))
-            .WithCatches(SyntaxFactory.List(catches));
+        text.Append(indentation).Append('}');
+        void Catch(string header, string comment)
+            => text.Append(eol).Append(indentation).Append(header).Append(eol)
+                .Append(indentation).Append('{').Append(eol)
+                .Append(indentation).Append(unit).Append(comment).Append(eol)
+                .Append(indentation).Append('}');
+
+        var catchClause = retry.Catch;
+        Catch(
+            catchClause.ToString().Substring(0, catchClause.Block.SpanStart - catchClause.SpanStart).TrimEnd(),
+            "// the pipeline's retries are spent: go on as after the loop's last attempt");
+        if (brokenCircuit is not null)
+        {
+            Catch($"catch ({Name(brokenCircuit)})", "// the provider did not recover within MaxWaitForRecovery: go on as after the loop's last attempt");
+        }
+
+        var rewritten = (TryStatementSyntax)SyntaxFactory.ParseStatement(text.ToString());
+        return brokenCircuit is null
+            ? rewritten
+            : rewritten.ReplaceNode(rewritten.Catches.Last().Declaration!.Type, rewritten.Catches.Last().Declaration!.Type.WithAdditionalAnnotations(Simplifier.Annotation));
     }
 
-    private static BlockSyntax Commented(string comment)
-        => SyntaxFactory.Block().WithCloseBraceToken(
-            SyntaxFactory.Token(SyntaxKind.CloseBraceToken).WithLeadingTrivia(SyntaxFactory.Comment(comment), SyntaxFactory.ElasticCarriageReturnLineFeed));
+    /// <summary>Where the rewritten <c>try</c> goes: the loop's indentation, the file's unit of indentation and line ending.</summary>
+    private sealed record Layout(string Indentation, string Unit, string EndOfLine)
+    {
+        public static Layout Of(PipelineLoop retry, CancellationToken cancellationToken)
+        {
+            var text = retry.Loop.SyntaxTree.GetText(cancellationToken);
+            string Prefix(SyntaxNode node)
+            {
+                var line = text.Lines.GetLineFromPosition(node.SpanStart);
+                var prefix = text.ToString(TextSpan.FromBounds(line.Start, node.SpanStart));
+                return prefix.Trim().Length == 0 ? prefix : string.Empty;
+            }
+
+            var indentation = Prefix(retry.Loop);
+            var inner = Prefix(retry.Try);
+            var unit = inner.Length > indentation.Length && inner.StartsWith(indentation, StringComparison.Ordinal) ? inner.Substring(indentation.Length) : "    ";
+            var endOfLine = retry.Loop.SyntaxTree.GetRoot(cancellationToken).DescendantTrivia().FirstOrDefault(t => t.IsKind(SyntaxKind.EndOfLineTrivia));
+            return new Layout(indentation, unit, endOfLine.IsKind(SyntaxKind.None) ? "\n" : endOfLine.ToString());
+        }
+    }
 
     /// <summary>
     /// While the provider keeps failing, the pipeline's breaker holds the call for its recovery, up to

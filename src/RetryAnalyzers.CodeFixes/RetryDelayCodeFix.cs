@@ -51,7 +51,7 @@ public abstract class RetryDelayCodeFix : EditorCodeFix
             plans.Add(new FixPlan(Title(shape), ActionEquivalenceKey, edit));
         }
 
-        if (shape is RetryShape.HandWrittenLoop or RetryShape.PollyV7SleepProvider or RetryShape.PollyV7SleepDurations)
+        if (shape is RetryShape.HandWrittenLoop or RetryShape.PollyV7SleepProvider or RetryShape.PollyV7SleepDurations or RetryShape.PollyV8Options)
         {
             var options = document.Project.AnalyzerOptions.AnalyzerConfigOptionsProvider.GetOptions(root.SyntaxTree);
             if (PipelineRewriter.Plan(DiagnosticId, shape, node, model, options, cancellationToken) is { } pipeline)

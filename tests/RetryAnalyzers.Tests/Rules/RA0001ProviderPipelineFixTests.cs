@@ -23,6 +23,7 @@ public sealed class RA0001ProviderPipelineFixTests
         using System.Threading.Tasks;
         using OpenAI.Chat;
         using Polly;
+        using Polly.Retry;
 
         """;
 
@@ -36,6 +37,7 @@ public sealed class RA0001ProviderPipelineFixTests
         using System.Threading.Tasks;
         using OpenAI.Chat;
         using Polly;
+        using Polly.Retry;
         using RetryAnalyzers.Runtime;
 
         """;
@@ -1137,6 +1139,155 @@ public sealed class RA0001ProviderPipelineFixTests
                 => Policy.Handle<HttpRequestException>(e => retryable)
                     .WaitAndRetryAsync(3, [|_ => TimeSpan.FromSeconds(1)|])
                     .ExecuteAsync(() => http.GetStringAsync("https://api.example.test/v1/models"));
+        }
+        """);
+
+    [Fact]
+    public Task CompactLoop_OneLineTryAndCatch_Rewritten() => Fix(
+        """
+        class Agent
+        {
+            public async Task<string> GetAsync(HttpClient http)
+            {
+                for (var attempt = 0; attempt < 3; attempt++)
+                {
+                    try { return await http.GetStringAsync("https://api.example.test/v1/models"); }
+                    catch (HttpRequestException) { await [|Task.Delay(1000)|]; }
+                }
+
+                return "";
+            }
+        }
+        """,
+        $$"""
+        class Agent
+        {
+        {{Placeholder}}
+            private static readonly ProviderPipeline<string> GetPipeline = ProviderPipeline.Create<string>(
+                new ProviderResilienceOptions { Budget = ProviderBudget, MaxRetryAttempts = 2 },
+                isTransient: exception => exception is HttpRequestException);
+
+            public async Task<string> GetAsync(HttpClient http)
+            {
+                try
+                {
+                    return await GetPipeline.ExecuteAsync(
+                        async token => await http.GetStringAsync("https://api.example.test/v1/models"),
+                        EstimatedTokensPerCall);
+                }
+                catch (HttpRequestException)
+                {
+                    // the pipeline's retries are spent: go on as after the loop's last attempt
+                }
+                catch (BrokenCircuitException)
+                {
+                    // the provider did not recover within MaxWaitForRecovery: go on as after the loop's last attempt
+                }
+
+                return "";
+            }
+        }
+        """);
+
+    // ---------------------------------------------------------------- Polly v8 pipelines built for one call site
+
+    [Fact]
+    public Task PollyV8_LocalPipelineExecutedOnce_BecomesTheProviderPipeline() => Fix(
+        """
+        class Agent
+        {
+            public async Task<string> GetAsync(HttpClient http, CancellationToken cancellationToken)
+            {
+                var pipeline = new ResiliencePipelineBuilder()
+                    .AddRetry([|new RetryStrategyOptions|] { ShouldHandle = new PredicateBuilder().Handle<HttpRequestException>(), MaxRetryAttempts = 4 })
+                    .Build();
+                return await pipeline.ExecuteAsync(async ct => await http.GetStringAsync("https://api.example.test/v1/models", ct), cancellationToken);
+            }
+        }
+        """,
+        $$"""
+        class Agent
+        {
+        {{Placeholder}}
+            private static readonly ProviderPipeline<string> GetPipeline = ProviderPipeline.Create<string>(
+                new ProviderResilienceOptions { Budget = ProviderBudget, MaxRetryAttempts = 4 },
+                isTransient: exception => exception is HttpRequestException);
+
+            public async Task<string> GetAsync(HttpClient http, CancellationToken cancellationToken)
+            {
+                return await GetPipeline.ExecuteAsync(
+                    async ct => await http.GetStringAsync("https://api.example.test/v1/models", ct),
+                    EstimatedTokensPerCall,
+                    cancellationToken);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task PollyV8_DefaultOptionsInline_PollysDefaultsKept() => Fix(
+        """
+        class Agent
+        {
+            public async Task<ChatCompletion> AskAsync(ChatClient client, string prompt)
+                => await new ResiliencePipelineBuilder().AddRetry([|new RetryStrategyOptions()|]).Build()
+                    .ExecuteAsync(async ct => await client.CompleteChatAsync(new ChatMessage[] { new UserChatMessage(prompt) }, null, ct));
+        }
+        """,
+        $$"""
+        class Agent
+        {
+        {{Placeholder}}
+            private static readonly ProviderPipeline<ClientResult<ChatCompletion>> AskPipeline = ProviderPipeline.Create<ClientResult<ChatCompletion>>(
+                new ProviderResilienceOptions { Budget = ProviderBudget, MaxRetryAttempts = 3 },
+                isTransient: exception => exception is not OperationCanceledException);
+
+            public async Task<ChatCompletion> AskAsync(ChatClient client, string prompt)
+                => await AskPipeline.ExecuteAsync(
+                    async ct => await client.CompleteChatAsync(new ChatMessage[] { new UserChatMessage(prompt) }, null, ct),
+                    EstimatedTokensPerCall);
+        }
+        """);
+
+    [Fact]
+    public Task PollyV8_OnRetryCallback_NoPipelineAction() => NoPipelineAction("""
+        class C
+        {
+            public async Task<string> GetAsync(HttpClient http)
+            {
+                var pipeline = new ResiliencePipelineBuilder()
+                    .AddRetry([|new RetryStrategyOptions|] { OnRetry = args => { Console.WriteLine(args.AttemptNumber); return default; } })
+                    .Build();
+                return await pipeline.ExecuteAsync(async ct => await http.GetStringAsync("https://api.example.test/v1/models", ct));
+            }
+        }
+        """);
+
+    [Fact]
+    public Task PollyV8_PipelineWithAnotherStrategy_NoPipelineAction() => NoPipelineAction("""
+        class C
+        {
+            public async Task<string> GetAsync(HttpClient http)
+            {
+                var pipeline = new ResiliencePipelineBuilder()
+                    .AddTimeout(TimeSpan.FromSeconds(10))
+                    .AddRetry([|new RetryStrategyOptions()|])
+                    .Build();
+                return await pipeline.ExecuteAsync(async ct => await http.GetStringAsync("https://api.example.test/v1/models", ct));
+            }
+        }
+        """);
+
+    [Fact]
+    public Task PollyV8_ResultPredicate_NoPipelineAction() => NoPipelineAction("""
+        class C
+        {
+            public async Task<HttpResponseMessage> GetAsync(HttpClient http)
+            {
+                var pipeline = new ResiliencePipelineBuilder<HttpResponseMessage>()
+                    .AddRetry([|new RetryStrategyOptions<HttpResponseMessage>|] { ShouldHandle = new PredicateBuilder<HttpResponseMessage>().HandleResult(r => !r.IsSuccessStatusCode) })
+                    .Build();
+                return await pipeline.ExecuteAsync(async ct => await http.GetAsync("https://api.example.test/v1/models", ct));
+            }
         }
         """);
 }
