@@ -1143,51 +1143,29 @@ public sealed class RA0001ProviderPipelineFixTests
         """);
 
     [Fact]
-    public Task CompactLoop_OneLineTryAndCatch_Rewritten() => Fix(
-        """
-        class Agent
-        {
-            public async Task<string> GetAsync(HttpClient http)
-            {
-                for (var attempt = 0; attempt < 3; attempt++)
-                {
-                    try { return await http.GetStringAsync("https://api.example.test/v1/models"); }
-                    catch (HttpRequestException) { await [|Task.Delay(1000)|]; }
-                }
-
-                return "";
-            }
-        }
-        """,
-        $$"""
-        class Agent
-        {
-        {{Placeholder}}
-            private static readonly ProviderPipeline<string> GetPipeline = ProviderPipeline.Create<string>(
-                new ProviderResilienceOptions { Budget = ProviderBudget, MaxRetryAttempts = 2 },
-                isTransient: exception => exception is HttpRequestException);
-
-            public async Task<string> GetAsync(HttpClient http)
-            {
-                try
-                {
-                    return await GetPipeline.ExecuteAsync(
-                        async token => await http.GetStringAsync("https://api.example.test/v1/models"),
-                        EstimatedTokensPerCall);
-                }
-                catch (HttpRequestException)
-                {
-                    // the pipeline's retries are spent: go on as after the loop's last attempt
-                }
-                catch (BrokenCircuitException)
-                {
-                    // the provider did not recover within MaxWaitForRecovery: go on as after the loop's last attempt
-                }
-
-                return "";
-            }
-        }
-        """);
+    public Task CompactLoop_OneLineTryAndCatch_WrittenOutAtTheLoopsIndentation()
+    {
+        var compact = EligibleLoop
+            .Replace("""
+                        try
+                        {
+                            return await http.GetStringAsync("https://api.example.test/v1/models");
+                        }
+            """, """
+                        try { return await http.GetStringAsync("https://api.example.test/v1/models"); }
+            """)
+            .Replace("""
+                        catch (HttpRequestException)
+                        {
+                            await [|Task.Delay(1000)|];
+                        }
+            """, """
+                        catch (HttpRequestException) { await [|Task.Delay(1000)|]; }
+            """);
+        Assert.Contains("try { return await", compact, System.StringComparison.Ordinal);
+        Assert.Contains("catch (HttpRequestException) { await", compact, System.StringComparison.Ordinal);
+        return Fix(compact, PipelineFixed, "dotnet_diagnostic.RA0001.tokens_per_minute = 90000\n");
+    }
 
     // ---------------------------------------------------------------- Polly v8 pipelines built for one call site
 
