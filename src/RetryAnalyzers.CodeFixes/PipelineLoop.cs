@@ -125,9 +125,10 @@ internal sealed record PipelineLoop(
             }
         }
 
-        if (flag is not null && !flagSet)
+        if ((flag is not null && !flagSet) ||
+            (block[0] is not ReturnStatementSyntax && !flagSet && !block.Any(s => s is BreakStatementSyntax)))
         {
-            return null;
+            return null; // the loop does not leave on this call's success: it makes the call again
         }
 
         // The call: a provider call that reads nothing the loop changes and nothing a lambda cannot capture.

@@ -636,53 +636,6 @@ public sealed class RA0001ProviderPipelineFixTests
         """);
 
     [Fact]
-    public Task CallReadsTheCounter_StateChangesBetweenAttempts_NoPipelineAction() => NoPipelineAction("""
-        class C
-        {
-            public async Task<ChatCompletion> AskAsync(ChatClient client, string[] prompts)
-            {
-                for (var i = 0; i < 3; i++)
-                {
-                    try
-                    {
-                        return await client.CompleteChatAsync(prompts[i]);
-                    }
-                    catch (ClientResultException)
-                    {
-                        await [|Task.Delay(1000)|];
-                    }
-                }
-
-                throw new InvalidOperationException();
-            }
-        }
-        """);
-
-    [Fact]
-    public Task StatementBeforeTheCall_RunsPerAttempt_NoPipelineAction() => NoPipelineAction("""
-        class C
-        {
-            public async Task<ChatCompletion> AskAsync(ChatClient client, List<string> log)
-            {
-                for (var i = 0; i < 3; i++)
-                {
-                    try
-                    {
-                        log.Add("attempt");
-                        return await client.CompleteChatAsync("hi");
-                    }
-                    catch (ClientResultException)
-                    {
-                        await [|Task.Delay(1000)|];
-                    }
-                }
-
-                throw new InvalidOperationException();
-            }
-        }
-        """);
-
-    [Fact]
     public Task SeveralCallsRetriedTogether_NoPipelineAction() => NoPipelineAction("""
         class C
         {
@@ -737,126 +690,6 @@ public sealed class RA0001ProviderPipelineFixTests
         """);
 
     [Fact]
-    public Task CatchDoesMoreThanWait_NoPipelineAction() => NoPipelineAction("""
-        class C
-        {
-            public async Task<string> GetAsync(HttpClient http)
-            {
-                for (var i = 0; i < 3; i++)
-                {
-                    try
-                    {
-                        return await http.GetStringAsync("https://api.example.test/v1/models");
-                    }
-                    catch (HttpRequestException e)
-                    {
-                        Console.WriteLine(e.Message);
-                        await [|Task.Delay(1000)|];
-                    }
-                }
-
-                return "";
-            }
-        }
-        """);
-
-    [Fact]
-    public Task GotoInTheMethod_NoPipelineAction() => NoPipelineAction("""
-        class C
-        {
-            public async Task<string> GetAsync(HttpClient http, bool skip)
-            {
-                if (skip) goto done;
-                for (var i = 0; i < 3; i++)
-                {
-                    try
-                    {
-                        return await http.GetStringAsync("https://api.example.test/v1/models");
-                    }
-                    catch (HttpRequestException)
-                    {
-                        await [|Task.Delay(1000)|];
-                    }
-                }
-
-                done:
-                return "";
-            }
-        }
-        """);
-
-    [Fact]
-    public Task BoundIsNotAConstant_NoPipelineAction() => NoPipelineAction("""
-        class C
-        {
-            public async Task<string> GetAsync(HttpClient http, int maxAttempts)
-            {
-                for (var i = 0; i < maxAttempts; i++)
-                {
-                    try
-                    {
-                        return await http.GetStringAsync("https://api.example.test/v1/models");
-                    }
-                    catch (HttpRequestException)
-                    {
-                        await [|Task.Delay(1000)|];
-                    }
-                }
-
-                return "";
-            }
-        }
-        """);
-
-    [Fact]
-    public Task UnboundedLoop_NoPipelineAction() => NoPipelineAction("""
-        class C
-        {
-            public async Task<string> GetAsync(HttpClient http)
-            {
-                while (true)
-                {
-                    try
-                    {
-                        return await http.GetStringAsync("https://api.example.test/v1/models");
-                    }
-                    catch (HttpRequestException)
-                    {
-                        await [|Task.Delay(1000)|];
-                    }
-                }
-            }
-        }
-        """);
-
-    [Fact]
-    public Task TwoCatchClauses_NoPipelineAction() => NoPipelineAction("""
-        class C
-        {
-            public async Task<string> GetAsync(HttpClient http)
-            {
-                for (var i = 0; i < 3; i++)
-                {
-                    try
-                    {
-                        return await http.GetStringAsync("https://api.example.test/v1/models");
-                    }
-                    catch (TaskCanceledException)
-                    {
-                        throw;
-                    }
-                    catch (HttpRequestException)
-                    {
-                        await [|Task.Delay(1000)|];
-                    }
-                }
-
-                return "";
-            }
-        }
-        """);
-
-    [Fact]
     public Task CounterReadAfterTheLoop_NoPipelineAction() => NoPipelineAction("""
         class C
         {
@@ -881,104 +714,26 @@ public sealed class RA0001ProviderPipelineFixTests
         }
         """);
 
-    [Fact]
-    public Task CatchAlsoAdvancesTheForCounter_NoPipelineAction() => NoPipelineAction("""
-        class C
-        {
-            public async Task<string> GetAsync(HttpClient http)
-            {
-                for (var i = 0; i < 6; i++)
-                {
-                    try
-                    {
-                        return await http.GetStringAsync("https://api.example.test/v1/models");
-                    }
-                    catch (HttpRequestException)
-                    {
-                        i++;
-                        await [|Task.Delay(1000)|];
-                    }
-                }
-
-                return "";
-            }
-        }
-        """);
-
-    [Fact]
-    public Task FilterReadsALocal_NoPipelineAction() => NoPipelineAction("""
-        class C
-        {
-            public async Task<string> GetAsync(HttpClient http, bool retryable)
-            {
-                for (var i = 0; i < 3; i++)
-                {
-                    try
-                    {
-                        return await http.GetStringAsync("https://api.example.test/v1/models");
-                    }
-                    catch (HttpRequestException) when (retryable)
-                    {
-                        await [|Task.Delay(1000)|];
-                    }
-                }
-
-                return "";
-            }
-        }
-        """);
-
-    [Fact]
-    public Task FinallyClause_NoPipelineAction() => NoPipelineAction("""
-        class C
-        {
-            int _calls;
-
-            public async Task<string> GetAsync(HttpClient http)
-            {
-                for (var i = 0; i < 3; i++)
-                {
-                    try
-                    {
-                        return await http.GetStringAsync("https://api.example.test/v1/models");
-                    }
-                    catch (HttpRequestException)
-                    {
-                        await [|Task.Delay(1000)|];
-                    }
-                    finally
-                    {
-                        _calls++;
-                    }
-                }
-
-                return "";
-            }
-        }
-        """);
-
-    [Fact]
-    public Task InAStruct_NoPipelineAction() => NoPipelineAction("""
-        struct S
-        {
-            public async Task<string> GetAsync(HttpClient http)
-            {
-                for (var i = 0; i < 3; i++)
-                {
-                    try
-                    {
-                        return await http.GetStringAsync("https://api.example.test/v1/models");
-                    }
-                    catch (HttpRequestException)
-                    {
-                        await [|Task.Delay(1000)|];
-                    }
-                }
-
-                return "";
-            }
-        }
-        """);
+    // Variations of the eligible loop that change what a rewrite would have to keep: (what is replaced, by what).
+    [Theory]
+    [InlineData("catch does more than wait (it logs)", "await [|Task.Delay(1000)|];", "Console.WriteLine(\"retrying\"); await [|Task.Delay(1000)|];")]
+    [InlineData("catch also advances the for counter", "await [|Task.Delay(1000)|];", "i++; await [|Task.Delay(1000)|];")]
+    [InlineData("catch rethrows on the last attempt", "await [|Task.Delay(1000)|];", "if (i == 2) throw; await [|Task.Delay(1000)|];")]
+    [InlineData("goto in the method", "return \"\";", "goto done; done: return \"\";")]
+    [InlineData("bound is not a constant", "i < 3", "i < http.MaxResponseContentBufferSize")]
+    [InlineData("unbounded loop", "for (var i = 0; i < 3; i++)", "while (true)")]
+    [InlineData("two catch clauses", "catch (HttpRequestException)", "catch (TaskCanceledException) { throw; } catch (HttpRequestException)")]
+    [InlineData("a finally clause", "await [|Task.Delay(1000)|];\n            }", "await [|Task.Delay(1000)|];\n            }\n            finally { Console.WriteLine(); }")]
+    [InlineData("filter reads a parameter", "catch (HttpRequestException)", "catch (HttpRequestException) when (http.Timeout > TimeSpan.Zero)")]
+    [InlineData("filter reads this", "catch (HttpRequestException)", "catch (HttpRequestException) when (GetHashCode() > 0)")]
+    [InlineData("a struct", "class Agent", "struct Agent")]
+    [InlineData("the call reads the counter", "v1/models\")", "v1/models/\" + i)")]
+    [InlineData("a statement before the call", "return await http.GetStringAsync", "Console.WriteLine(); return await http.GetStringAsync")]
+    public Task EligibleLoopVariation_NoPipelineAction(string shape, string original, string replacement)
+    {
+        Assert.True(EligibleLoop.Contains(original, System.StringComparison.Ordinal), shape);
+        return NoPipelineAction(EligibleLoop.Replace(original, replacement));
+    }
 
     [Fact]
     public async Task RuntimeNotReferenced_NoAction()
