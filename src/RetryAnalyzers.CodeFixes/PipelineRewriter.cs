@@ -1,8 +1,8 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
-using System.Text;
 using System.Linq;
+using System.Text;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
@@ -25,11 +25,10 @@ namespace RetryAnalyzers.CodeFixes;
 /// <code>
 /// for (var i = 0; i &lt; 3; i++)                     try
 /// {                                               {
-///     try { return await client.CallAsync(p, ct); }     return await CallPipeline.ExecuteAsync(async token => await client.CallAsync(p, token), EstimatedTokensPerCall, ct);
+///     try { return await client.CallAsync(p, ct); }     return await CallPipeline.ExecuteAsync(async token =&gt; await client.CallAsync(p, token), EstimatedTokensPerCall, ct);
 ///     catch (E e) when (f) { await Task.Delay(…); }  }
-/// }                                               catch (E e) when (f)
-/// return fallback;                                {
-///                                                 }
+/// }                                               catch (E e) when (f) { /* the retries are spent */ }
+/// return fallback;                                catch (BrokenCircuitException) { /* no recovery in time */ }
 ///                                                 return fallback;
 /// </code>
 /// The pipeline retries what the loop's catch retried (its type and filter become <c>isTransient</c>) and what the
