@@ -39,7 +39,7 @@ public abstract class EditorCodeFix : CodeFixProvider
 
         foreach (var diagnostic in context.Diagnostics)
         {
-            foreach (var plan in Plans(diagnostic, root, model, context.CancellationToken))
+            foreach (var plan in Plans(diagnostic, context.Document, root, model, context.CancellationToken))
             {
                 context.RegisterCodeFix(
                     CodeAction.Create(plan.Title, ct => ApplyAsync(context.Document, plan.Edit, ct), plan.EquivalenceKey),
@@ -51,6 +51,10 @@ public abstract class EditorCodeFix : CodeFixProvider
     /// <summary>The actions for one diagnostic (none when it cannot be fixed safely), each with its own equivalence key.</summary>
     private protected abstract IEnumerable<FixPlan> Plans(Diagnostic diagnostic, SyntaxNode root, SemanticModel model, CancellationToken cancellationToken);
 
+    /// <summary>The actions for one diagnostic, for a fix that also reads the document's project (its <c>.editorconfig</c> options).</summary>
+    private protected virtual IEnumerable<FixPlan> Plans(Diagnostic diagnostic, Document document, SyntaxNode root, SemanticModel model, CancellationToken cancellationToken)
+        => Plans(diagnostic, root, model, cancellationToken);
+
     private async Task<Document?> FixAllInDocumentAsync(FixAllContext context, Document document, ImmutableArray<Diagnostic> diagnostics)
     {
         var editor = await DocumentEditor.CreateAsync(document, context.CancellationToken).ConfigureAwait(false);
@@ -58,7 +62,7 @@ public abstract class EditorCodeFix : CodeFixProvider
         var root = editor.OriginalRoot;
         foreach (var diagnostic in diagnostics)
         {
-            foreach (var plan in Plans(diagnostic, root, model, context.CancellationToken))
+            foreach (var plan in Plans(diagnostic, document, root, model, context.CancellationToken))
             {
                 if (plan.EquivalenceKey == context.CodeActionEquivalenceKey)
                 {

@@ -6,15 +6,26 @@ using RetryAnalyzers.Internal;
 
 namespace RetryAnalyzers.CodeFixes;
 
-/// <summary>What the RA0001 and RA0002 fixes share: the <see cref="RetryShape"/> from the diagnostic, planned with <see cref="RetryRewriter"/>.</summary>
+/// <summary>
+/// What the RA0001 and RA0002 fixes share: the <see cref="RetryShape"/> from the diagnostic, planned with
+/// <see cref="RetryRewriter"/> (the delay only), and for a hand-written loop around a provider call a second action,
+/// the whole retry onto the provider pipeline (<see cref="PipelineRewriter"/>). The delay-only action comes first
+/// unless <c>dotnet_diagnostic.RAxxxx.fix = pipeline</c> (so <c>dotnet format analyzers</c> applies the chosen one).
+/// </summary>
 public abstract class RetryDelayCodeFix : EditorCodeFix
 {
     private protected RetryDelayCodeFix(string diagnosticId, DelayKind kind, string equivalenceKey)
         : base(diagnosticId)
     {
+        DiagnosticId = diagnosticId;
         Kind = kind;
         ActionEquivalenceKey = equivalenceKey;
     }
+
+    /// <summary>The equivalence key of the pipeline action (<c>RA0001.RunThroughProviderPipeline</c>).</summary>
+    private protected string PipelineEquivalenceKey => DiagnosticId + ".RunThroughProviderPipeline";
+
+    private protected string DiagnosticId { get; }
 
     private protected DelayKind Kind { get; }
 
@@ -24,16 +35,34 @@ public abstract class RetryDelayCodeFix : EditorCodeFix
     private protected abstract string Title(RetryShape shape);
 
     private protected sealed override IEnumerable<FixPlan> Plans(Diagnostic diagnostic, SyntaxNode root, SemanticModel model, CancellationToken cancellationToken)
+        => Array.Empty<FixPlan>();
+
+    private protected sealed override IEnumerable<FixPlan> Plans(Diagnostic diagnostic, Document document, SyntaxNode root, SemanticModel model, CancellationToken cancellationToken)
     {
         if (!diagnostic.Properties.TryGetValue(RetrySite.ShapeKey, out var shapeName) || !Enum.TryParse(shapeName, out RetryShape shape))
         {
-            yield break;
+            return Array.Empty<FixPlan>();
         }
 
+        var plans = new List<FixPlan>(2);
         var node = root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true);
         if (RetryRewriter.Plan(shape, Kind, node, model, cancellationToken) is { } edit)
         {
-            yield return new FixPlan(Title(shape), ActionEquivalenceKey, edit);
+            plans.Add(new FixPlan(Title(shape), ActionEquivalenceKey, edit));
         }
+
+        if (shape is RetryShape.HandWrittenLoop or RetryShape.PollyV7SleepProvider or RetryShape.PollyV7SleepDurations or RetryShape.PollyV8Options)
+        {
+            var options = document.Project.AnalyzerOptions.AnalyzerConfigOptionsProvider.GetOptions(root.SyntaxTree);
+            if (PipelineRewriter.Plan(DiagnosticId, shape, node, model, options, cancellationToken) is { } pipeline)
+            {
+                var action = new FixPlan(PipelineRewriter.Title, PipelineEquivalenceKey, pipeline);
+                var pipelineFirst = options.TryGetValue($"dotnet_diagnostic.{DiagnosticId}.fix", out var choice) &&
+                                    string.Equals(choice.Trim(), "pipeline", StringComparison.OrdinalIgnoreCase);
+                plans.Insert(pipelineFirst ? 0 : plans.Count, action);
+            }
+        }
+
+        return plans;
     }
 }

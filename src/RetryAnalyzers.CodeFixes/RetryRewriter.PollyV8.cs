@@ -68,7 +68,7 @@ internal static partial class RetryRewriter
         };
     }
 
-    private static ExpressionSyntax? CreationOf(SyntaxNode node, SemanticModel model, CancellationToken cancellationToken)
+    internal static ExpressionSyntax? CreationOf(SyntaxNode node, SemanticModel model, CancellationToken cancellationToken)
     {
         if (node is BaseObjectCreationExpressionSyntax creation)
         {

@@ -16,12 +16,14 @@ internal static class KnownTypes
     public const string PollyRetryStrategyOptions = "Polly.Retry.RetryStrategyOptions";
     public const string PollyRetryStrategyOptionsOfT = "Polly.Retry.RetryStrategyOptions`1";
     public const string PollyDelayBackoffType = "Polly.DelayBackoffType";
+    public const string PollyBrokenCircuitException = "Polly.CircuitBreaker.BrokenCircuitException";
 
     // Polly.Contrib.WaitAndRetry
     public const string ContribBackoff = "Polly.Contrib.WaitAndRetry.Backoff";
 
     // BCL
     public const string Task = "System.Threading.Tasks.Task";
+    public const string ValueTaskOfT = "System.Threading.Tasks.ValueTask`1";
     public const string Thread = "System.Threading.Thread";
     public const string TimeSpan = "System.TimeSpan";
     public const string Math = "System.Math";
@@ -56,4 +58,9 @@ internal static class KnownTypes
     public const string RuntimeAgentKeys = "RetryAnalyzers.Runtime.AgentKeys";
     public const string RuntimeSharedProviderBudget = "RetryAnalyzers.Runtime.SharedProviderBudget";
     public const string RuntimeRetryAfterDelay = "RetryAnalyzers.Runtime.RetryAfterDelay";
+    public const string RuntimeProviderPipeline = "RetryAnalyzers.Runtime.ProviderPipeline";
+    public const string RuntimeProviderPipelineOfT = "RetryAnalyzers.Runtime.ProviderPipeline`1";
+    public const string RuntimeProviderResilienceOptions = "RetryAnalyzers.Runtime.ProviderResilienceOptions";
+    public const string RuntimeTokenBudget = "RetryAnalyzers.Runtime.TokenBudget";
+    public const string RuntimeTokenBudgetOptions = "RetryAnalyzers.Runtime.TokenBudgetOptions";
 }

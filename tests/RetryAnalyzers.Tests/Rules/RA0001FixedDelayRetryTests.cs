@@ -811,7 +811,9 @@ public sealed class RA0001FixedDelayRetryTests
         """);
 
     [Fact]
-    public Task ZeroDelay_IsReportedButNotFixed_BecauseABackoffNeedsAPositiveBase() => Verify.VerifyNoFixAsync("""
+    public Task ZeroDelay_IsReportedButNotFixed_BecauseABackoffNeedsAPositiveBase() => Verify.VerifyNoFixAsync(
+        // No delay-only fix; the whole-retry pipeline action (the loop) does not need a base delay, so it is offered.
+        """
         using System;
         using System.Net.Http;
         using System.Threading.Tasks;
@@ -831,7 +833,8 @@ public sealed class RA0001FixedDelayRetryTests
                 throw new InvalidOperationException();
             }
         }
-        """);
+        """,
+        RetryAnalyzers.CodeFixes.RA0001FixedDelayRetryCodeFix.EquivalenceKey);
 
     [Fact]
     public async Task WithoutTheRuntimeLibrary_NoFixIsOffered()

@@ -486,7 +486,9 @@ public sealed class RA0002RetryWithoutJitterTests
     [Theory]
     [InlineData("TimeSpan.FromSeconds(Math.Pow(2, attempt) * 1e308)")]
     [InlineData("TimeSpan.FromDays(2 * (attempt + 1))")]
-    public Task AFirstDelayThatIsInfiniteOrOverTheRuntimesLimit_IsReportedWithoutAFix(string wait) => Verify.VerifyNoFixAsync($$"""
+    public Task AFirstDelayThatIsInfiniteOrOverTheRuntimesLimit_IsReportedWithoutAFix(string wait) => Verify.VerifyNoFixAsync(
+        // No delay-only fix (there is no base to keep); the whole-retry pipeline action does not need one, so it is offered.
+        $$"""
         using System;
         using System.Net.Http;
         using System.Threading.Tasks;
@@ -504,7 +506,8 @@ public sealed class RA0002RetryWithoutJitterTests
                 throw new InvalidOperationException();
             }
         }
-        """);
+        """,
+        RetryAnalyzers.CodeFixes.RA0002RetryWithoutJitterCodeFix.EquivalenceKey);
 
     [Fact]
     public Task ForLoopWithCounter_FixesToGetDelayFromTheFirstDelay() => Verify.VerifyCodeFixAsync(

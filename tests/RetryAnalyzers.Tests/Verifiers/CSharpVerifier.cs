@@ -65,6 +65,13 @@ internal static class CSharpVerifier<TAnalyzer, TCodeFix>
         return test.RunAsync(CancellationToken.None);
     }
 
+    /// <summary>The diagnostics of the markup must be reported and no action with <paramref name="equivalenceKey"/> offered for them (other actions may be).</summary>
+    public static Task VerifyNoFixAsync(string source, string equivalenceKey)
+    {
+        var test = new Test { TestCode = source, FixedCode = source, CodeActionEquivalenceKey = equivalenceKey };
+        return test.RunAsync(CancellationToken.None);
+    }
+
     public sealed class Test : CSharpCodeFixTest<TAnalyzer, TCodeFix, DefaultVerifier>
     {
         public Test()
