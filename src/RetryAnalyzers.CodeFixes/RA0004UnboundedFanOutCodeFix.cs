@@ -101,7 +101,7 @@ public sealed class RA0004UnboundedFanOutCodeFix : EditorCodeFix
                 parameter.WithoutTrivia(),
                 SyntaxFactory.Parameter(SyntaxFactory.Identifier("_")),
             }));
-            var bounded = SyntaxFactory.ParenthesizedLambdaExpression(parameters, lambda.Body.WithoutLeadingTrivia())
+            var bounded = SyntaxFactory.ParenthesizedLambdaExpression(parameters, lambda.Body) // the body keeps its indentation when the arrow ends its line
                 .WithAsyncKeyword(lambda.AsyncKeyword)
                 .WithArrowToken(lambda.ArrowToken);
             var arguments = new[]

@@ -641,6 +641,42 @@ public sealed class RA0004UnboundedFanOutTests
         """);
 
     [Fact]
+    public Task Projection_WhoseLambdaBodyIsOnTheNextLine_KeepsItIndented() => Verify.VerifyCodeFixAsync(
+        """
+        using System.Collections.Generic;
+        using System.Linq;
+        using System.Net.Http;
+        using System.Threading;
+        using System.Threading.Tasks;
+
+        class Orchestrator
+        {
+            async Task<string[]> SummariesAsync(HttpClient http, List<string> urls, CancellationToken ct)
+            {
+                return await {|RA0004:Task.WhenAll(urls.Select(u =>
+                    http.GetStringAsync("https://api.example.test/v1/summaries/" + u, ct)))|};
+            }
+        }
+        """,
+        """
+        using System.Collections.Generic;
+        using System.Linq;
+        using System.Net.Http;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using RetryAnalyzers.Runtime;
+
+        class Orchestrator
+        {
+            async Task<string[]> SummariesAsync(HttpClient http, List<string> urls, CancellationToken ct)
+            {
+                return await BoundedFanOut.SelectAsync(urls, (u, _) =>
+                    http.GetStringAsync("https://api.example.test/v1/summaries/" + u, ct), maxConcurrency: 4, cancellationToken: ct);
+            }
+        }
+        """);
+
+    [Fact]
     public Task ParallelForEach_FixesToABoundedDegree() => Verify.VerifyCodeFixAsync(
         """
         using System.Collections.Generic;
