@@ -2,10 +2,10 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using Polly;
-using RetryAnalyzers.Demo;
 using RetryAnalyzers.Runtime;
+using RetryAnalyzers.Samples;
 
-// A local "provider" on 127.0.0.1 (see LocalProvider.cs): /flaky answers 429, 429, then 200; /v1/chat/completions
+// A local "provider" on 127.0.0.1 (see ../Shared/LocalProvider.cs): /flaky answers 429, 429, then 200; /v1/chat/completions
 // admits 3,000 tokens per rolling 500 ms. It shuts itself down after a minute.
 using var provider = new LocalProvider(tokensPerWindow: 3_000, window: TimeSpan.FromMilliseconds(500), lifetime: TimeSpan.FromMinutes(1));
 var url = provider.Url + "flaky";
