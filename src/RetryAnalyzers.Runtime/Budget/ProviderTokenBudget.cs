@@ -87,16 +87,6 @@ public abstract class ProviderTokenBudget : RateLimiter
     /// <summary>As <see cref="ApplyRateLimitHeaders(HttpResponseMessage, TimeSpan)"/>, over any response's headers.</summary>
     internal void ApplyRateLimitHeaders(Func<string, string?> header, TimeSpan age) => Apply(RateLimitHeaders.ReadTokenLimits(header), age);
 
-    /// <summary>As <see cref="ApplyRateLimitHeaders(HttpResponseMessage, TimeSpan)"/> for a request sent at <paramref name="sent"/> (<see cref="TimeProviderTasks.Mark"/>) on <paramref name="time"/>: the age is read only when there are limits to apply.</summary>
-    internal void ApplyRateLimitHeaders(HttpResponseMessage response, TimeProvider time, long sent)
-    {
-        var limits = RateLimitHeaders.ReadTokenLimits(response);
-        if (limits.LimitPerMinute is not null || limits.Remaining is not null)
-        {
-            Apply(limits, TimeProviderTasks.Since(time, sent));
-        }
-    }
-
     private void Apply((long? LimitPerMinute, long? Remaining) limits, TimeSpan age)
     {
         if (limits.LimitPerMinute is not null || limits.Remaining is not null)

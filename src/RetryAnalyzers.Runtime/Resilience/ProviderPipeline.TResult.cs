@@ -148,11 +148,7 @@ public sealed class ProviderPipeline<TResult>
     internal ValueTask<TResult> ContinueDirect(Outcome<TResult> first, Func<CancellationToken, ValueTask<TResult>> call, ProviderGate gate, long estimatedTokens, CancellationToken cancellationToken)
         => RunAsync(call, estimatedTokens, new CallState(gate, GiveUpAt()) { First = first }, cancellationToken);
 
-    /// <summary>One attempt of a direct call, cut at the attempt timeout as any attempt (see <see cref="SendAsync"/>).</summary>
-    internal ValueTask<Outcome<TResult>> SendDirectAsync(Func<CancellationToken, ValueTask<TResult>> call, CancellationToken cancellationToken)
-        => SendAsync(call, cancellationToken);
-
-    /// <summary>As <see cref="SendDirectAsync(Func{CancellationToken, ValueTask{TResult}}, CancellationToken)"/>, with the call's state passed (a static call allocates nothing).</summary>
+    /// <summary>One attempt of a direct call, cut at the attempt timeout as any attempt (see SendAsync), with the call's state passed (a static call allocates nothing).</summary>
     internal ValueTask<Outcome<TResult>> SendDirectAsync<TState>(Func<TState, CancellationToken, ValueTask<TResult>> call, TState state, CancellationToken cancellationToken)
         => SendAsync(call, state, cancellationToken);
 

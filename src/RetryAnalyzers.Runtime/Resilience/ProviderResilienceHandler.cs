@@ -104,7 +104,7 @@ public sealed class ProviderResilienceHandler : DelegatingHandler
     {
         var sent = TimeProviderTasks.Mark(time);
         var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        budget.ApplyRateLimitHeaders(response, time, sent);
+        budget.ApplyRateLimitHeaders(response, TimeProviderTasks.Since(time, sent));
         if (response.IsSuccessStatusCode && tokens > 0 && response.Content?.Headers.ContentType?.MediaType is { } media)
         {
             await ReconcileAsync(budget, response, media, tokens, time, sent, cancellationToken).ConfigureAwait(false);
