@@ -36,6 +36,33 @@ public static class ProviderPipeline
     }
 
     /// <summary>
+    /// A pipeline for <see cref="HttpClient"/> calls that signal failure by status, not by exception (the call returns the
+    /// <see cref="HttpResponseMessage"/> and the caller checks it): a response <paramref name="shouldRetry"/> accepts is
+    /// retried (by default 408, 429 and 5xx, or as the provider's <c>x-should-retry</c> says), waiting at least its
+    /// Retry-After (<c>retry-after-ms</c>, <c>Retry-After</c>, the rate-limit reset headers, capped at
+    /// <see cref="ProviderResilienceOptions.MaxRetryAfter"/>); a retried 429 holds the gate for every call (a throttle). A
+    /// response it does not accept is the call's answer; so is the last one when the retries are spent, for the caller to
+    /// check as before. A discarded response is disposed. Network errors and timeouts (<see cref="HttpRequestException"/>
+    /// with no status or a transient one, <see cref="TimeoutRejectedException"/>, <see cref="TimeoutException"/>) are
+    /// retried too; any other exception, and the caller's cancellation, reach the caller unchanged.
+    /// For every call of an <see cref="HttpClient"/>, prefer <see cref="ProviderResilienceHandler"/> on the client.
+    /// </summary>
+    /// <param name="options">Budget, retry, breaker and metrics settings; validated and copied here (later changes to the object change nothing).</param>
+    /// <param name="shouldRetry">Which responses to retry, or null for 408, 429 and 5xx.</param>
+    /// <returns>The pipeline.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it.</exception>
+    public static ProviderPipeline<HttpResponseMessage> CreateForResponses(ProviderResilienceOptions options, Func<HttpResponseMessage, bool>? shouldRetry = null)
+    {
+        var cap = Guard.NotNull(options, nameof(options)).MaxRetryAfter;
+        var retried = shouldRetry ?? ProviderResilienceHandler.IsTransientResponse;
+        return new(
+            options,
+            outcome => outcome.Exception is { } e ? IsTransientException(e) : outcome.Result is { } response && retried(response),
+            outcome => outcome.Result is { StatusCode: (System.Net.HttpStatusCode)429 } response && retried(response),
+            (outcome, now) => outcome.Result is { } response ? ProviderResilienceHandler.ThrottleWait(response, now, cap) : null);
+    }
+
+    /// <summary>
     /// A failure worth another attempt, by exception: <see cref="IsTransientException"/>, or a System.ClientModel SDK's
     /// <see cref="System.ClientModel.ClientResultException"/> by its status (408, 429, 5xx), or with no status over a network
     /// failure (the transport's wrapper of <see cref="HttpRequestException"/> / <see cref="System.IO.IOException"/>).

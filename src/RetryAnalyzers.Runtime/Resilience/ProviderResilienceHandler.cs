@@ -176,9 +176,9 @@ public sealed class ProviderResilienceHandler : DelegatingHandler
         public int GetHashCode(Host obj) => StringComparer.OrdinalIgnoreCase.GetHashCode(obj.Name) ^ obj.Port;
     }
 
-    private static bool IsTransientResponse(HttpResponseMessage? response)
+    internal static bool IsTransientResponse(HttpResponseMessage? response)
         => response is not null && ProviderPipeline.IsTransientAnswer((int)response.StatusCode, response, static (r, name) => RateLimitHeaders.Headers(r)(name));
 
-    private static TimeSpan? ThrottleWait(HttpResponseMessage response, DateTimeOffset now, TimeSpan cap)
+    internal static TimeSpan? ThrottleWait(HttpResponseMessage response, DateTimeOffset now, TimeSpan cap)
         => RateLimitHeaders.ThrottleWait((int)response.StatusCode, RateLimitHeaders.Headers(response), now, cap);
 }
