@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
@@ -33,7 +34,7 @@ namespace RetryAnalyzers.CodeFixes;
 /// <param name="Removed">Statements that only served the loop and go with it (the <c>break</c>, the counter's declaration, a dead success flag).</param>
 /// <param name="CallToken">The call's own <c>CancellationToken</c> argument, or null.</param>
 /// <param name="WaitToken">The wait's <c>CancellationToken</c> argument, or null.</param>
-internal sealed record PipelineLoop(
+internal sealed partial record PipelineLoop(
     StatementSyntax Loop,
     TryStatementSyntax Try,
     ExpressionSyntax CallStatementExpression,
@@ -79,7 +80,7 @@ internal sealed record PipelineLoop(
         }
 
         // The bound: a constant number of attempts, from the loop's counter (for) or a counter the catch increments (while, do).
-        var bound = Bound(loop, loopSyntax, increment, locals, out var flag, out var counterDeclaration);
+        var bound = Bound(loop, loopSyntax, increment, locals, read => read.FirstAncestorOrSelf<CatchClauseSyntax>() is not null, out var flag, out var counterDeclaration);
         if (bound is not { } attempts || attempts < 1)
         {
             return null;
@@ -178,8 +179,11 @@ internal sealed record PipelineLoop(
         return inner == wait;
     }
 
-    /// <summary>The attempts the loop makes at most; null when its bound is not a constant count of one counter.</summary>
-    private static int? Bound(ILoopOperation loop, StatementSyntax loopSyntax, ILocalSymbol? increment, Locals locals, out ILocalSymbol? flag, out SyntaxNode? counterDeclaration)
+    /// <summary>
+    /// The attempts the loop makes at most; null when its bound is not a constant count of one counter. The body may read
+    /// a <c>for</c> counter only where <paramref name="goes"/> says the code goes with the loop.
+    /// </summary>
+    private static int? Bound(ILoopOperation loop, StatementSyntax loopSyntax, ILocalSymbol? increment, Locals locals, Func<SyntaxNode, bool> goes, out ILocalSymbol? flag, out SyntaxNode? counterDeclaration)
     {
         flag = null;
         counterDeclaration = null;
@@ -197,7 +201,7 @@ internal sealed record PipelineLoop(
             }
 
             // The counter only counts: nothing in the body reads it (the wait, which goes, may).
-            if (locals.References(counter).Any(r => forLoop.Body.Syntax.Span.Contains(r.Span) && r.FirstAncestorOrSelf<CatchClauseSyntax>() is null))
+            if (locals.References(counter).Any(r => forLoop.Body.Syntax.Span.Contains(r.Span) && !goes(r)))
             {
                 return null;
             }

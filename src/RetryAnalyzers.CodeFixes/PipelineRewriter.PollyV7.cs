@@ -95,7 +95,7 @@ internal static partial class PipelineRewriter
         // One argument a line, one level under the line the execution starts on.
         var line = execute.SyntaxTree.GetText(cancellationToken).Lines.GetLineFromPosition(execute.SpanStart).ToString();
         var indent = line.Substring(0, line.Length - line.TrimStart().Length) + "    ";
-        return Build(ruleId, model, options, execute, result, retryCount, isTransient, names =>
+        return Build(ruleId, model, options, execute, result, retryCount, IsTransientName, isTransient, names =>
         {
             var token = parameters.Count == 1 ? parameters[0] : names.Token;
             var endOfLine = execute.SyntaxTree.GetRoot(cancellationToken).DescendantTrivia().FirstOrDefault(t => t.IsKind(SyntaxKind.EndOfLineTrivia));

@@ -43,6 +43,8 @@ internal static partial class PipelineRewriter
     private const string TokensPerMinuteName = "TokensPerMinute";
     private const string TokensPerCallName = "EstimatedTokensPerCall";
     private const string BudgetName = "ProviderBudget";
+    private const string IsTransientName = "isTransient";
+    private const string ShouldRetryName = "shouldRetry";
     private const long PlaceholderTokensPerMinute = 30_000; // SharedProviderBudget.DefaultTokensPerMinute: a low tier
     private const long DefaultTokensPerCall = 1_024; // ProviderResilienceHandler.DefaultOutputTokens
 
@@ -60,24 +62,27 @@ internal static partial class PipelineRewriter
         var symbols = RetrySymbols.TryCreate(model.Compilation);
         if (symbols is null ||
             model.GetOperation(node, cancellationToken) is not IInvocationOperation wait ||
-            HandWrittenRetryLoops.RetryLoopOf(wait, symbols) is not { } loop ||
-            PipelineLoop.Read(wait, loop, model, symbols, cancellationToken) is not { } retry ||
-            model.GetEnclosingSymbol(retry.Loop.SpanStart, cancellationToken) is not IMethodSymbol function ||
-            !TokenIsOutsideTheLoop(retry, model, cancellationToken))
+            HandWrittenRetryLoops.RetryLoopOf(wait, symbols) is not { } loop)
         {
             return null;
         }
 
-        var configured = retry.CallStatementExpression is AwaitExpressionSyntax
+        if (PipelineLoop.ReadStatusCheck(wait, loop, model, symbols, cancellationToken) is { } statusLoop)
         {
-            Expression: InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax { Name.Identifier.ValueText: "ConfigureAwait" } } awaitedCall,
-        } && awaitedCall != retry.Call;
-        var outer = !function.IsAsync ? Outer.Block : configured ? Outer.AwaitConfigured : Outer.Await;
+            return PlanStatusLoop(ruleId, statusLoop, model, options, cancellationToken);
+        }
+
+        if (PipelineLoop.Read(wait, loop, model, symbols, cancellationToken) is not { } retry ||
+            OuterOf(retry.Loop, retry.CallStatementExpression, retry.Call, model, cancellationToken) is not { } outer ||
+            !TokenIsOutsideTheLoop(retry.Loop, retry.CallToken, retry.WaitToken, model, cancellationToken))
+        {
+            return null;
+        }
 
         // The try is written out at the loop's indentation (its own unit of indentation kept), one argument a line.
-        var layout = Layout.Of(retry, cancellationToken);
+        var layout = Layout.Of(retry.Loop, retry.Try, cancellationToken);
         var brokenCircuit = BrokenCircuitCatch(retry.Catch, model, cancellationToken);
-        return Build(ruleId, model, options, retry.Loop, retry.Result, retry.Attempts - 1, IsTransient(retry.Catch), names =>
+        return Build(ruleId, model, options, retry.Loop, retry.Result, retry.Attempts - 1, IsTransientName, IsTransient(retry.Catch), names =>
         {
             var execution = Execution(names, retry.CallStatementExpression, retry.Awaited, retry.CallToken, retry.CallToken ?? retry.WaitToken, outer, layout.Indentation + layout.Unit + layout.Unit, layout.EndOfLine);
             return editor =>
@@ -101,7 +106,7 @@ internal static partial class PipelineRewriter
     /// pipeline) and the site's own edit, given the names it uses. Null when the type cannot hold them.
     /// </summary>
     private static Action<DocumentEditor>? Build(
-        string ruleId, SemanticModel model, AnalyzerConfigOptions options, SyntaxNode site, ITypeSymbol result, int maxRetryAttempts, string isTransient, Func<SiteNames, Action<DocumentEditor>> edit)
+        string ruleId, SemanticModel model, AnalyzerConfigOptions options, SyntaxNode site, ITypeSymbol result, int maxRetryAttempts, string predicateName, string predicate, Func<SiteNames, Action<DocumentEditor>> edit)
     {
         var compilation = model.Compilation;
         var pipelineType = compilation.GetTypeByMetadataName(KnownTypes.RuntimeProviderPipeline);
@@ -147,11 +152,13 @@ internal static partial class PipelineRewriter
             members.Add(Member($"private static readonly {Name(budgetType)} {BudgetName} = new {Name(budgetType)}({Name(budgetOptions)}.PerMinute({TokensPerMinuteName}));"));
         }
 
+        // Create<TResult>(…, isTransient: exception => …) for calls that fail by exception; CreateForResponses(…, shouldRetry: response => …) for HTTP responses checked by status.
         var resultName = result.ToMinimalDisplayString(model, site.SpanStart);
+        var factory = predicateName == ShouldRetryName ? "CreateForResponses" : $"Create<{resultName}>";
         members.Add(Member(
-            $"private static readonly {Name(pipelineOfT)}<{resultName}> {pipelineName} = {Name(pipelineType)}.Create<{resultName}>(\n" +
+            $"private static readonly {Name(pipelineOfT)}<{resultName}> {pipelineName} = {Name(pipelineType)}.{factory}(\n" +
             $"    new {Name(resilienceOptions)} {{ Budget = {budget?.Name ?? BudgetName}, MaxRetryAttempts = {maxRetryAttempts} }},\n" +
-            $"    isTransient: {isTransient});"));
+            $"    {predicateName}: {predicate});"));
 
         var siteEdit = edit(new SiteNames(pipelineName, RetryRewriter.UniqueName(model, site, "token"), valueTask));
         var typeSyntax = site.FirstAncestorOrSelf<TypeDeclarationSyntax>()!;
@@ -164,11 +171,26 @@ internal static partial class PipelineRewriter
     }
 
     // The wait's token (used when the call takes none) must not be declared in the loop that goes away.
-    private static bool TokenIsOutsideTheLoop(PipelineLoop retry, SemanticModel model, CancellationToken cancellationToken)
-        => retry.CallToken is not null || retry.WaitToken is null ||
-           retry.WaitToken.DescendantNodesAndSelf().OfType<IdentifierNameSyntax>().All(i =>
+    private static bool TokenIsOutsideTheLoop(StatementSyntax loop, ExpressionSyntax? callToken, ExpressionSyntax? waitToken, SemanticModel model, CancellationToken cancellationToken)
+        => callToken is not null || waitToken is null ||
+           waitToken.DescendantNodesAndSelf().OfType<IdentifierNameSyntax>().All(i =>
                model.GetSymbolInfo(i, cancellationToken).Symbol is not ILocalSymbol local ||
-               !local.DeclaringSyntaxReferences.Any(r => retry.Loop.Span.Contains(r.Span)));
+               !local.DeclaringSyntaxReferences.Any(r => loop.Span.Contains(r.Span)));
+
+    // How the execution is consumed where the loop made the call: awaited (as the call was, ConfigureAwait kept), or blocked on in a synchronous method.
+    private static Outer? OuterOf(StatementSyntax loop, ExpressionSyntax callStatementExpression, InvocationExpressionSyntax call, SemanticModel model, CancellationToken cancellationToken)
+    {
+        if (model.GetEnclosingSymbol(loop.SpanStart, cancellationToken) is not IMethodSymbol function)
+        {
+            return null;
+        }
+
+        var configured = callStatementExpression is AwaitExpressionSyntax
+        {
+            Expression: InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax { Name.Identifier.ValueText: "ConfigureAwait" } } awaitedCall,
+        } && awaitedCall != call;
+        return !function.IsAsync ? Outer.Block : configured ? Outer.AwaitConfigured : Outer.Await;
+    }
 
     /// <summary>
     /// <c>AskPipeline</c> for a site in <c>AskAsync</c>; the n-th site (loop or policy execution) of the type's members of
@@ -323,9 +345,9 @@ internal static partial class PipelineRewriter
     /// <summary>Where the rewritten <c>try</c> goes: the loop's indentation, the file's unit of indentation and line ending.</summary>
     private sealed record Layout(string Indentation, string Unit, string EndOfLine)
     {
-        public static Layout Of(PipelineLoop retry, CancellationToken cancellationToken)
+        public static Layout Of(StatementSyntax loop, SyntaxNode inner, CancellationToken cancellationToken)
         {
-            var text = retry.Loop.SyntaxTree.GetText(cancellationToken);
+            var text = loop.SyntaxTree.GetText(cancellationToken);
             string Prefix(SyntaxNode node)
             {
                 var line = text.Lines.GetLineFromPosition(node.SpanStart);
@@ -333,10 +355,10 @@ internal static partial class PipelineRewriter
                 return prefix.Trim().Length == 0 ? prefix : string.Empty;
             }
 
-            var indentation = Prefix(retry.Loop);
-            var inner = Prefix(retry.Try);
-            var unit = inner.Length > indentation.Length && inner.StartsWith(indentation, StringComparison.Ordinal) ? inner.Substring(indentation.Length) : "    ";
-            var endOfLine = retry.Loop.SyntaxTree.GetRoot(cancellationToken).DescendantTrivia().FirstOrDefault(t => t.IsKind(SyntaxKind.EndOfLineTrivia));
+            var indentation = Prefix(loop);
+            var body = Prefix(inner);
+            var unit = body.Length > indentation.Length && body.StartsWith(indentation, StringComparison.Ordinal) ? body.Substring(indentation.Length) : "    ";
+            var endOfLine = loop.SyntaxTree.GetRoot(cancellationToken).DescendantTrivia().FirstOrDefault(t => t.IsKind(SyntaxKind.EndOfLineTrivia));
             return new Layout(indentation, unit, endOfLine.IsKind(SyntaxKind.None) ? "\n" : endOfLine.ToString());
         }
     }

@@ -145,6 +145,43 @@ public sealed class RA0001ProviderPipelineBehaviourTests
                 throw new InvalidOperationException("gave up");
             }
             """ },
+        { "status check, failure branch", """
+            public async Task<string> RunAsync(string url)
+            {
+                for (var attempt = 0; attempt < 4; attempt++)
+                {
+                    var response = await _http.GetAsync(url);
+                    if (response.StatusCode == HttpStatusCode.TooManyRequests || (int)response.StatusCode >= 500)
+                    {
+                        await Task.Delay(50);
+                        continue;
+                    }
+
+                    return (int)response.StatusCode + " " + await response.Content.ReadAsStringAsync();
+                }
+
+                throw new TimeoutException();
+            }
+            """ },
+        { "status check, success branch", """
+            public async Task<string> RunAsync(string url)
+            {
+                var attempt = 0;
+                while (attempt < 4)
+                {
+                    using var response = await _http.GetAsync(url);
+                    if (response.IsSuccessStatusCode)
+                    {
+                        return await response.Content.ReadAsStringAsync();
+                    }
+
+                    attempt++;
+                    await Task.Delay(50);
+                }
+
+                return "gave up";
+            }
+            """ },
         { "Polly v7 ExecuteAsync", """
             public async Task<string> RunAsync(string url)
             {
@@ -177,6 +214,38 @@ public sealed class RA0001ProviderPipelineBehaviourTests
         Assert.Equal(before.Outcome, after.Outcome);
         Assert.Equal(1, before.Requests);
         Assert.Equal(1, after.Requests);
+    }
+
+    [Fact]
+    public async Task StatusTheCheckDoesNotRetry_IsTheAnswerAtOnce_AsInTheLoop()
+    {
+        var (original, fixedCode) = await BothAsync(Shapes().Single(s => (string)s[0] == "status check, failure branch")[1].ToString()!.Replace(" || (int)response.StatusCode >= 500", string.Empty));
+        var before = await RunAsync(original, ThrottledThenAnswered);
+        var after = await RunAsync(fixedCode, ThrottledThenAnswered);
+
+        Assert.Equal("returned 503 ", before.Outcome); // the 429 retried, the 503 answered
+        Assert.Equal(before.Outcome, after.Outcome);
+        Assert.Equal(2, before.Requests);
+        Assert.Equal(2, after.Requests);
+    }
+
+    [Theory]
+    [InlineData("status check, failure branch", "threw System.TimeoutException")]
+    [InlineData("status check, success branch", "returned gave up")]
+    public async Task ProviderKeepsFailing_WhatTheLoopDidAfterItsLastAttempt_IsKept(string shape, string outcome)
+    {
+        // A provider that keeps failing opens the breaker, and the pipeline holds the call for its recovery for up to
+        // MaxWaitForRecovery (10 min by default, documented) before it hands back the last response: here a user's 3 s.
+        var (original, fixedCode) = await BothAsync(Shapes().Single(s => (string)s[0] == shape)[1].ToString()!);
+        var allowance = fixedCode.Replace("MaxRetryAttempts = 3 }", "MaxRetryAttempts = 3, MaxWaitForRecovery = TimeSpan.FromSeconds(3) }");
+        Assert.NotEqual(fixedCode, allowance);
+        var before = await RunAsync(original, [HttpStatusCode.ServiceUnavailable]);
+        var after = await RunAsync(allowance, [HttpStatusCode.ServiceUnavailable]);
+
+        Assert.Equal(outcome, before.Outcome);
+        Assert.Equal(outcome, after.Outcome);
+        Assert.Equal(4, before.Requests);
+        Assert.True(after.Requests <= before.Requests, $"the rewrite sent {after.Requests} requests, the original {before.Requests}");
     }
 
     [Fact]
