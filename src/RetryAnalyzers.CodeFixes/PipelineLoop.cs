@@ -49,7 +49,12 @@ internal sealed partial record PipelineLoop(
     /// <summary>The catch clause (its declaration and filter move into the pipeline's <c>isTransient</c>).</summary>
     public CatchClauseSyntax Catch => Try.Catches[0];
 
-    public static PipelineLoop? Read(IInvocationOperation wait, ILoopOperation loop, SemanticModel model, RetrySymbols symbols, CancellationToken cancellationToken)
+    /// <summary>
+    /// The loop whose wait is <paramref name="wait"/>, or null when it cannot be rewritten as it is. With
+    /// <paramref name="cap"/> (RA0006's), an unbounded loop (<c>while (true)</c>, <c>for (;;)</c>) is read as one of
+    /// <paramref name="cap"/> + 1 attempts, and a bounded one is refused.
+    /// </summary>
+    public static PipelineLoop? Read(IInvocationOperation wait, ILoopOperation loop, SemanticModel model, RetrySymbols symbols, CancellationToken cancellationToken, int? cap = null)
     {
         if (loop.Syntax is not StatementSyntax { Parent: BlockSyntax } loopSyntax ||
             LoopBody(loopSyntax) is not BlockSyntax { Statements.Count: 1 } body ||
@@ -80,7 +85,11 @@ internal sealed partial record PipelineLoop(
         }
 
         // The bound: a constant number of attempts, from the loop's counter (for) or a counter the catch increments (while, do).
-        var bound = Bound(loop, loopSyntax, increment, locals, read => read.FirstAncestorOrSelf<CatchClauseSyntax>() is not null, out var flag, out var counterDeclaration);
+        ILocalSymbol? flag = null;
+        SyntaxNode? counterDeclaration = null;
+        var bound = cap is { } retries
+            ? (increment is null && Unbounded(loopSyntax) ? retries + 1 : null)
+            : Bound(loop, loopSyntax, increment, locals, read => read.FirstAncestorOrSelf<CatchClauseSyntax>() is not null, out flag, out counterDeclaration);
         if (bound is not { } attempts || attempts < 1)
         {
             return null;
@@ -156,7 +165,10 @@ internal sealed partial record PipelineLoop(
             attempts,
             removed,
             TokenArgument(call, symbols),
-            TokenArgument(wait, symbols));
+            TokenArgument(wait, symbols))
+        {
+            Capped = cap is not null,
+        };
     }
 
     private static StatementSyntax? LoopBody(StatementSyntax loop) => loop switch

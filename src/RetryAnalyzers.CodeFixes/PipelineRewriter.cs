@@ -44,6 +44,7 @@ internal static partial class PipelineRewriter
     private const string TokensPerCallName = "EstimatedTokensPerCall";
     private const string BudgetName = "ProviderBudget";
     private const string IsTransientName = "isTransient";
+    private const string EquivalenceKeySuffix = ".RunThroughProviderPipeline";
     private const string ShouldRetryName = "shouldRetry";
     private const long PlaceholderTokensPerMinute = 30_000; // SharedProviderBudget.DefaultTokensPerMinute: a low tier
     private const long DefaultTokensPerCall = 1_024; // ProviderResilienceHandler.DefaultOutputTokens
@@ -57,7 +58,29 @@ internal static partial class PipelineRewriter
             _ => null,
         };
 
-    private static Action<DocumentEditor>? PlanLoop(string ruleId, SyntaxNode node, SemanticModel model, AnalyzerConfigOptions options, CancellationToken cancellationToken)
+    /// <summary>
+    /// RA0006's whole-retry rewrite of an unbounded loop (<c>while (true)</c>, <c>for (;;)</c>) around a provider call:
+    /// the pipeline makes <paramref name="retries"/> retries, and the last failure propagates, as after RA0006's cap.
+    /// </summary>
+    public static Action<DocumentEditor>? PlanCappedLoop(string ruleId, SyntaxNode node, SemanticModel model, AnalyzerConfigOptions options, int retries, CancellationToken cancellationToken)
+        => PlanLoop(ruleId, node, model, options, cancellationToken, retries);
+
+    /// <summary>
+    /// Adds the pipeline action <paramref name="plan"/> makes (if any) to a rule's <paramref name="plans"/>: last, or first
+    /// when <c>dotnet_diagnostic.RAxxxx.fix = pipeline</c> (so <c>dotnet format analyzers</c> applies it).
+    /// </summary>
+    public static void Offer(List<FixPlan> plans, string ruleId, Document document, SyntaxNode root, Func<AnalyzerConfigOptions, Action<DocumentEditor>?> plan)
+    {
+        var options = document.Project.AnalyzerOptions.AnalyzerConfigOptionsProvider.GetOptions(root.SyntaxTree);
+        if (plan(options) is { } edit)
+        {
+            var pipelineFirst = options.TryGetValue($"dotnet_diagnostic.{ruleId}.fix", out var choice) &&
+                                string.Equals(choice.Trim(), "pipeline", StringComparison.OrdinalIgnoreCase);
+            plans.Insert(pipelineFirst ? 0 : plans.Count, new FixPlan(Title, ruleId + EquivalenceKeySuffix, edit));
+        }
+    }
+
+    private static Action<DocumentEditor>? PlanLoop(string ruleId, SyntaxNode node, SemanticModel model, AnalyzerConfigOptions options, CancellationToken cancellationToken, int? cap = null)
     {
         var symbols = RetrySymbols.TryCreate(model.Compilation);
         if (symbols is null ||
@@ -67,16 +90,21 @@ internal static partial class PipelineRewriter
             return null;
         }
 
-        if (PipelineLoop.ReadStatusCheck(wait, loop, model, symbols, cancellationToken) is { } statusLoop)
+        if (cap is null && PipelineLoop.ReadStatusCheck(wait, loop, model, symbols, cancellationToken) is { } statusLoop)
         {
             return PlanStatusLoop(ruleId, statusLoop, model, options, cancellationToken);
         }
 
-        if (PipelineLoop.Read(wait, loop, model, symbols, cancellationToken) is not { } retry ||
+        if (PipelineLoop.Read(wait, loop, model, symbols, cancellationToken, cap) is not { } retry ||
             OuterOf(retry.Loop, retry.CallStatementExpression, retry.Call, model, cancellationToken) is not { } outer ||
             !TokenIsOutsideTheLoop(retry.Loop, retry.CallToken, retry.WaitToken, model, cancellationToken))
         {
             return null;
+        }
+
+        if (retry.Capped)
+        {
+            return PlanCapped(ruleId, retry, outer, model, options, cancellationToken);
         }
 
         // The try is written out at the loop's indentation (its own unit of indentation kept), one argument a line.

@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Linq;
 using System.Composition;
 using System.Threading;
 using Microsoft.CodeAnalysis;
@@ -75,6 +76,19 @@ public sealed class RA0005RetryAfterIgnoredCodeFix : EditorCodeFix
                     }
                 });
         }
+    }
+
+    // The Retry-After fix, and for a loop around a provider call the whole retry onto the provider pipeline (which waits for Retry-After).
+    private protected override IEnumerable<FixPlan> Plans(Diagnostic diagnostic, Document document, SyntaxNode root, SemanticModel model, CancellationToken cancellationToken)
+    {
+        var plans = Plans(diagnostic, root, model, cancellationToken).ToList();
+        if (diagnostic.Properties.TryGetValue(RetryAfterSites.FixKey, out var fix) && fix == RetryAfterSites.LoopDelay &&
+            root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true).FirstAncestorOrSelf<InvocationExpressionSyntax>() is { } delay)
+        {
+            PipelineRewriter.Offer(plans, RuleIds.RetryAfterIgnored, document, root, options => PipelineRewriter.Plan(RuleIds.RetryAfterIgnored, RetryShape.HandWrittenLoop, delay, model, options, cancellationToken));
+        }
+
+        return plans;
     }
 
     // await Task.Delay(wait[, token])  →  await RetryAfterDelay.DelayAsync(response, wait as a TimeSpan[, token])

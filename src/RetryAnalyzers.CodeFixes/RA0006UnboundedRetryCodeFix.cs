@@ -75,6 +75,20 @@ public sealed class RA0006UnboundedRetryCodeFix : EditorCodeFix
         }
     }
 
+    // The cap, and for an unbounded loop around a provider call the whole retry onto the provider pipeline with the same cap.
+    private protected override IEnumerable<FixPlan> Plans(Diagnostic diagnostic, Document document, SyntaxNode root, SemanticModel model, CancellationToken cancellationToken)
+    {
+        var plans = Plans(diagnostic, root, model, cancellationToken).ToList();
+        if (diagnostic.Properties.TryGetValue(RA0006UnboundedRetryAnalyzer.ShapeKey, out var shapeName) && shapeName == nameof(UnboundedRetryShape.HandWrittenLoop) &&
+            TryInteger(diagnostic, RA0006UnboundedRetryAnalyzer.MaxAttemptsKey, out var retries))
+        {
+            var node = root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true);
+            PipelineRewriter.Offer(plans, RuleIds.UnboundedRetry, document, root, options => PipelineRewriter.PlanCappedLoop(RuleIds.UnboundedRetry, node, model, options, retries, cancellationToken));
+        }
+
+        return plans;
+    }
+
     private static bool TryInteger(Diagnostic diagnostic, string key, out int value)
     {
         value = 0;

@@ -22,9 +22,6 @@ public abstract class RetryDelayCodeFix : EditorCodeFix
         ActionEquivalenceKey = equivalenceKey;
     }
 
-    /// <summary>The equivalence key of the pipeline action (<c>RA0001.RunThroughProviderPipeline</c>).</summary>
-    private protected string PipelineEquivalenceKey => DiagnosticId + ".RunThroughProviderPipeline";
-
     private protected string DiagnosticId { get; }
 
     private protected DelayKind Kind { get; }
@@ -53,14 +50,7 @@ public abstract class RetryDelayCodeFix : EditorCodeFix
 
         if (shape is RetryShape.HandWrittenLoop or RetryShape.PollyV7SleepProvider or RetryShape.PollyV7SleepDurations or RetryShape.PollyV8Options)
         {
-            var options = document.Project.AnalyzerOptions.AnalyzerConfigOptionsProvider.GetOptions(root.SyntaxTree);
-            if (PipelineRewriter.Plan(DiagnosticId, shape, node, model, options, cancellationToken) is { } pipeline)
-            {
-                var action = new FixPlan(PipelineRewriter.Title, PipelineEquivalenceKey, pipeline);
-                var pipelineFirst = options.TryGetValue($"dotnet_diagnostic.{DiagnosticId}.fix", out var choice) &&
-                                    string.Equals(choice.Trim(), "pipeline", StringComparison.OrdinalIgnoreCase);
-                plans.Insert(pipelineFirst ? 0 : plans.Count, action);
-            }
+            PipelineRewriter.Offer(plans, DiagnosticId, document, root, options => PipelineRewriter.Plan(DiagnosticId, shape, node, model, options, cancellationToken));
         }
 
         return plans;
