@@ -249,6 +249,34 @@ public sealed class RA0001ProviderPipelineBehaviourTests
     }
 
     [Fact]
+    public async Task RA0006UnboundedLoop_ThrottledThenAnswered_SameResult_NoMoreRequests()
+    {
+        var (original, fixedCode) = await BothAsync("""
+            public async Task<string> RunAsync(string url)
+            {
+                while (true)
+                {
+                    try
+                    {
+                        return await _http.GetStringAsync(url);
+                    }
+                    catch (HttpRequestException)
+                    {
+                        await Task.Delay(50);
+                    }
+                }
+            }
+            """, RuleIds.UnboundedRetry);
+        var before = await RunAsync(original, ThrottledThenAnswered);
+        var after = await RunAsync(fixedCode, ThrottledThenAnswered);
+
+        Assert.Equal("returned ok", before.Outcome);
+        Assert.Equal(before.Outcome, after.Outcome);
+        Assert.Equal(3, before.Requests);
+        Assert.True(after.Requests <= before.Requests, $"the rewrite sent {after.Requests} requests, the original {before.Requests}");
+    }
+
+    [Fact]
     public async Task Placeholder_TheBuildPointsAtIt()
     {
         var (_, fixedCode) = await BothAsync(Shapes().First()[1].ToString()!);
@@ -267,17 +295,19 @@ public sealed class RA0001ProviderPipelineBehaviourTests
         }
         """;
 
-    private static async Task<(string Original, string Fixed)> BothAsync(string method)
+    private static async Task<(string Original, string Fixed)> BothAsync(string method, string ruleId = RuleIds.FixedDelayRetry)
     {
         var original = Snippet(method);
-        var fixedCode = await ApplyPipelineFixAsync(original);
+        var fixedCode = ruleId == RuleIds.UnboundedRetry
+            ? await ApplyPipelineFixAsync(original, new RA0006UnboundedRetryAnalyzer(), new RA0006UnboundedRetryCodeFix(), ruleId)
+            : await ApplyPipelineFixAsync(original, new RetryDelayAnalyzer(), new RA0001FixedDelayRetryCodeFix(), ruleId);
         Assert.NotEqual(original, fixedCode);
         Assert.Contains("ProviderPipeline.Create", fixedCode, StringComparison.Ordinal);
         return (original, fixedCode);
     }
 
-    /// <summary>Runs the analyzer on <paramref name="source"/>, applies the RA0001 pipeline action the fix offers for its one diagnostic, returns the new text.</summary>
-    private static async Task<string> ApplyPipelineFixAsync(string source)
+    /// <summary>Runs the analyzer on <paramref name="source"/>, applies the pipeline action the fix offers for its one <paramref name="ruleId"/> diagnostic, returns the new text.</summary>
+    private static async Task<string> ApplyPipelineFixAsync(string source, DiagnosticAnalyzer analyzer, CodeFixProvider fix, string ruleId)
     {
         using var workspace = new AdhocWorkspace();
         var document = workspace.AddProject("Snippet", LanguageNames.CSharp)
@@ -285,12 +315,12 @@ public sealed class RA0001ProviderPipelineBehaviourTests
             .WithMetadataReferences(References.Value)
             .AddDocument("Snippet.cs", source);
         var compilation = await document.Project.GetCompilationAsync();
-        var diagnostics = await compilation!.WithAnalyzers([new RetryDelayAnalyzer()]).GetAnalyzerDiagnosticsAsync();
-        var diagnostic = Assert.Single(diagnostics, d => d.Id == RuleIds.FixedDelayRetry);
+        var diagnostics = await compilation!.WithAnalyzers([analyzer]).GetAnalyzerDiagnosticsAsync();
+        var diagnostic = Assert.Single(diagnostics, d => d.Id == ruleId);
 
         var actions = new List<CodeAction>();
-        await new RA0001FixedDelayRetryCodeFix().RegisterCodeFixesAsync(new CodeFixContext(document, diagnostic, (action, _) => actions.Add(action), CancellationToken.None));
-        var pipeline = Assert.Single(actions, a => a.EquivalenceKey == "RA0001.RunThroughProviderPipeline");
+        await fix.RegisterCodeFixesAsync(new CodeFixContext(document, diagnostic, (action, _) => actions.Add(action), CancellationToken.None));
+        var pipeline = Assert.Single(actions, a => a.EquivalenceKey == ruleId + ".RunThroughProviderPipeline");
         var operations = await pipeline.GetOperationsAsync(CancellationToken.None);
         var changed = operations.OfType<ApplyChangesOperation>().Single().ChangedSolution.GetDocument(document.Id)!;
         return (await changed.GetTextAsync()).ToString();
