@@ -40,3 +40,26 @@ public sealed class ResearchAgent
         return "";
     }
 }
+
+public sealed class ChatAgent
+{
+    private readonly HttpClient _http = new() { BaseAddress = new Uri("http://127.0.0.1:9/") };
+
+    public async Task<string> CompleteAsync(string prompt, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < 4; attempt++)
+        {
+            var response = await _http.PostAsync("v1/chat/completions", new StringContent(prompt), cancellationToken);
+            if (response.StatusCode == System.Net.HttpStatusCode.TooManyRequests)
+            {
+                await Task.Delay(1000, cancellationToken); // RA0001
+                continue;
+            }
+
+            response.EnsureSuccessStatusCode();
+            return await response.Content.ReadAsStringAsync(cancellationToken);
+        }
+
+        throw new InvalidOperationException("still rate limited");
+    }
+}
