@@ -52,7 +52,7 @@ public sealed class ChatAgent
             var response = await _http.PostAsync("v1/chat/completions", new StringContent(prompt), cancellationToken);
             if (response.StatusCode == System.Net.HttpStatusCode.TooManyRequests)
             {
-                await Task.Delay(1000, cancellationToken); // RA0001
+                await Task.Delay(1000, cancellationToken); // RA0001, RA0005
                 continue;
             }
 
