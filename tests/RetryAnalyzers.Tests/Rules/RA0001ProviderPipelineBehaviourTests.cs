@@ -182,6 +182,15 @@ public sealed class RA0001ProviderPipelineBehaviourTests
                 return "gave up";
             }
             """ },
+        { "Polly v8 ExecuteAsync", """
+            public async Task<string> RunAsync(string url)
+            {
+                var pipeline = new ResiliencePipelineBuilder()
+                    .AddRetry(new Polly.Retry.RetryStrategyOptions { ShouldHandle = new PredicateBuilder().Handle<HttpRequestException>(), MaxRetryAttempts = 3, Delay = TimeSpan.FromMilliseconds(50) })
+                    .Build();
+                return await pipeline.ExecuteAsync(async ct => await _http.GetStringAsync(url, ct));
+            }
+            """ },
         { "Polly v7 ExecuteAsync", """
             public async Task<string> RunAsync(string url)
             {
