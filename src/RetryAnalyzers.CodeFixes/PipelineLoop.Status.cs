@@ -174,7 +174,7 @@ internal sealed partial record PipelineLoop
         return !inner.SelectMany(s => s.DescendantNodesAndSelf()).Any(n => n is BreakStatementSyntax or ContinueStatementSyntax);
     }
 
-    /// <summary>The check moves into a static field's lambda: it may read the response, constants and static members only.</summary>
+    /// <summary>The check moves into a static field's lambda: it may read the response, constants and static members only (no local function, no lambda).</summary>
     private static bool ReadsOnly(ExpressionSyntax condition, ILocalSymbol response, SemanticModel model, CancellationToken cancellationToken)
     {
         if (model.GetOperation(condition, cancellationToken) is not { } operation)
@@ -194,6 +194,8 @@ internal sealed partial record PipelineLoop
                 case IAssignmentOperation:
                 case IIncrementOrDecrementOperation:
                 case IInvalidOperation:
+                case IInvocationOperation { TargetMethod.MethodKind: MethodKind.LocalFunction }:
+                case IAnonymousFunctionOperation:
                     return false;
             }
         }

@@ -347,6 +347,7 @@ public sealed class RA0001StatusCheckPipelineFixTests
     [InlineData("the check reads a parameter", "if (!response.IsSuccessStatusCode && retryable)", "")]
     [InlineData("the check reads a local", "if (!response.IsSuccessStatusCode && limit > 0)", "")]
     [InlineData("the check calls an instance method", "if (!response.IsSuccessStatusCode && ShouldRetry())", "private bool ShouldRetry() => true;")]
+    [InlineData("the check calls a local function", "if (!response.IsSuccessStatusCode && Retryable(response))", "")]
     [InlineData("the check declares a variable", "if (!response.IsSuccessStatusCode && response.Headers.RetryAfter is { } after && after.Delta is null)", "")]
     public Task CheckThatCannotMoveIntoAStaticField_NoPipelineAction(string shape, string check, string member) => NoPipelineAction($$"""
         class Agent
@@ -370,6 +371,8 @@ public sealed class RA0001StatusCheckPipelineFixTests
                 }
 
                 throw new TimeoutException();
+
+                static bool Retryable(HttpResponseMessage response) => (int)response.StatusCode >= 500;
             }
         }
         """);
