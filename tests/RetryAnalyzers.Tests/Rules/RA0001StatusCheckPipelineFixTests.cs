@@ -372,7 +372,7 @@ public sealed class RA0001StatusCheckPipelineFixTests
 
                 throw new TimeoutException();
 
-                static bool Retryable(HttpResponseMessage response) => (int)response.StatusCode >= 500;
+                static bool Retryable(HttpResponseMessage answer) => (int)answer.StatusCode >= 500;
             }
         }
         """);
