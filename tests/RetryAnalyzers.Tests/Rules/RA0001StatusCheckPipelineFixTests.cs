@@ -211,13 +211,13 @@ public sealed class RA0001StatusCheckPipelineFixTests
                     {
                         return await http.GetStringAsync("https://api.example.test/v1/models");
                     }
-                    catch (HttpRequestException)
+                    catch (HttpRequestException e) when (e.StatusCode is null)
                     {
                         await [|Task.Delay(1000)|];
                     }
                 }
 
-                return "";
+                return "unavailable";
             }
         }
         """,
@@ -233,7 +233,7 @@ public sealed class RA0001StatusCheckPipelineFixTests
                 shouldRetry: response => !response.IsSuccessStatusCode);
             private static readonly ProviderPipeline<string> ListPipeline = ProviderPipeline.Create<string>(
                 new ProviderResilienceOptions { Budget = ProviderBudget, MaxRetryAttempts = 2 },
-                isTransient: exception => exception is HttpRequestException);
+                isTransient: exception => exception is HttpRequestException e && e.StatusCode is null);
 
             public async Task<HttpResponseMessage> SendAsync(HttpClient http, HttpRequestMessage request)
             {
@@ -271,7 +271,7 @@ public sealed class RA0001StatusCheckPipelineFixTests
                         async token => await http.GetStringAsync("https://api.example.test/v1/models"),
                         EstimatedTokensPerCall);
                 }
-                catch (HttpRequestException)
+                catch (HttpRequestException e) when (e.StatusCode is null)
                 {
                     // the pipeline's retries are spent: go on as after the loop's last attempt
                 }
@@ -280,7 +280,7 @@ public sealed class RA0001StatusCheckPipelineFixTests
                     // the provider did not recover within MaxWaitForRecovery: go on as after the loop's last attempt
                 }
 
-                return "";
+                return "unavailable";
             }
         }
         """);

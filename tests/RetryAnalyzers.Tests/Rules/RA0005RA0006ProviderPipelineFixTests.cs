@@ -199,11 +199,11 @@ public sealed class RA0005RA0006ProviderPipelineFixTests
     }
 
     [Fact]
-    public async Task RA0006_ForeverLoopWithBreak_FixAllOverTwoSites_OneBudget()
+    public async Task RA0006_ForeverLoopWithBreak_AssignmentKept_FixAllLeavesARefusedSiteAlone()
     {
         var test = new VerifyRA0006.Test
         {
-            TestCode = Usings + """
+            TestCode = Usings + $$"""
                 class C
                 {
                     async Task<string> M(HttpClient http)
@@ -224,23 +224,7 @@ public sealed class RA0005RA0006ProviderPipelineFixTests
 
                         return text;
                     }
-
-                    async Task N(HttpClient http)
-                    {
-                        while (true)
-                        {
-                            try
-                            {
-                                await http.GetStringAsync("https://example.test/b");
-                                return;
-                            }
-                            catch (TaskCanceledException)
-                            {
-                                await {|RA0006:Task.Delay(2000)|};
-                            }
-                        }
-                    }
-                }
+                {{RefusedSite}}
                 """,
             FixedCode = FixedUsings + $$"""
                 class C
@@ -259,29 +243,34 @@ public sealed class RA0005RA0006ProviderPipelineFixTests
 
                         return text;
                     }
-
-                    async Task N(HttpClient http)
-                    {
-                        while (true)
-                        {
-                            try
-                            {
-                                await http.GetStringAsync("https://example.test/b");
-                                return;
-                            }
-                            catch (TaskCanceledException)
-                            {
-                                await {|RA0006:Task.Delay(2000)|};
-                            }
-                        }
-                    }
-                }
+                {{RefusedSite}}
                 """,
             CodeActionEquivalenceKey = "RA0006.RunThroughProviderPipeline",
         };
         test.FixedState.MarkupHandling = Microsoft.CodeAnalysis.Testing.MarkupMode.Allow;
         await test.RunAsync(CancellationToken.None);
     }
+
+    // A call then `return;` in the try: not the call's value leaving the loop, so no pipeline action (the cap stays).
+    private const string RefusedSite = """
+
+            async Task N(HttpClient http)
+            {
+                while (true)
+                {
+                    try
+                    {
+                        await http.GetStringAsync("https://example.test/b");
+                        return;
+                    }
+                    catch (TaskCanceledException)
+                    {
+                        await {|RA0006:Task.Delay(2000)|};
+                    }
+                }
+            }
+        }
+        """;
 
     [Theory]
     [InlineData("var attempt = 0; while (true)", "attempt++; Console.WriteLine($\"attempt {attempt} failed\");")]
