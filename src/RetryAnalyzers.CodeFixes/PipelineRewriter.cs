@@ -45,6 +45,7 @@ internal static partial class PipelineRewriter
     private const string BudgetName = "ProviderBudget";
     private const long PlaceholderTokensPerMinute = 30_000; // SharedProviderBudget.DefaultTokensPerMinute: a low tier
     private const long DefaultTokensPerCall = 1_024; // ProviderResilienceHandler.DefaultOutputTokens
+    private const int MaxRetryAttemptsLimit = 100; // RuntimeDefaults.MaxRetryAttemptsLimit: more fails the options' validation, in the type's static initializer
 
     public static Action<DocumentEditor>? Plan(string ruleId, RetryShape shape, SyntaxNode node, SemanticModel model, AnalyzerConfigOptions options, CancellationToken cancellationToken)
         => shape switch
@@ -68,11 +69,19 @@ internal static partial class PipelineRewriter
             return null;
         }
 
-        var configured = retry.CallStatementExpression is AwaitExpressionSyntax
+        // await call.ConfigureAwait(false) stays so, ConfigureAwait(true) is the plain await; any other argument is not rewritten.
+        var onCapturedContext = retry.CallStatementExpression is AwaitExpressionSyntax
         {
-            Expression: InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax { Name.Identifier.ValueText: "ConfigureAwait" } } awaitedCall,
-        } && awaitedCall != retry.Call;
-        var outer = !function.IsAsync ? Outer.Block : configured ? Outer.AwaitConfigured : Outer.Await;
+            Expression: InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax { Name.Identifier.ValueText: "ConfigureAwait" }, ArgumentList.Arguments.Count: 1 } awaitedCall,
+        } && awaitedCall != retry.Call
+            ? model.GetConstantValue(awaitedCall.ArgumentList.Arguments[0].Expression, cancellationToken) is { HasValue: true, Value: bool captured } ? captured : (bool?)null
+            : true;
+        if (onCapturedContext is null)
+        {
+            return null;
+        }
+
+        var outer = !function.IsAsync ? Outer.Block : onCapturedContext == false ? Outer.AwaitConfigured : Outer.Await;
 
         // The try is written out at the loop's indentation (its own unit of indentation kept), one argument a line.
         var layout = Layout.Of(retry, cancellationToken);
@@ -111,8 +120,10 @@ internal static partial class PipelineRewriter
         var resilienceOptions = compilation.GetTypeByMetadataName(KnownTypes.RuntimeProviderResilienceOptions);
         var valueTask = compilation.GetTypeByMetadataName(KnownTypes.ValueTaskOfT)?.Construct(result).ToMinimalDisplayString(model, site.SpanStart);
         if (pipelineType is null || pipelineOfT is null || budgetType is null || budgetOptions is null || resilienceOptions is null || valueTask is null ||
+            maxRetryAttempts > MaxRetryAttemptsLimit ||
             site.FirstAncestorOrSelf<TypeDeclarationSyntax>() is not (ClassDeclarationSyntax or RecordDeclarationSyntax { ClassOrStructKeyword.RawKind: not (int)SyntaxKind.StructKeyword }) ||
             model.GetDeclaredSymbol(site.FirstAncestorOrSelf<TypeDeclarationSyntax>()!) is not { } type ||
+            SitesInOtherParts(type, site.FirstAncestorOrSelf<TypeDeclarationSyntax>()!) ||
             PipelineName(site, type) is not { } pipelineName)
         {
             return null;
@@ -183,15 +194,26 @@ internal static partial class PipelineRewriter
             return null;
         }
 
+        var baseName = BaseName(memberName);
+        var ordinal = 1 + typeSyntax.DescendantNodes()
+            .Where(n => IsSite(n) && n.SpanStart < site.SpanStart)
+            .Count(n => MemberName(n.FirstAncestorOrSelf<MemberDeclarationSyntax>()) is { } other && BaseName(other) == baseName);
+        var name = baseName + "Pipeline" + (ordinal > 1 ? ordinal.ToString(CultureInfo.InvariantCulture) : string.Empty);
+        return Free(type, name) ? name : null;
+    }
+
+    // AskAsync → Ask: Ask and AskAsync (and ask) name their pipelines alike, so their sites are counted together.
+    private static string BaseName(string memberName)
+    {
         var baseName = memberName.EndsWith("Async", StringComparison.Ordinal) && memberName.Length > "Async".Length
             ? memberName.Substring(0, memberName.Length - "Async".Length)
             : memberName;
-        var ordinal = 1 + typeSyntax.DescendantNodes()
-            .Where(n => IsSite(n) && n.SpanStart < site.SpanStart)
-            .Count(n => MemberName(n.FirstAncestorOrSelf<MemberDeclarationSyntax>()) == memberName);
-        var name = char.ToUpperInvariant(baseName[0]) + baseName.Substring(1) + "Pipeline" + (ordinal > 1 ? ordinal.ToString(CultureInfo.InvariantCulture) : string.Empty);
-        return Free(type, name) ? name : null;
+        return char.ToUpperInvariant(baseName[0]) + baseName.Substring(1);
     }
+
+    // Fix All edits each part of a partial type on its own (each file apart): each part with a site would add the shared fields.
+    private static bool SitesInOtherParts(INamedTypeSymbol type, TypeDeclarationSyntax typeSyntax)
+        => type.DeclaringSyntaxReferences.Any(r => (r.SyntaxTree != typeSyntax.SyntaxTree || r.Span != typeSyntax.Span) && r.GetSyntax().DescendantNodes().Any(IsSite));
 
     private static bool IsSite(SyntaxNode node)
         => node is ForStatementSyntax or WhileStatementSyntax or DoStatementSyntax ||

@@ -44,14 +44,14 @@ public sealed class RA0001ProviderPipelineFixTests
 
     private const string PipelineKey = "RA0001.RunThroughProviderPipeline";
 
-    private const string Placeholder = """
+    internal const string Placeholder = """
         #warning RA0001: set TokensPerMinute to your provider's tokens-per-minute limit (or dotnet_diagnostic.RA0001.tokens_per_minute in .editorconfig), then delete this line
             private const long TokensPerMinute = 30_000;
             private const long EstimatedTokensPerCall = 1_024; // prompt + max output of one call, drawn from the budget per attempt
             private static readonly TokenBudget ProviderBudget = new TokenBudget(TokenBudgetOptions.PerMinute(TokensPerMinute));
         """;
 
-    private static Task Fix(string source, string fixedSource, string? editorConfig = null, string key = PipelineKey)
+    internal static Task Fix(string source, string fixedSource, string? editorConfig = null, string key = PipelineKey)
     {
         var test = new Verify.Test { TestCode = Usings + source, FixedCode = Fixed(fixedSource), CodeActionEquivalenceKey = key };
         AddEditorConfig(test, editorConfig);
@@ -63,7 +63,7 @@ public sealed class RA0001ProviderPipelineFixTests
         => (source.Contains("catch (BrokenCircuitException)") ? FixedUsings.Replace("using Polly;\n", "using Polly;\nusing Polly.CircuitBreaker;\n") : FixedUsings) + source;
 
     /// <summary>The diagnostic is reported (the markup) and no pipeline action is offered for it: applying the pipeline action by its key changes nothing.</summary>
-    private static Task NoPipelineAction(string source)
+    internal static Task NoPipelineAction(string source)
     {
         var test = new Verify.Test { TestCode = Usings + source, FixedCode = Usings + source, CodeActionEquivalenceKey = PipelineKey };
         return test.RunAsync(CancellationToken.None);
@@ -525,7 +525,7 @@ public sealed class RA0001ProviderPipelineFixTests
 
     // ---------------------------------------------------------------- The order of the two actions
 
-    private const string EligibleLoop = """
+    internal const string EligibleLoop = """
         class Agent
         {
             public async Task<string> GetAsync(HttpClient http)
