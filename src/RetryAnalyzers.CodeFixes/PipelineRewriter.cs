@@ -81,7 +81,7 @@ internal static partial class PipelineRewriter
             return null;
         }
 
-        var outer = !function.IsAsync ? Outer.Block : onCapturedContext == false ? Outer.AwaitConfigured : Outer.Await;
+        var outer = !function.IsAsync || NoAwaitAllowed(retry.Loop) ? Outer.Block : onCapturedContext == false ? Outer.AwaitConfigured : Outer.Await;
 
         // The try is written out at the loop's indentation (its own unit of indentation kept), one argument a line.
         var layout = Layout.Of(retry, cancellationToken);
@@ -174,6 +174,11 @@ internal static partial class PipelineRewriter
         };
     }
 
+    // A synchronous call's loop in a lock (or an unsafe block) of an async function: no await there, it blocks as it did.
+    private static bool NoAwaitAllowed(SyntaxNode loop)
+        => loop.Ancestors().TakeWhile(a => a is not (AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax or MemberDeclarationSyntax))
+            .Any(a => a is LockStatementSyntax or UnsafeStatementSyntax);
+
     // The wait's token (used when the call takes none) must not be declared in the loop that goes away.
     private static bool TokenIsOutsideTheLoop(PipelineLoop retry, SemanticModel model, CancellationToken cancellationToken)
         => retry.CallToken is not null || retry.WaitToken is null ||
@@ -189,7 +194,7 @@ internal static partial class PipelineRewriter
     {
         var typeSyntax = site.FirstAncestorOrSelf<TypeDeclarationSyntax>();
         var memberName = MemberName(site.FirstAncestorOrSelf<MemberDeclarationSyntax>());
-        if (memberName is null || typeSyntax is null)
+        if (memberName is not { Length: > 0 } || typeSyntax is null)
         {
             return null;
         }
@@ -205,6 +210,11 @@ internal static partial class PipelineRewriter
     // AskAsync → Ask: Ask and AskAsync (and ask) name their pipelines alike, so their sites are counted together.
     private static string BaseName(string memberName)
     {
+        if (memberName.Length == 0)
+        {
+            return memberName; // a method still being typed
+        }
+
         var baseName = memberName.EndsWith("Async", StringComparison.Ordinal) && memberName.Length > "Async".Length
             ? memberName.Substring(0, memberName.Length - "Async".Length)
             : memberName;

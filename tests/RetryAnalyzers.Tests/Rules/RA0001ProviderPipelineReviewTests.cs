@@ -137,6 +137,232 @@ public sealed class RA0001ProviderPipelineReviewTests
         }
         """);
 
+    [Fact]
+    public Task AsyncLambdaInASyncMethod_TheExecutionIsAwaitedInTheLambda() => Fix(
+        """
+        class Agent
+        {
+            public Func<Task<string>> Getter(HttpClient http)
+            {
+                return async () =>
+                {
+                    for (var i = 0; i < 3; i++)
+                    {
+                        try
+                        {
+                            return await http.GetStringAsync("https://api.example.test/v1/models");
+                        }
+                        catch (HttpRequestException)
+                        {
+                            await [|Task.Delay(1000)|];
+                        }
+                    }
+
+                    return "";
+                };
+            }
+        }
+        """,
+        $$"""
+        class Agent
+        {
+        {{Placeholder}}
+            private static readonly ProviderPipeline<string> GetterPipeline = ProviderPipeline.Create<string>(
+                new ProviderResilienceOptions { Budget = ProviderBudget, MaxRetryAttempts = 2 },
+                isTransient: exception => exception is HttpRequestException);
+
+            public Func<Task<string>> Getter(HttpClient http)
+            {
+                return async () =>
+                {
+                    try
+                    {
+                        return await GetterPipeline.ExecuteAsync(
+                            async token => await http.GetStringAsync("https://api.example.test/v1/models"),
+                            EstimatedTokensPerCall);
+                    }
+                    catch (HttpRequestException)
+                    {
+                        // the pipeline's retries are spent: go on as after the loop's last attempt
+                    }
+                    catch (BrokenCircuitException)
+                    {
+                        // the provider did not recover within MaxWaitForRecovery: go on as after the loop's last attempt
+                    }
+
+                    return "";
+                };
+            }
+        }
+        """);
+
+    // No await inside a lock: the synchronous call's loop blocks there as it did in Thread.Sleep.
+    [Fact]
+    public Task SyncLoopInALockOfAnAsyncMethod_RunsThePipelineToCompletion() => Fix(
+        """
+        class Agent
+        {
+            private readonly object _gate = new();
+
+            public async Task<ChatCompletion> AskAsync(ChatClient client, string prompt)
+            {
+                await Task.Yield();
+                lock (_gate)
+                {
+                    for (var i = 0; i < 3; i++)
+                    {
+                        try
+                        {
+                            return client.CompleteChat(prompt);
+                        }
+                        catch (ClientResultException)
+                        {
+                            [|Thread.Sleep(1000)|];
+                        }
+                    }
+                }
+
+                throw new InvalidOperationException();
+            }
+        }
+        """,
+        $$"""
+        class Agent
+        {
+        {{Placeholder}}
+            private static readonly ProviderPipeline<ClientResult<ChatCompletion>> AskPipeline = ProviderPipeline.Create<ClientResult<ChatCompletion>>(
+                new ProviderResilienceOptions { Budget = ProviderBudget, MaxRetryAttempts = 2 },
+                isTransient: exception => exception is ClientResultException);
+
+            private readonly object _gate = new();
+
+            public async Task<ChatCompletion> AskAsync(ChatClient client, string prompt)
+            {
+                await Task.Yield();
+                lock (_gate)
+                {
+                    try
+                    {
+                        return AskPipeline.ExecuteAsync(
+                            token => new ValueTask<ClientResult<ChatCompletion>>(client.CompleteChat(prompt)),
+                            EstimatedTokensPerCall).AsTask().GetAwaiter().GetResult();
+                    }
+                    catch (ClientResultException)
+                    {
+                        // the pipeline's retries are spent: go on as after the loop's last attempt
+                    }
+                    catch (BrokenCircuitException)
+                    {
+                        // the provider did not recover within MaxWaitForRecovery: go on as after the loop's last attempt
+                    }
+                }
+
+                throw new InvalidOperationException();
+            }
+        }
+        """);
+
+    [Fact]
+    public Task FixAll_OuterAndNestedType_EachItsOwnFields() => Fix(
+        """
+        class Agent
+        {
+            public async Task<string> GetAsync(HttpClient http)
+            {
+                for (var i = 0; i < 3; i++)
+                {
+                    try
+                    {
+                        return await http.GetStringAsync("https://api.example.test/v1/models");
+                    }
+                    catch (HttpRequestException)
+                    {
+                        await [|Task.Delay(1000)|];
+                    }
+                }
+
+                return "";
+            }
+
+            private sealed class Worker
+            {
+                public async Task<string> ListAsync(HttpClient http)
+                {
+                    for (var i = 0; i < 4; i++)
+                    {
+                        try
+                        {
+                            return await http.GetStringAsync("https://api.example.test/v1/files");
+                        }
+                        catch (HttpRequestException)
+                        {
+                            await [|Task.Delay(1000)|];
+                        }
+                    }
+
+                    return "";
+                }
+            }
+        }
+        """,
+        $$"""
+        class Agent
+        {
+        {{Placeholder}}
+            private static readonly ProviderPipeline<string> GetPipeline = ProviderPipeline.Create<string>(
+                new ProviderResilienceOptions { Budget = ProviderBudget, MaxRetryAttempts = 2 },
+                isTransient: exception => exception is HttpRequestException);
+
+            public async Task<string> GetAsync(HttpClient http)
+            {
+                try
+                {
+                    return await GetPipeline.ExecuteAsync(
+                        async token => await http.GetStringAsync("https://api.example.test/v1/models"),
+                        EstimatedTokensPerCall);
+                }
+                catch (HttpRequestException)
+                {
+                    // the pipeline's retries are spent: go on as after the loop's last attempt
+                }
+                catch (BrokenCircuitException)
+                {
+                    // the provider did not recover within MaxWaitForRecovery: go on as after the loop's last attempt
+                }
+
+                return "";
+            }
+
+            private sealed class Worker
+            {
+        {{Placeholder.Replace("\n    ", "\n        ")}}
+                private static readonly ProviderPipeline<string> ListPipeline = ProviderPipeline.Create<string>(
+                    new ProviderResilienceOptions { Budget = ProviderBudget, MaxRetryAttempts = 3 },
+                    isTransient: exception => exception is HttpRequestException);
+
+                public async Task<string> ListAsync(HttpClient http)
+                {
+                    try
+                    {
+                        return await ListPipeline.ExecuteAsync(
+                            async token => await http.GetStringAsync("https://api.example.test/v1/files"),
+                            EstimatedTokensPerCall);
+                    }
+                    catch (HttpRequestException)
+                    {
+                        // the pipeline's retries are spent: go on as after the loop's last attempt
+                    }
+                    catch (BrokenCircuitException)
+                    {
+                        // the provider did not recover within MaxWaitForRecovery: go on as after the loop's last attempt
+                    }
+
+                    return "";
+                }
+            }
+        }
+        """);
+
     // ---------------------------------------------------------------- No pipeline action: the rewrite would change behaviour or not compile
 
     [Theory]
