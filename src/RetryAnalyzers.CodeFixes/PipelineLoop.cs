@@ -53,6 +53,7 @@ internal sealed record PipelineLoop(
         if (loop.Syntax is not StatementSyntax { Parent: BlockSyntax } loopSyntax ||
             LoopBody(loopSyntax) is not BlockSyntax { Statements.Count: 1 } body ||
             body.Statements[0] is not TryStatementSyntax { Finally: null, Catches.Count: 1 } tryStatement ||
+            loopSyntax.DescendantTrivia().Any(t => t.IsDirective && loopSyntax.Span.Contains(t.Span)) || // written out without its statements' trivia
             loopSyntax.FirstAncestorOrSelf<MemberDeclarationSyntax>() is not { } member ||
             member.DescendantNodes().Any(n => n is GotoStatementSyntax or LabeledStatementSyntax) ||
             tryStatement.Catches[0] is not { Block.Statements.Count: > 0 } catchClause)
@@ -143,6 +144,7 @@ internal sealed record PipelineLoop(
             result.TypeKind is TypeKind.Error or TypeKind.Dynamic || result.IsAnonymousType || result.IsRefLikeType || ReadsMethodTypeParameter(result) ||
             !FilterIsStatic(catchClause, model, cancellationToken) ||
             ReadsRemovedLocal(callExpression, removed, locals) ||
+            removed.Any(r => r.ContainsDirectives) || // a declaration that goes, with an #if block before it
             (catchClause.Declaration is { } caught && model.GetTypeInfo(caught.Type, cancellationToken).Type is { } caughtType && ReadsMethodTypeParameter(caughtType)) ||
             (TokenArgument(wait, symbols) is not null && CatchesCancellation(catchClause, model, symbols, cancellationToken)))
         {

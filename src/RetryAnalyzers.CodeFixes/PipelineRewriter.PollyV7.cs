@@ -233,7 +233,7 @@ internal static partial class PipelineRewriter
         var references = member.DescendantNodes().OfType<IdentifierNameSyntax>()
             .Where(i => i.Identifier.ValueText == local.Name && SymbolEqualityComparer.Default.Equals(model.GetSymbolInfo(i, cancellationToken).Symbol, local))
             .ToList();
-        if (references.Count != 1 ||
+        if (references.Count != 1 || statement.ContainsDirectives || // the declaration goes without its trivia: an #if block before it too
             references[0].Parent is not MemberAccessExpressionSyntax { Name.Identifier.ValueText: "Execute" or "ExecuteAsync", Parent: InvocationExpressionSyntax execute } ||
             execute.Ancestors().Any(a => a is LambdaExpressionSyntax or LocalFunctionStatementSyntax or ForStatementSyntax or WhileStatementSyntax or DoStatementSyntax or ForEachStatementSyntax && !a.Span.Contains(statement.Span)))
         {

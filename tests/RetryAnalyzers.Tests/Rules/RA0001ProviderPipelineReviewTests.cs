@@ -585,6 +585,78 @@ public sealed class RA0001ProviderPipelineReviewTests
         }
         """);
 
+    // The try is written out without the trivia of its statements: the #else branch would be lost.
+    [Fact]
+    public Task PreprocessorDirectivesInTheLoop_NoPipelineAction() => NoPipelineAction("""
+        class Agent
+        {
+            public async Task<string> GetAsync(HttpClient http, CancellationToken ct)
+            {
+                for (var i = 0; i < 3; i++)
+                {
+                    try
+                    {
+        #if NET8_0_OR_GREATER
+                        return await http.GetStringAsync("https://api.example.test/v1/models", ct);
+        #else
+                        return await http.GetStringAsync("https://api.example.test/v1/models");
+        #endif
+                    }
+                    catch (HttpRequestException)
+                    {
+                        await [|Task.Delay(1000, ct)|];
+                    }
+                }
+
+                return "";
+            }
+        }
+        """);
+
+    // The counter's declaration goes without its trivia: the #if block before it would go too.
+    [Fact]
+    public Task CounterDeclarationAfterADirective_NoPipelineAction() => NoPipelineAction("""
+        class Agent
+        {
+            public async Task<ChatCompletion?> AskAsync(ChatClient client, string prompt)
+            {
+        #if DEBUG
+                Console.WriteLine(prompt);
+        #endif
+                var attempt = 0;
+                while (attempt < 4)
+                {
+                    try
+                    {
+                        return await client.CompleteChatAsync(prompt);
+                    }
+                    catch (ClientResultException)
+                    {
+                        attempt++;
+                        await [|Task.Delay(TimeSpan.FromSeconds(2))|];
+                    }
+                }
+
+                return null;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task PollyV7_PolicyDeclarationAfterADirective_NoPipelineAction() => NoPipelineAction("""
+        class Agent
+        {
+            public async Task<string> GetAsync(HttpClient http)
+            {
+        #if DEBUG
+                Console.WriteLine("asking");
+        #endif
+                var policy = Policy.Handle<HttpRequestException>().WaitAndRetryAsync(3, [|_ => TimeSpan.FromSeconds(1)|]);
+                return await policy.ExecuteAsync(() => http.GetStringAsync("https://api.example.test/v1/models"));
+            }
+        }
+        """);
+
     // Fix All would give each part its own TokensPerMinute, ProviderBudget and EstimatedTokensPerCall.
     [Fact]
     public Task PartialTypeWithSitesInTwoParts_NoPipelineAction() => NoPipelineAction("""
