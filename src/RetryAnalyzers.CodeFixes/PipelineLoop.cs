@@ -146,7 +146,8 @@ internal sealed record PipelineLoop(
             ReadsRemovedLocal(callExpression, removed, locals) ||
             removed.Any(r => r.ContainsDirectives) || // a declaration that goes, with an #if block before it
             (catchClause.Declaration is { } caught && model.GetTypeInfo(caught.Type, cancellationToken).Type is { } caughtType && ReadsMethodTypeParameter(caughtType)) ||
-            (TokenArgument(wait, symbols) is not null && CatchesCancellation(catchClause, model, symbols, cancellationToken)))
+            (TokenArgument(wait, symbols) is not null && CatchesCancellation(catchClause, model, symbols, cancellationToken)) ||
+            !OneCancellation(TokenArgument(call, symbols), TokenArgument(wait, symbols)))
         {
             return null;
         }
@@ -338,6 +339,13 @@ internal sealed record PipelineLoop(
         return caught is null || symbols.IsCancellation(caught) ||
                (symbols.OperationCanceledException is { } cancellation && model.Compilation.ClassifyConversion(cancellation, caught).IsImplicit);
     }
+
+    // The pipeline takes one token, for all the attempts and waits: not one made per attempt (new CancellationTokenSource(…).Token),
+    // nor a wait's token other than the call's (its cancellation would no longer end the retries).
+    private static bool OneCancellation(ExpressionSyntax? callToken, ExpressionSyntax? waitToken)
+        => callToken is null ||
+           (!callToken.DescendantNodesAndSelf().Any(n => n is InvocationExpressionSyntax or BaseObjectCreationExpressionSyntax) &&
+            (waitToken is null || SyntaxFactory.AreEquivalent(callToken, waitToken)));
 
     /// <summary>Writes state or calls the application's own code (a log, a counter): it must not run more often than the loop ran it.</summary>
     internal static bool MayHaveSideEffects(IOperation operation)

@@ -431,6 +431,36 @@ public sealed class RA0001ProviderPipelineReviewTests
         }
         """);
 
+    // The pipeline takes one token for the whole execution: a token made per attempt, or a wait's token other than the call's, is lost.
+    [Theory]
+    [InlineData("a per-attempt timeout token", "new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token", "ct")]
+    [InlineData("the wait's own token", "ct", "shutdown")]
+    public Task CallTokenNotTheWholeRetrysToken_NoPipelineAction(string shape, string callToken, string waitToken)
+    {
+        Assert.NotEmpty(shape);
+        return NoPipelineAction($$"""
+            class Agent
+            {
+                public async Task<string> GetAsync(HttpClient http, CancellationToken ct, CancellationToken shutdown)
+                {
+                    for (var i = 0; i < 3; i++)
+                    {
+                        try
+                        {
+                            return await http.GetStringAsync("https://api.example.test/v1/models", {{callToken}});
+                        }
+                        catch (HttpRequestException)
+                        {
+                            await [|Task.Delay(1000, {{waitToken}})|];
+                        }
+                    }
+
+                    return "";
+                }
+            }
+            """);
+    }
+
     // The filter (or Polly predicate) runs several times per attempt in isTransient and again in the kept catch.
     [Theory]
     [InlineData("a local function (not in scope of the static field)", "Retryable(e)")]
