@@ -547,7 +547,7 @@ public sealed class RA0001ProviderPipelineFixTests
         }
         """;
 
-    private const string PipelineFixed = """
+    internal const string PipelineFixed = """
         class Agent
         {
             private const long TokensPerMinute = 90_000; // dotnet_diagnostic.RA0001.tokens_per_minute

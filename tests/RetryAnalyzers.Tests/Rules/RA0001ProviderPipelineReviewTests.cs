@@ -13,36 +13,9 @@ public sealed class RA0001ProviderPipelineReviewTests
 
     [Fact]
     public Task ConfigureAwaitTrue_TheExecutionIsAwaitedPlainly() => Fix(
-        EligibleLoop.Replace("\"https://api.example.test/v1/models\");", "\"https://api.example.test/v1/models\").ConfigureAwait(true);"),
-        $$"""
-        class Agent
-        {
-        {{Placeholder}}
-            private static readonly ProviderPipeline<string> GetPipeline = ProviderPipeline.Create<string>(
-                new ProviderResilienceOptions { Budget = ProviderBudget, MaxRetryAttempts = 2 },
-                isTransient: exception => exception is HttpRequestException);
-
-            public async Task<string> GetAsync(HttpClient http)
-            {
-                try
-                {
-                    return await GetPipeline.ExecuteAsync(
-                        async token => await http.GetStringAsync("https://api.example.test/v1/models").ConfigureAwait(true),
-                        EstimatedTokensPerCall);
-                }
-                catch (HttpRequestException)
-                {
-                    // the pipeline's retries are spent: go on as after the loop's last attempt
-                }
-                catch (BrokenCircuitException)
-                {
-                    // the provider did not recover within MaxWaitForRecovery: go on as after the loop's last attempt
-                }
-
-                return "";
-            }
-        }
-        """);
+        EligibleLoop.Replace("v1/models\");", "v1/models\").ConfigureAwait(true);"),
+        PipelineFixed.Replace("v1/models\"),", "v1/models\").ConfigureAwait(true),"),
+        "dotnet_diagnostic.RA0001.tokens_per_minute = 90000\n");
 
     [Fact]
     public Task FixAll_SyncAndAsyncMethodsOfOneName_EachItsOwnPipeline() => Fix(
