@@ -369,7 +369,9 @@ internal sealed record PipelineLoop(
         }
 
         var exception = catchClause.Declaration is { } declaration ? model.GetDeclaredSymbol(declaration, cancellationToken) : null;
-        if (model.GetOperation(catchClause.Filter.FilterExpression, cancellationToken) is not { } filter)
+        if (model.GetOperation(catchClause.Filter.FilterExpression, cancellationToken) is not { } filter ||
+            catchClause.Filter.DescendantNodes().OfType<IdentifierNameSyntax>().Any(i =>
+                model.GetSymbolInfo(i, cancellationToken).Symbol is ITypeParameterSymbol { TypeParameterKind: TypeParameterKind.Method }))
         {
             return false;
         }

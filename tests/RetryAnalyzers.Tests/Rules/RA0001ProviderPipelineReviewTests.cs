@@ -518,6 +518,29 @@ public sealed class RA0001ProviderPipelineReviewTests
         """);
 
     [Fact]
+    public Task FilterReadsAMethodTypeParameter_NoPipelineAction() => NoPipelineAction("""
+        class Agent
+        {
+            public async Task<string> GetAsync<TState>(HttpClient http)
+            {
+                for (var i = 0; i < 3; i++)
+                {
+                    try
+                    {
+                        return await http.GetStringAsync("https://api.example.test/v1/models");
+                    }
+                    catch (HttpRequestException e) when (e.Data["state"] is TState)
+                    {
+                        await [|Task.Delay(1000)|];
+                    }
+                }
+
+                return "";
+            }
+        }
+        """);
+
+    [Fact]
     public Task PollyV7_HandlesAMethodTypeParameter_NoPipelineAction() => NoPipelineAction("""
         class C
         {
