@@ -62,6 +62,7 @@ internal sealed partial record PipelineLoop
     {
         if (loop.Syntax is not StatementSyntax { Parent: BlockSyntax } loopSyntax ||
             LoopBody(loopSyntax) is not BlockSyntax { Statements: { Count: >= 2 } body } ||
+            loopSyntax.DescendantTrivia().Any(t => t.IsDirective && loopSyntax.Span.Contains(t.Span)) || // its failure branch goes, with any #if in it
             loopSyntax.FirstAncestorOrSelf<MemberDeclarationSyntax>() is not { } member ||
             member.DescendantNodes().Any(n => n is GotoStatementSyntax or LabeledStatementSyntax or YieldStatementSyntax) ||
             body[0] is not LocalDeclarationStatementSyntax { AwaitKeyword.RawKind: 0, Declaration.Variables: { Count: 1 } variables } declaration ||
@@ -111,12 +112,15 @@ internal sealed partial record PipelineLoop
         var awaited = callExpression is AwaitExpressionSyntax;
         var invocationSyntax = awaited ? Unawaited(((AwaitExpressionSyntax)callExpression).Expression, model, cancellationToken) : callExpression as InvocationExpressionSyntax;
         if (invocationSyntax is null ||
+            (!awaited && callExpression.DescendantNodes(n => n is not AnonymousFunctionExpressionSyntax).Any(n => n is AwaitExpressionSyntax)) ||
             model.GetOperation(invocationSyntax, cancellationToken) is not IInvocationOperation call ||
             !new ProviderCalls(model.Compilation).IsProviderCall(call.TargetMethod) ||
             !Capturable(model.GetOperation(callExpression, cancellationToken), loopSyntax) ||
             !SymbolEqualityComparer.Default.Equals(model.GetTypeInfo(callExpression, cancellationToken).Type, responseType) ||
             !ReadsOnly(check.Condition, response, model, cancellationToken) ||
-            Redeclared(member, response, variable))
+            Redeclared(member, response, variable) ||
+            (counterDeclaration?.ContainsDirectives ?? false) ||
+            !OneCancellation(TokenArgument(call, symbols), TokenArgument(wait, symbols)))
         {
             return null;
         }
@@ -174,16 +178,27 @@ internal sealed partial record PipelineLoop
         return !inner.SelectMany(s => s.DescendantNodesAndSelf()).Any(n => n is BreakStatementSyntax or ContinueStatementSyntax);
     }
 
-    /// <summary>The check moves into a static field's lambda: it may read the response, constants and static members only (no local function, no lambda).</summary>
+    /// <summary>
+    /// The check moves into a static field's lambda (and runs there once an attempt, then once more in the kept <c>if</c>):
+    /// it may read the response, constants and static members only, and change nothing (no local function, no lambda,
+    /// none of the application's own methods, no method type parameter).
+    /// </summary>
     private static bool ReadsOnly(ExpressionSyntax condition, ILocalSymbol response, SemanticModel model, CancellationToken cancellationToken)
     {
-        if (model.GetOperation(condition, cancellationToken) is not { } operation)
+        if (model.GetOperation(condition, cancellationToken) is not { } operation ||
+            condition.DescendantNodesAndSelf().OfType<IdentifierNameSyntax>().Any(i =>
+                model.GetSymbolInfo(i, cancellationToken).Symbol is ITypeParameterSymbol { TypeParameterKind: TypeParameterKind.Method }))
         {
             return false;
         }
 
         foreach (var part in operation.DescendantsAndSelf())
         {
+            if (MayHaveSideEffects(part))
+            {
+                return false;
+            }
+
             switch (part)
             {
                 case ILocalReferenceOperation local when !SymbolEqualityComparer.Default.Equals(local.Local, response):

@@ -59,6 +59,7 @@ internal sealed partial record PipelineLoop(
         if (loop.Syntax is not StatementSyntax { Parent: BlockSyntax } loopSyntax ||
             LoopBody(loopSyntax) is not BlockSyntax { Statements.Count: 1 } body ||
             body.Statements[0] is not TryStatementSyntax { Finally: null, Catches.Count: 1 } tryStatement ||
+            loopSyntax.DescendantTrivia().Any(t => t.IsDirective && loopSyntax.Span.Contains(t.Span)) || // written out without its statements' trivia
             loopSyntax.FirstAncestorOrSelf<MemberDeclarationSyntax>() is not { } member ||
             member.DescendantNodes().Any(n => n is GotoStatementSyntax or LabeledStatementSyntax) ||
             tryStatement.Catches[0] is not { Block.Statements.Count: > 0 } catchClause)
@@ -145,12 +146,18 @@ internal sealed partial record PipelineLoop(
         var awaited = callExpression is AwaitExpressionSyntax;
         var invocationSyntax = awaited ? Unawaited(((AwaitExpressionSyntax)callExpression).Expression, model, cancellationToken) : callExpression as InvocationExpressionSyntax;
         if (invocationSyntax is null ||
+            (!awaited && callExpression.DescendantNodes(n => n is not AnonymousFunctionExpressionSyntax).Any(n => n is AwaitExpressionSyntax)) ||
             model.GetOperation(invocationSyntax, cancellationToken) is not IInvocationOperation call ||
             !new ProviderCalls(model.Compilation).IsProviderCall(call.TargetMethod) ||
             !Capturable(model.GetOperation(callExpression, cancellationToken), loopSyntax) ||
             model.GetTypeInfo(callExpression, cancellationToken).Type is not { SpecialType: not SpecialType.System_Void } result ||
             result.TypeKind is TypeKind.Error or TypeKind.Dynamic || result.IsAnonymousType || result.IsRefLikeType || ReadsMethodTypeParameter(result) ||
-            !FilterIsStatic(catchClause, model, cancellationToken))
+            !FilterIsStatic(catchClause, model, cancellationToken) ||
+            ReadsRemovedLocal(callExpression, removed, locals) ||
+            removed.Any(r => r.ContainsDirectives) || // a declaration that goes, with an #if block before it
+            (catchClause.Declaration is { } caught && model.GetTypeInfo(caught.Type, cancellationToken).Type is { } caughtType && ReadsMethodTypeParameter(caughtType)) ||
+            (TokenArgument(wait, symbols) is not null && CatchesCancellation(catchClause, model, symbols, cancellationToken)) ||
+            !OneCancellation(TokenArgument(call, symbols), TokenArgument(wait, symbols)))
         {
             return null;
         }
@@ -336,7 +343,32 @@ internal sealed partial record PipelineLoop(
         return true;
     }
 
-    private static bool ReadsMethodTypeParameter(ITypeSymbol type) => type switch
+    // The call reads a local whose declaration goes with the loop (the counter, a success flag).
+    private static bool ReadsRemovedLocal(ExpressionSyntax call, List<SyntaxNode> removed, Locals locals)
+        => call.DescendantNodes().OfType<IdentifierNameSyntax>().Any(i =>
+            locals.Symbol(i) is ILocalSymbol local && local.DeclaringSyntaxReferences.Any(r => removed.Any(d => d.Span.Contains(r.Span))));
+
+    // The loop's wait throws the caller's cancellation out of the catch; the pipeline throws it into the kept catch, which would swallow it.
+    private static bool CatchesCancellation(CatchClauseSyntax catchClause, SemanticModel model, RetrySymbols symbols, CancellationToken cancellationToken)
+    {
+        var caught = catchClause.Declaration is { } declaration ? model.GetTypeInfo(declaration.Type, cancellationToken).Type : null;
+        return caught is null || symbols.IsCancellation(caught) ||
+               (symbols.OperationCanceledException is { } cancellation && model.Compilation.ClassifyConversion(cancellation, caught).IsImplicit);
+    }
+
+    // The pipeline takes one token, for all the attempts and waits: not one made per attempt (new CancellationTokenSource(…).Token),
+    // nor a wait's token other than the call's (its cancellation would no longer end the retries).
+    private static bool OneCancellation(ExpressionSyntax? callToken, ExpressionSyntax? waitToken)
+        => callToken is null ||
+           (!callToken.DescendantNodesAndSelf().Any(n => n is InvocationExpressionSyntax or BaseObjectCreationExpressionSyntax) &&
+            (waitToken is null || SyntaxFactory.AreEquivalent(callToken, waitToken)));
+
+    /// <summary>Writes state or calls the application's own code (a log, a counter): it must not run more often than the loop ran it.</summary>
+    internal static bool MayHaveSideEffects(IOperation operation)
+        => operation is IAssignmentOperation or IIncrementOrDecrementOperation ||
+           (operation is IInvocationOperation { TargetMethod: var method } && method.Locations.Any(l => l.IsInSource));
+
+    internal static bool ReadsMethodTypeParameter(ITypeSymbol type) => type switch
     {
         ITypeParameterSymbol { TypeParameterKind: not TypeParameterKind.Type } => true,
         IArrayTypeSymbol array => ReadsMethodTypeParameter(array.ElementType),
@@ -344,7 +376,7 @@ internal sealed partial record PipelineLoop(
         _ => false,
     };
 
-    /// <summary>The filter moves into a static field's initializer: it may read only the exception, constants and static members.</summary>
+    /// <summary>The filter moves into a static field's initializer: it may read only the exception, constants and static members, and change nothing.</summary>
     private static bool FilterIsStatic(CatchClauseSyntax catchClause, SemanticModel model, CancellationToken cancellationToken)
     {
         if (catchClause.Filter is null)
@@ -353,13 +385,20 @@ internal sealed partial record PipelineLoop(
         }
 
         var exception = catchClause.Declaration is { } declaration ? model.GetDeclaredSymbol(declaration, cancellationToken) : null;
-        if (model.GetOperation(catchClause.Filter.FilterExpression, cancellationToken) is not { } filter)
+        if (model.GetOperation(catchClause.Filter.FilterExpression, cancellationToken) is not { } filter ||
+            catchClause.Filter.DescendantNodes().OfType<IdentifierNameSyntax>().Any(i =>
+                model.GetSymbolInfo(i, cancellationToken).Symbol is ITypeParameterSymbol { TypeParameterKind: TypeParameterKind.Method }))
         {
             return false;
         }
 
         foreach (var operation in filter.DescendantsAndSelf())
         {
+            if (MayHaveSideEffects(operation))
+            {
+                return false; // isTransient runs it several times an attempt, the kept catch once more
+            }
+
             switch (operation)
             {
                 case ILocalReferenceOperation local when !SymbolEqualityComparer.Default.Equals(local.Local, exception) &&

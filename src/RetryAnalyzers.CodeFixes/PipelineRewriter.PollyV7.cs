@@ -77,6 +77,7 @@ internal static partial class PipelineRewriter
         if (call is null || model.GetOperation(call, cancellationToken) is not IInvocationOperation provider ||
             !new Internal.ProviderCalls(model.Compilation).IsProviderCall(provider.TargetMethod) ||
             result is null or { SpecialType: SpecialType.System_Void } || result.TypeKind is TypeKind.Error or TypeKind.Dynamic || result.IsAnonymousType ||
+            PipelineLoop.ReadsMethodTypeParameter(result) ||
             parameters.Count > 1 || (parameters.Count == 0 && explicitArguments == 2) ||
             (parameters.Count == 1 && model.GetDeclaredSymbol(parameterSyntaxes[0], cancellationToken) is not IParameterSymbol { Type.Name: "CancellationToken" }) ||
             (!asynchronous && parameters.Count > 0) ||
@@ -150,7 +151,8 @@ internal static partial class PipelineRewriter
             if (model.GetSymbolInfo(current, cancellationToken).Symbol is not IMethodSymbol { Name: "Handle" or "Or", TypeArguments.Length: 1 } method ||
                 (!v8 && method.ContainingType is not { Name: "Policy" or "PolicyBuilder", IsGenericType: false, ContainingNamespace.Name: "Polly" }) ||
                 current.Expression is not MemberAccessExpressionSyntax access ||
-                current.ArgumentList.Arguments.Count > 1)
+                current.ArgumentList.Arguments.Count > 1 ||
+                PipelineLoop.ReadsMethodTypeParameter(method.TypeArguments[0]))
             {
                 return null;
             }
@@ -195,9 +197,9 @@ internal static partial class PipelineRewriter
     private static string Disjunction(List<string> tests)
         => "exception => " + string.Join(" || ", Enumerable.Reverse(tests).Select(t => tests.Count > 1 && t.Contains("&&") ? $"({t})" : t));
 
-    // The predicate moves into a static field: only its own parameter, constants and static members.
+    // The predicate moves into a static field, run several times an attempt: only its own parameter, constants and static members, changing nothing.
     private static bool ReadsOnlyItsParameter(IOperation predicate)
-        => !predicate.DescendantsAndSelf().Any(o => o is ILocalReferenceOperation or IInstanceReferenceOperation or IAwaitOperation ||
+        => !predicate.DescendantsAndSelf().Any(o => o is ILocalReferenceOperation or IInstanceReferenceOperation or IAwaitOperation || PipelineLoop.MayHaveSideEffects(o) ||
                                                     (o is IParameterReferenceOperation parameter && parameter.Parameter.ContainingSymbol is not IMethodSymbol { MethodKind: MethodKind.AnonymousFunction }));
 
     private static bool CapturableInLambda(IOperation body)
@@ -231,7 +233,7 @@ internal static partial class PipelineRewriter
         var references = member.DescendantNodes().OfType<IdentifierNameSyntax>()
             .Where(i => i.Identifier.ValueText == local.Name && SymbolEqualityComparer.Default.Equals(model.GetSymbolInfo(i, cancellationToken).Symbol, local))
             .ToList();
-        if (references.Count != 1 ||
+        if (references.Count != 1 || statement.ContainsDirectives || // the declaration goes without its trivia: an #if block before it too
             references[0].Parent is not MemberAccessExpressionSyntax { Name.Identifier.ValueText: "Execute" or "ExecuteAsync", Parent: InvocationExpressionSyntax execute } ||
             execute.Ancestors().Any(a => a is LambdaExpressionSyntax or LocalFunctionStatementSyntax or ForStatementSyntax or WhileStatementSyntax or DoStatementSyntax or ForEachStatementSyntax && !a.Span.Contains(statement.Span)))
         {

@@ -48,6 +48,7 @@ internal static partial class PipelineRewriter
     private const string ShouldRetryName = "shouldRetry";
     private const long PlaceholderTokensPerMinute = 30_000; // SharedProviderBudget.DefaultTokensPerMinute: a low tier
     private const long DefaultTokensPerCall = 1_024; // ProviderResilienceHandler.DefaultOutputTokens
+    private const int MaxRetryAttemptsLimit = 100; // RuntimeDefaults.MaxRetryAttemptsLimit: more fails the options' validation, in the type's static initializer
 
     public static Action<DocumentEditor>? Plan(string ruleId, RetryShape shape, SyntaxNode node, SemanticModel model, AnalyzerConfigOptions options, CancellationToken cancellationToken)
         => shape switch
@@ -144,8 +145,10 @@ internal static partial class PipelineRewriter
         var resilienceOptions = compilation.GetTypeByMetadataName(KnownTypes.RuntimeProviderResilienceOptions);
         var valueTask = compilation.GetTypeByMetadataName(KnownTypes.ValueTaskOfT)?.Construct(result).ToMinimalDisplayString(model, site.SpanStart);
         if (pipelineType is null || pipelineOfT is null || budgetType is null || budgetOptions is null || resilienceOptions is null || valueTask is null ||
+            maxRetryAttempts > MaxRetryAttemptsLimit ||
             site.FirstAncestorOrSelf<TypeDeclarationSyntax>() is not (ClassDeclarationSyntax or RecordDeclarationSyntax { ClassOrStructKeyword.RawKind: not (int)SyntaxKind.StructKeyword }) ||
             model.GetDeclaredSymbol(site.FirstAncestorOrSelf<TypeDeclarationSyntax>()!) is not { } type ||
+            SitesInOtherParts(type, site.FirstAncestorOrSelf<TypeDeclarationSyntax>()!) ||
             PipelineName(site, type) is not { } pipelineName)
         {
             return null;
@@ -198,6 +201,11 @@ internal static partial class PipelineRewriter
         };
     }
 
+    // A synchronous call's loop in a lock (or an unsafe block) of an async function: no await there, it blocks as it did.
+    private static bool NoAwaitAllowed(SyntaxNode loop)
+        => loop.Ancestors().TakeWhile(a => a is not (AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax or MemberDeclarationSyntax))
+            .Any(a => a is LockStatementSyntax or UnsafeStatementSyntax);
+
     // The wait's token (used when the call takes none) must not be declared in the loop that goes away.
     private static bool TokenIsOutsideTheLoop(StatementSyntax loop, ExpressionSyntax? callToken, ExpressionSyntax? waitToken, SemanticModel model, CancellationToken cancellationToken)
         => callToken is not null || waitToken is null ||
@@ -205,7 +213,8 @@ internal static partial class PipelineRewriter
                model.GetSymbolInfo(i, cancellationToken).Symbol is not ILocalSymbol local ||
                !local.DeclaringSyntaxReferences.Any(r => loop.Span.Contains(r.Span)));
 
-    // How the execution is consumed where the loop made the call: awaited (as the call was, ConfigureAwait kept), or blocked on in a synchronous method.
+    // How the execution is consumed where the loop made the call: awaited (as the call was: ConfigureAwait(false) stays so,
+    // ConfigureAwait(true) is the plain await, any other argument is not rewritten), or blocked on in a synchronous method.
     private static Outer? OuterOf(StatementSyntax loop, ExpressionSyntax callStatementExpression, InvocationExpressionSyntax call, SemanticModel model, CancellationToken cancellationToken)
     {
         if (model.GetEnclosingSymbol(loop.SpanStart, cancellationToken) is not IMethodSymbol function)
@@ -213,11 +222,18 @@ internal static partial class PipelineRewriter
             return null;
         }
 
-        var configured = callStatementExpression is AwaitExpressionSyntax
+        var onCapturedContext = callStatementExpression is AwaitExpressionSyntax
         {
-            Expression: InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax { Name.Identifier.ValueText: "ConfigureAwait" } } awaitedCall,
-        } && awaitedCall != call;
-        return !function.IsAsync ? Outer.Block : configured ? Outer.AwaitConfigured : Outer.Await;
+            Expression: InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax { Name.Identifier.ValueText: "ConfigureAwait" }, ArgumentList.Arguments.Count: 1 } awaitedCall,
+        } && awaitedCall != call
+            ? model.GetConstantValue(awaitedCall.ArgumentList.Arguments[0].Expression, cancellationToken) is { HasValue: true, Value: bool captured } ? captured : (bool?)null
+            : true;
+        if (onCapturedContext is null)
+        {
+            return null;
+        }
+
+        return !function.IsAsync || NoAwaitAllowed(loop) ? Outer.Block : onCapturedContext == false ? Outer.AwaitConfigured : Outer.Await;
     }
 
     /// <summary>
@@ -228,20 +244,36 @@ internal static partial class PipelineRewriter
     {
         var typeSyntax = site.FirstAncestorOrSelf<TypeDeclarationSyntax>();
         var memberName = MemberName(site.FirstAncestorOrSelf<MemberDeclarationSyntax>());
-        if (memberName is null || typeSyntax is null)
+        if (memberName is not { Length: > 0 } || typeSyntax is null)
         {
             return null;
+        }
+
+        var baseName = BaseName(memberName);
+        var ordinal = 1 + typeSyntax.DescendantNodes()
+            .Where(n => IsSite(n) && n.SpanStart < site.SpanStart)
+            .Count(n => MemberName(n.FirstAncestorOrSelf<MemberDeclarationSyntax>()) is { } other && BaseName(other) == baseName);
+        var name = baseName + "Pipeline" + (ordinal > 1 ? ordinal.ToString(CultureInfo.InvariantCulture) : string.Empty);
+        return Free(type, name) ? name : null;
+    }
+
+    // AskAsync → Ask: Ask and AskAsync (and ask) name their pipelines alike, so their sites are counted together.
+    private static string BaseName(string memberName)
+    {
+        if (memberName.Length == 0)
+        {
+            return memberName; // a method still being typed
         }
 
         var baseName = memberName.EndsWith("Async", StringComparison.Ordinal) && memberName.Length > "Async".Length
             ? memberName.Substring(0, memberName.Length - "Async".Length)
             : memberName;
-        var ordinal = 1 + typeSyntax.DescendantNodes()
-            .Where(n => IsSite(n) && n.SpanStart < site.SpanStart)
-            .Count(n => MemberName(n.FirstAncestorOrSelf<MemberDeclarationSyntax>()) == memberName);
-        var name = char.ToUpperInvariant(baseName[0]) + baseName.Substring(1) + "Pipeline" + (ordinal > 1 ? ordinal.ToString(CultureInfo.InvariantCulture) : string.Empty);
-        return Free(type, name) ? name : null;
+        return char.ToUpperInvariant(baseName[0]) + baseName.Substring(1);
     }
+
+    // Fix All edits each part of a partial type on its own (each file apart): each part with a site would add the shared fields.
+    private static bool SitesInOtherParts(INamedTypeSymbol type, TypeDeclarationSyntax typeSyntax)
+        => type.DeclaringSyntaxReferences.Any(r => (r.SyntaxTree != typeSyntax.SyntaxTree || r.Span != typeSyntax.Span) && r.GetSyntax().DescendantNodes().Any(IsSite));
 
     private static bool IsSite(SyntaxNode node)
         => node is ForStatementSyntax or WhileStatementSyntax or DoStatementSyntax ||

@@ -525,7 +525,7 @@ public sealed class RA0001ProviderPipelineFixTests
 
     // ---------------------------------------------------------------- The order of the two actions
 
-    private const string EligibleLoop = """
+    internal const string EligibleLoop = """
         class Agent
         {
             public async Task<string> GetAsync(HttpClient http)
@@ -547,7 +547,7 @@ public sealed class RA0001ProviderPipelineFixTests
         }
         """;
 
-    private const string PipelineFixed = """
+    internal const string PipelineFixed = """
         class Agent
         {
             private const long TokensPerMinute = 90_000; // dotnet_diagnostic.RA0001.tokens_per_minute

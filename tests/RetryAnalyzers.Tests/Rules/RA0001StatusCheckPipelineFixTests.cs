@@ -348,6 +348,7 @@ public sealed class RA0001StatusCheckPipelineFixTests
     [InlineData("the check reads a local", "if (!response.IsSuccessStatusCode && limit > 0)", "")]
     [InlineData("the check calls an instance method", "if (!response.IsSuccessStatusCode && ShouldRetry())", "private bool ShouldRetry() => true;")]
     [InlineData("the check calls a local function", "if (!response.IsSuccessStatusCode && Retryable(response))", "")]
+    [InlineData("the check calls the application's method", "if (!response.IsSuccessStatusCode && Retryable(response))", "private static bool Retryable(HttpResponseMessage answer) => (int)answer.StatusCode >= 500;")]
     [InlineData("the check declares a variable", "if (!response.IsSuccessStatusCode && response.Headers.RetryAfter is { } after && after.Delta is null)", "")]
     public Task CheckThatCannotMoveIntoAStaticField_NoPipelineAction(string shape, string check, string member) => NoPipelineAction($$"""
         class Agent
@@ -384,6 +385,7 @@ public sealed class RA0001StatusCheckPipelineFixTests
     [InlineData("the counter is read by the answer", "var response = await http.GetAsync(url);", "await [|Task.Delay(1000)|];\n                continue;", "Console.WriteLine(i);\n            return response;")]
     [InlineData("the answer breaks early", "var response = await http.GetAsync(url);", "await [|Task.Delay(1000)|];\n                continue;", "if (response.StatusCode == System.Net.HttpStatusCode.NoContent) break;\n            return response;")]
     [InlineData("the answer falls through to the next attempt", "var response = await http.GetAsync(url);", "await [|Task.Delay(1000)|];\n                continue;", "Console.WriteLine(response.StatusCode);\n            if (response.StatusCode == System.Net.HttpStatusCode.OK) return response;")]
+    [InlineData("a directive in the failure branch", "var response = await http.GetAsync(url);", "#pragma warning disable CS0162\n                await [|Task.Delay(1000)|];\n                continue;", "return response;")]
     [InlineData("a statement after the wait", "var response = await http.GetAsync(url);", "await [|Task.Delay(1000)|];\n                Console.WriteLine(\"retrying\");\n                continue;", "return response;")]
     public Task LoopThatDoesMoreThanRetryTheCall_NoPipelineAction(string shape, string call, string failure, string answer) => NoPipelineAction($$"""
         class Agent
@@ -431,6 +433,28 @@ public sealed class RA0001StatusCheckPipelineFixTests
                 }
 
                 return response2;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task CallAndWaitTakeDifferentTokens_NoPipelineAction() => NoPipelineAction("""
+        class Agent
+        {
+            public async Task<HttpResponseMessage> GetAsync(HttpClient http, CancellationToken callToken, CancellationToken retryToken)
+            {
+                for (var i = 0; i < 3; i++)
+                {
+                    var response = await http.GetAsync("https://api.example.test/v1/models", callToken);
+                    if (response.IsSuccessStatusCode)
+                    {
+                        return response;
+                    }
+
+                    await [|Task.Delay(1000, retryToken)|];
+                }
+
+                throw new TimeoutException();
             }
         }
         """);
