@@ -42,6 +42,31 @@ internal static partial class PipelineRewriter
     }
 
     /// <summary>
+    /// RA0006's whole-retry rewrite of an unbounded Polly retry built for one call site: Polly v7
+    /// <c>WaitAndRetryForever[Async](provider)</c> (at the method's name) or Polly v8 <c>MaxRetryAttempts = int.MaxValue</c>
+    /// (at the assignment) becomes the provider pipeline with <paramref name="retries"/> retries.
+    /// </summary>
+    public static Action<DocumentEditor>? PlanCappedPolicy(string ruleId, SyntaxNode node, SemanticModel model, AnalyzerConfigOptions options, int retries, CancellationToken cancellationToken)
+    {
+        if (node is AssignmentExpressionSyntax)
+        {
+            return PlanPollyV8(ruleId, node, model, options, cancellationToken, retries);
+        }
+
+        // policyBuilder.WaitAndRetryForever[Async](provider): the provider alone (an onRetry would be dropped).
+        if (node is not IdentifierNameSyntax { Parent: MemberAccessExpressionSyntax { Expression: InvocationExpressionSyntax handled, Parent: InvocationExpressionSyntax policyCreation } access } name ||
+            access.Name != name || policyCreation.Expression != access || policyCreation.ArgumentList.Arguments.Count != 1 ||
+            model.GetOperation(policyCreation, cancellationToken) is not IInvocationOperation { TargetMethod.Name: "WaitAndRetryForever" or "WaitAndRetryForeverAsync" } ||
+            HandledExceptions(handled, model, cancellationToken) is not { } isTransient ||
+            Execution(policyCreation, model, cancellationToken, out var removedDeclaration) is not { } execute)
+        {
+            return null;
+        }
+
+        return PlanExecution(ruleId, model, options, execute, retries, isTransient, removedDeclaration, cancellationToken);
+    }
+
+    /// <summary>
     /// The one execution of a policy or pipeline built for it (<c>policy.ExecuteAsync(() =&gt; client.CallAsync(…))</c>,
     /// <c>pipeline.ExecuteAsync(async ct =&gt; await client.CallAsync(…, ct), ct)</c>, <c>Execute(() =&gt; client.Call(…))</c>)
     /// becomes one execution of the provider pipeline; the policy's declaration, if any, goes.

@@ -26,7 +26,7 @@ internal static partial class PipelineRewriter
 {
     private const int PollyDefaultRetryAttempts = 3; // RetryStrategyOptions.MaxRetryAttempts
 
-    private static Action<DocumentEditor>? PlanPollyV8(string ruleId, SyntaxNode node, SemanticModel model, AnalyzerConfigOptions options, CancellationToken cancellationToken)
+    private static Action<DocumentEditor>? PlanPollyV8(string ruleId, SyntaxNode node, SemanticModel model, AnalyzerConfigOptions options, CancellationToken cancellationToken, int? cap = null)
     {
         if (RetryRewriter.CreationOf(node, model, cancellationToken) is not BaseObjectCreationExpressionSyntax creation ||
             creation.Parent is not ArgumentSyntax { Parent: ArgumentListSyntax { Arguments.Count: 1, Parent: InvocationExpressionSyntax addRetry } } ||
@@ -35,12 +35,13 @@ internal static partial class PipelineRewriter
             addRetry.Parent is not MemberAccessExpressionSyntax { Name.Identifier.ValueText: "Build", Parent: InvocationExpressionSyntax { ArgumentList.Arguments.Count: 0 } build } ||
             (creation.ArgumentList?.Arguments.Count ?? 0) != 0 ||
             !ReadOptions(creation, model, cancellationToken, out var retryCount, out var isTransient) ||
+            (cap is not null && retryCount != int.MaxValue) ||
             Execution(build, model, cancellationToken, out var removedDeclaration) is not { } execute)
         {
             return null;
         }
 
-        return PlanExecution(ruleId, model, options, execute, retryCount, isTransient, removedDeclaration, cancellationToken);
+        return PlanExecution(ruleId, model, options, execute, cap ?? retryCount, isTransient, removedDeclaration, cancellationToken);
     }
 
     // The options: MaxRetryAttempts (a constant), ShouldHandle (exception predicates), and what only shapes the wait.

@@ -79,11 +79,14 @@ public sealed class RA0006UnboundedRetryCodeFix : EditorCodeFix
     private protected override IEnumerable<FixPlan> Plans(Diagnostic diagnostic, Document document, SyntaxNode root, SemanticModel model, CancellationToken cancellationToken)
     {
         var plans = Plans(diagnostic, root, model, cancellationToken).ToList();
-        if (diagnostic.Properties.TryGetValue(RA0006UnboundedRetryAnalyzer.ShapeKey, out var shapeName) && shapeName == nameof(UnboundedRetryShape.HandWrittenLoop) &&
+        if (diagnostic.Properties.TryGetValue(RA0006UnboundedRetryAnalyzer.ShapeKey, out var shapeName) &&
+            shapeName is nameof(UnboundedRetryShape.HandWrittenLoop) or nameof(UnboundedRetryShape.PollyV7Forever) or nameof(UnboundedRetryShape.PollyV8MaxRetryAttempts) &&
             TryInteger(diagnostic, RA0006UnboundedRetryAnalyzer.MaxAttemptsKey, out var retries))
         {
             var node = root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true);
-            PipelineRewriter.Offer(plans, RuleIds.UnboundedRetry, document, root, options => PipelineRewriter.PlanCappedLoop(RuleIds.UnboundedRetry, node, model, options, retries, cancellationToken));
+            PipelineRewriter.Offer(plans, RuleIds.UnboundedRetry, document, root, options => shapeName == nameof(UnboundedRetryShape.HandWrittenLoop)
+                ? PipelineRewriter.PlanCappedLoop(RuleIds.UnboundedRetry, node, model, options, retries, cancellationToken)
+                : PipelineRewriter.PlanCappedPolicy(RuleIds.UnboundedRetry, node, model, options, retries, cancellationToken));
         }
 
         return plans;

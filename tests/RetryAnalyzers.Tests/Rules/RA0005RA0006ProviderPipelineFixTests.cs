@@ -18,6 +18,8 @@ public sealed class RA0005RA0006ProviderPipelineFixTests
         using System.Net.Http;
         using System.Threading;
         using System.Threading.Tasks;
+        using Polly;
+        using Polly.Retry;
 
         """;
 
@@ -27,6 +29,8 @@ public sealed class RA0005RA0006ProviderPipelineFixTests
         using System.Net.Http;
         using System.Threading;
         using System.Threading.Tasks;
+        using Polly;
+        using Polly.Retry;
         using RetryAnalyzers.Runtime;
 
         """;
@@ -248,6 +252,70 @@ public sealed class RA0005RA0006ProviderPipelineFixTests
             CodeActionEquivalenceKey = "RA0006.RunThroughProviderPipeline",
         };
         test.FixedState.MarkupHandling = Microsoft.CodeAnalysis.Testing.MarkupMode.Allow;
+        await test.RunAsync(CancellationToken.None);
+    }
+
+    [Theory]
+    [InlineData(
+        """
+                var policy = Policy.Handle<HttpRequestException>().{|RA0006:WaitAndRetryForeverAsync|}(_ => TimeSpan.FromSeconds(1));
+                return await policy.ExecuteAsync(() => http.GetStringAsync("https://example.test"));
+        """)]
+    [InlineData(
+        """
+                var pipeline = new ResiliencePipelineBuilder()
+                    .AddRetry(new RetryStrategyOptions { ShouldHandle = new PredicateBuilder().Handle<HttpRequestException>(), {|RA0006:MaxRetryAttempts = int.MaxValue|} })
+                    .Build();
+                return await pipeline.ExecuteAsync(async token => await http.GetStringAsync("https://example.test"));
+        """)]
+    public async Task RA0006_UnboundedPollyRetryBuiltForOneCall_TheCappedRetriesInThePipeline(string body)
+    {
+        var test = new VerifyRA0006.Test
+        {
+            TestCode = Usings + $$"""
+                class C
+                {
+                    async Task<string> M(HttpClient http)
+                    {
+                {{body}}
+                    }
+                }
+                """,
+            FixedCode = FixedUsings + $$"""
+                class C
+                {
+                {{Fields("RA0006")}}
+                    private static readonly ProviderPipeline<string> MPipeline = ProviderPipeline.Create<string>(
+                        new ProviderResilienceOptions { Budget = ProviderBudget, MaxRetryAttempts = 5 },
+                        isTransient: exception => exception is HttpRequestException);
+
+                    async Task<string> M(HttpClient http)
+                    {
+                        return await MPipeline.ExecuteAsync(
+                            async token => await http.GetStringAsync("https://example.test"),
+                            EstimatedTokensPerCall);
+                    }
+                }
+                """,
+            CodeActionEquivalenceKey = "RA0006.RunThroughProviderPipeline",
+        };
+        await test.RunAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task RA0006_ForeverPolicyWithAnOnRetry_NoPipelineAction()
+    {
+        var source = Usings + """
+            class C
+            {
+                async Task<string> M(HttpClient http)
+                {
+                    var policy = Policy.Handle<HttpRequestException>().{|RA0006:WaitAndRetryForeverAsync|}(_ => TimeSpan.FromSeconds(1), (e, delay) => Console.WriteLine(e.Message));
+                    return await policy.ExecuteAsync(() => http.GetStringAsync("https://example.test"));
+                }
+            }
+            """;
+        var test = new VerifyRA0006.Test { TestCode = source, FixedCode = source, CodeActionEquivalenceKey = "RA0006.RunThroughProviderPipeline" };
         await test.RunAsync(CancellationToken.None);
     }
 
