@@ -22,7 +22,9 @@ namespace RetryAnalyzers.CodeFixes;
 /// </code>
 /// Everything else is refused (no action): state changed between attempts (the counter or a loop local read by the
 /// call, statements before the call, work after it that could fail and be retried), several catches, a <c>finally</c>,
-/// <c>goto</c>, an unbounded loop, a bound that is not a constant, a call that is not a provider call.
+/// <c>goto</c>, an unbounded loop, a bound that is not a constant, a call that is not a provider call, a filter that could
+/// change something, a catch that takes the caller's cancellation while the wait takes a token, a token other than one
+/// for the whole retry, preprocessor directives that the rewrite would drop.
 /// </summary>
 /// <param name="Loop">The <c>for</c>/<c>while</c>/<c>do</c> statement.</param>
 /// <param name="Try">The loop body's one <c>try</c>.</param>

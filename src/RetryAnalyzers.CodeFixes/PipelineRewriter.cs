@@ -238,7 +238,8 @@ internal static partial class PipelineRewriter
 
     /// <summary>
     /// <c>AskPipeline</c> for a site in <c>AskAsync</c>; the n-th site (loop or policy execution) of the type's members of
-    /// that name gets n appended, so every site of a Fix All has its own field. Null when a member of the type has the name already.
+    /// that name (<c>Ask</c> and <c>AskAsync</c> alike) gets n appended, so every site of a Fix All has its own field. Null
+    /// when a member of the type has the name already.
     /// </summary>
     private static string? PipelineName(SyntaxNode site, INamedTypeSymbol type)
     {

@@ -336,6 +336,12 @@ public sealed class RA0001ProviderPipelineReviewTests
         }
         """);
 
+    [Fact]
+    public Task FixAll_TwoTypes_EachItsOwnBudgetAndPipeline() => Fix(
+        EligibleLoop + "\n" + EligibleLoop.Replace("class Agent", "class Planner").Replace("GetAsync", "PlanAsync"),
+        PipelineFixed + "\n" + PipelineFixed.Replace("class Agent", "class Planner").Replace("GetAsync", "PlanAsync").Replace("GetPipeline", "PlanPipeline"),
+        "dotnet_diagnostic.RA0001.tokens_per_minute = 90000\n");
+
     // ---------------------------------------------------------------- No pipeline action: the rewrite would change behaviour or not compile
 
     [Theory]
