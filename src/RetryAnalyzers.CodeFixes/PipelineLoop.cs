@@ -365,10 +365,31 @@ internal sealed partial record PipelineLoop(
            (!callToken.DescendantNodesAndSelf().Any(n => n is InvocationExpressionSyntax or BaseObjectCreationExpressionSyntax) &&
             (waitToken is null || SyntaxFactory.AreEquivalent(callToken, waitToken)));
 
-    /// <summary>Writes state or calls the application's own code (a log, a counter): it must not run more often than the loop ran it.</summary>
+    /// <summary>
+    /// Writes state or calls the application's own code (a log, a counter): it must not run more often than the loop ran
+    /// it. A static helper that only returns an expression reading nothing it could change (<c>static bool
+    /// IsTransient(Exception e) =&gt; e is HttpRequestException;</c>) is not counted.
+    /// </summary>
     internal static bool MayHaveSideEffects(IOperation operation)
         => operation is IAssignmentOperation or IIncrementOrDecrementOperation ||
-           (operation is IInvocationOperation { TargetMethod: var method } && method.Locations.Any(l => l.IsInSource));
+           (operation is IInvocationOperation { TargetMethod: var method } && method.Locations.Any(l => l.IsInSource) && !IsPureHelper(method, operation.SemanticModel));
+
+    // static bool F(…) => expression;  or  { return expression; }: no assignment, no await, no call into the application's own code.
+    private static bool IsPureHelper(IMethodSymbol method, SemanticModel? model)
+    {
+        if (model is null || !method.IsStatic || method.MethodKind != MethodKind.Ordinary || method.DeclaringSyntaxReferences.Length != 1 ||
+            method.DeclaringSyntaxReferences[0].GetSyntax() is not MethodDeclarationSyntax declaration ||
+            (declaration.ExpressionBody?.Expression ?? (declaration.Body is { Statements.Count: 1 } block && block.Statements[0] is ReturnStatementSyntax { Expression: { } returned } ? returned : null)) is not { } body ||
+            !model.Compilation.ContainsSyntaxTree(declaration.SyntaxTree) ||
+            model.Compilation.GetSemanticModel(declaration.SyntaxTree).GetOperation(body) is not { } operation)
+        {
+            return false;
+        }
+
+        return !operation.DescendantsAndSelf().Any(o =>
+            o is IAssignmentOperation or IIncrementOrDecrementOperation or IAwaitOperation or IAnonymousFunctionOperation ||
+            (o is IInvocationOperation { TargetMethod: var called } && called.Locations.Any(l => l.IsInSource)));
+    }
 
     internal static bool ReadsMethodTypeParameter(ITypeSymbol type) => type switch
     {

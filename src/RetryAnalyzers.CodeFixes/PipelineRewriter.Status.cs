@@ -71,11 +71,14 @@ internal static partial class PipelineRewriter
         });
     }
 
+    private static ExpressionSyntax Grouped(ExpressionSyntax expression)
+        => expression.IsKind(SyntaxKind.LogicalOrExpression) ? SyntaxFactory.ParenthesizedExpression(expression) : expression;
+
     // The first statement of the new block starts on the line after its brace (its comments kept).
     private static StatementSyntax WithoutBlankLinesBefore(StatementSyntax statement)
         => statement.WithLeadingTrivia(statement.GetLeadingTrivia().SkipWhile(t => t.IsKind(SyntaxKind.WhitespaceTrivia) || t.IsKind(SyntaxKind.EndOfLineTrivia)));
 
-    /// <summary>The condition negated as a reader would write it: <c>!=</c> for <c>==</c>, <c>is not</c> for <c>is</c>, <c>x</c> for <c>!x</c>, else <c>!(…)</c>.</summary>
+    /// <summary>The condition negated as a reader would write it: <c>!=</c> for <c>==</c>, <c>is not</c> for <c>is</c>, <c>x</c> for <c>!x</c>, De Morgan for <c>&amp;&amp;</c> and <c>||</c>, else <c>!(…)</c>.</summary>
     internal static ExpressionSyntax Negate(ExpressionSyntax condition)
     {
         switch (condition)
@@ -84,6 +87,12 @@ internal static partial class PipelineRewriter
                 return Negate(parenthesized.Expression);
             case PrefixUnaryExpressionSyntax { RawKind: (int)SyntaxKind.LogicalNotExpression } not:
                 return not.Operand is ParenthesizedExpressionSyntax inner ? inner.Expression.WithoutTrivia() : not.Operand.WithoutTrivia();
+            case BinaryExpressionSyntax { RawKind: (int)SyntaxKind.LogicalAndExpression } and:
+                // !(a && b) → !a || !b (&& binds tighter than ||: no parentheses needed)
+                return SyntaxFactory.BinaryExpression(SyntaxKind.LogicalOrExpression, Negate(and.Left).WithTrailingTrivia(SyntaxFactory.Space), Negate(and.Right).WithLeadingTrivia(SyntaxFactory.Space));
+            case BinaryExpressionSyntax { RawKind: (int)SyntaxKind.LogicalOrExpression } or:
+                // !(a || b) → !a && !b, a negated && (now an ||) in parentheses
+                return SyntaxFactory.BinaryExpression(SyntaxKind.LogicalAndExpression, Grouped(Negate(or.Left)).WithTrailingTrivia(SyntaxFactory.Space), Grouped(Negate(or.Right)).WithLeadingTrivia(SyntaxFactory.Space));
             case BinaryExpressionSyntax { RawKind: (int)SyntaxKind.EqualsExpression or (int)SyntaxKind.NotEqualsExpression } comparison:
                 var equals = comparison.IsKind(SyntaxKind.EqualsExpression);
                 return SyntaxFactory.BinaryExpression(

@@ -286,6 +286,57 @@ public sealed class RA0001StatusCheckPipelineFixTests
         """);
 
     [Fact]
+    public Task CheckCallsAPureStaticHelper_TheHelperMovesIntoShouldRetry() => Fix(
+        """
+        class Agent
+        {
+            public async Task<HttpResponseMessage> GetAsync(HttpClient http)
+            {
+                for (var i = 0; i < 3; i++)
+                {
+                    var response = await http.GetAsync("https://api.example.test/v1/models");
+                    if (!response.IsSuccessStatusCode && IsThrottled(response))
+                    {
+                        await [|Task.Delay(1000)|];
+                        continue;
+                    }
+
+                    return response;
+                }
+
+                throw new TimeoutException();
+            }
+
+            private static bool IsThrottled(HttpResponseMessage answer) => (int)answer.StatusCode is 429 or 503;
+        }
+        """,
+        $$"""
+        class Agent
+        {
+        {{Fields}}
+            private static readonly ProviderPipeline<HttpResponseMessage> GetPipeline = ProviderPipeline.CreateForResponses(
+                new ProviderResilienceOptions { Budget = ProviderBudget, MaxRetryAttempts = 2 },
+                shouldRetry: response => !response.IsSuccessStatusCode && IsThrottled(response));
+
+            public async Task<HttpResponseMessage> GetAsync(HttpClient http)
+            {
+                var response = await GetPipeline.ExecuteAsync(
+                    async token => await http.GetAsync("https://api.example.test/v1/models"),
+                    EstimatedTokensPerCall);
+
+                if (response.IsSuccessStatusCode || !IsThrottled(response))
+                {
+                    return response;
+                }
+
+                throw new TimeoutException();
+            }
+
+            private static bool IsThrottled(HttpResponseMessage answer) => (int)answer.StatusCode is 429 or 503;
+        }
+        """);
+
+    [Fact]
     public async Task RA0002GrowingDelayReadingTheCounter_SameRewrite_UnderItsOwnKey()
     {
         var test = new VerifyRA0002.Test
@@ -348,7 +399,8 @@ public sealed class RA0001StatusCheckPipelineFixTests
     [InlineData("the check reads a local", "if (!response.IsSuccessStatusCode && limit > 0)", "")]
     [InlineData("the check calls an instance method", "if (!response.IsSuccessStatusCode && ShouldRetry())", "private bool ShouldRetry() => true;")]
     [InlineData("the check calls a local function", "if (!response.IsSuccessStatusCode && Retryable(response))", "")]
-    [InlineData("the check calls the application's method", "if (!response.IsSuccessStatusCode && Retryable(response))", "private static bool Retryable(HttpResponseMessage answer) => (int)answer.StatusCode >= 500;")]
+    [InlineData("the check calls the application's method that logs", "if (!response.IsSuccessStatusCode && Retryable(response))", "private static bool Retryable(HttpResponseMessage answer) { Console.WriteLine(answer.StatusCode); return true; }")]
+    [InlineData("the check calls a helper that counts", "if (!response.IsSuccessStatusCode && Retryable(response))", "private static int s_seen; private static bool Retryable(HttpResponseMessage answer) => ++s_seen < 10;")]
     [InlineData("the check declares a variable", "if (!response.IsSuccessStatusCode && response.Headers.RetryAfter is { } after && after.Delta is null)", "")]
     public Task CheckThatCannotMoveIntoAStaticField_NoPipelineAction(string shape, string check, string member) => NoPipelineAction($$"""
         class Agent
