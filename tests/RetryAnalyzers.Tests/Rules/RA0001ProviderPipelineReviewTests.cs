@@ -485,60 +485,15 @@ public sealed class RA0001ProviderPipelineReviewTests
     // A static helper that only returns an expression (no assignment, no call into the application's code) is a predicate, not a side effect.
     [Fact]
     public Task FilterCallsAPureStaticHelper_Rewritten() => Fix(
-        """
-        class Agent
-        {
-            public async Task<string> GetAsync(HttpClient http)
-            {
-                for (var i = 0; i < 3; i++)
-                {
-                    try
-                    {
-                        return await http.GetStringAsync("https://api.example.test/v1/models");
-                    }
-                    catch (HttpRequestException e) when (IsTransient(e))
-                    {
-                        await [|Task.Delay(1000)|];
-                    }
-                }
+        WithTransientHelper(EligibleLoop.Replace("catch (HttpRequestException)", "catch (HttpRequestException e) when (IsTransient(e))")),
+        WithTransientHelper(PipelineFixed
+            .Replace("exception => exception is HttpRequestException);", "exception => exception is HttpRequestException e && IsTransient(e));")
+            .Replace("catch (HttpRequestException)", "catch (HttpRequestException e) when (IsTransient(e))")),
+        "dotnet_diagnostic.RA0001.tokens_per_minute = 90000\n");
 
-                return "";
-            }
-
-            private static bool IsTransient(HttpRequestException e) => e.StatusCode is null || (int)e.StatusCode >= 500;
-        }
-        """,
-        $$"""
-        class Agent
-        {
-        {{Placeholder}}
-            private static readonly ProviderPipeline<string> GetPipeline = ProviderPipeline.Create<string>(
-                new ProviderResilienceOptions { Budget = ProviderBudget, MaxRetryAttempts = 2 },
-                isTransient: exception => exception is HttpRequestException e && IsTransient(e));
-
-            public async Task<string> GetAsync(HttpClient http)
-            {
-                try
-                {
-                    return await GetPipeline.ExecuteAsync(
-                        async token => await http.GetStringAsync("https://api.example.test/v1/models"),
-                        EstimatedTokensPerCall);
-                }
-                catch (HttpRequestException e) when (IsTransient(e))
-                {
-                    // the pipeline's retries are spent: go on as after the loop's last attempt
-                }
-                catch (BrokenCircuitException)
-                {
-                    // the provider did not recover within MaxWaitForRecovery: go on as after the loop's last attempt
-                }
-
-                return "";
-            }
-
-            private static bool IsTransient(HttpRequestException e) => e.StatusCode is null || (int)e.StatusCode >= 500;
-        }
-        """);
+    // The class's last member: a pure static helper.
+    private static string WithTransientHelper(string source)
+        => source.Insert(source.LastIndexOf('}'), "\n    private static bool IsTransient(HttpRequestException e) => e.StatusCode is null || (int)e.StatusCode >= 500;\n");
 
     [Fact]
     public Task PollyV7_PredicateWithSideEffects_NoPipelineAction() => NoPipelineAction("""
