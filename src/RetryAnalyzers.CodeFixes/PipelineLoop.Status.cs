@@ -146,7 +146,7 @@ internal sealed partial record PipelineLoop
         => statement is BlockSyntax block ? block.Statements.ToList() : [statement];
 
     // The wait (the diagnostic's) and at most one count of the attempts, nothing else.
-    private static bool OnlyWaitsAndCounts(List<StatementSyntax> statements, IInvocationOperation wait, Locals locals, out ILocalSymbol? increment)
+    private static bool OnlyWaitsAndCounts(IEnumerable<StatementSyntax> statements, IInvocationOperation wait, Locals locals, out ILocalSymbol? increment)
     {
         increment = null;
         var waited = false;
@@ -180,43 +180,14 @@ internal sealed partial record PipelineLoop
 
     /// <summary>
     /// The check moves into a static field's lambda (and runs there once an attempt, then once more in the kept <c>if</c>):
-    /// it may read the response, constants and static members only, and change nothing (no local function, no lambda,
-    /// none of the application's own methods, no method type parameter).
+    /// as a catch filter (<see cref="MovesIntoStaticField"/>), and besides it declares no variable and holds no lambda.
     /// </summary>
     private static bool ReadsOnly(ExpressionSyntax condition, ILocalSymbol response, SemanticModel model, CancellationToken cancellationToken)
-    {
-        if (model.GetOperation(condition, cancellationToken) is not { } operation ||
-            condition.DescendantNodesAndSelf().OfType<IdentifierNameSyntax>().Any(i =>
-                model.GetSymbolInfo(i, cancellationToken).Symbol is ITypeParameterSymbol { TypeParameterKind: TypeParameterKind.Method }))
-        {
-            return false;
-        }
-
-        foreach (var part in operation.DescendantsAndSelf())
-        {
-            if (MayHaveSideEffects(part))
-            {
-                return false;
-            }
-
-            switch (part)
-            {
-                case ILocalReferenceOperation local when !SymbolEqualityComparer.Default.Equals(local.Local, response):
-                case IParameterReferenceOperation:
-                case IInstanceReferenceOperation:
-                case IAwaitOperation:
-                case IDeclarationPatternOperation:
-                case IAssignmentOperation:
-                case IIncrementOrDecrementOperation:
-                case IInvalidOperation:
-                case IInvocationOperation { TargetMethod.MethodKind: MethodKind.LocalFunction }:
-                case IAnonymousFunctionOperation:
-                    return false;
-            }
-        }
-
-        return true;
-    }
+        => MovesIntoStaticField(condition, response, model, cancellationToken) &&
+           model.GetOperation(condition, cancellationToken) is { } operation &&
+           !operation.DescendantsAndSelf().Any(part =>
+               part is IDeclarationPatternOperation or IInvalidOperation or IAnonymousFunctionOperation ||
+               (part is ILocalReferenceOperation local && !SymbolEqualityComparer.Default.Equals(local.Local, response)));
 
     // The response's declaration moves out of the loop's body: no other local or parameter of the member may have its name.
     private static bool Redeclared(MemberDeclarationSyntax member, ILocalSymbol response, VariableDeclaratorSyntax declarator)

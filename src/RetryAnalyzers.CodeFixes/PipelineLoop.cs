@@ -72,19 +72,9 @@ internal sealed partial record PipelineLoop(
         var locals = new Locals(member, model, cancellationToken);
 
         // The catch only waits (the diagnostic's wait) and counts.
-        var waitStatement = catchClause.Block.Statements.FirstOrDefault(s => s.Span.Contains(wait.Syntax.Span));
-        if (waitStatement is not ExpressionStatementSyntax { Expression: var waitExpression } || !IsWaitExpression(waitExpression, wait.Syntax))
+        if (!OnlyWaitsAndCounts(catchClause.Block.Statements, wait, locals, out var increment))
         {
             return null;
-        }
-
-        ILocalSymbol? increment = null;
-        foreach (var statement in catchClause.Block.Statements)
-        {
-            if (statement != waitStatement && (increment is not null || (increment = locals.Incremented(statement)) is null))
-            {
-                return null;
-            }
         }
 
         // The bound: a constant number of attempts, from the loop's counter (for) or a counter the catch increments (while, do).
@@ -401,31 +391,34 @@ internal sealed partial record PipelineLoop(
 
     /// <summary>The filter moves into a static field's initializer: it may read only the exception, constants and static members, and change nothing.</summary>
     private static bool FilterIsStatic(CatchClauseSyntax catchClause, SemanticModel model, CancellationToken cancellationToken)
-    {
-        if (catchClause.Filter is null)
-        {
-            return true;
-        }
+        => catchClause.Filter is null ||
+           MovesIntoStaticField(catchClause.Filter.FilterExpression, catchClause.Declaration is { } declaration ? model.GetDeclaredSymbol(declaration, cancellationToken) : null, model, cancellationToken);
 
-        var exception = catchClause.Declaration is { } declaration ? model.GetDeclaredSymbol(declaration, cancellationToken) : null;
-        if (model.GetOperation(catchClause.Filter.FilterExpression, cancellationToken) is not { } filter ||
-            catchClause.Filter.DescendantNodes().OfType<IdentifierNameSyntax>().Any(i =>
+    /// <summary>
+    /// <paramref name="expression"/> can move into a static field's lambda whose parameter is <paramref name="subject"/>:
+    /// it reads only that, locals it declares, constants and static members; it names no method type parameter; and it
+    /// changes nothing (<see cref="MayHaveSideEffects"/>: the pipeline runs it several times an attempt, the kept code once more).
+    /// </summary>
+    private static bool MovesIntoStaticField(ExpressionSyntax expression, ISymbol? subject, SemanticModel model, CancellationToken cancellationToken)
+    {
+        if (model.GetOperation(expression, cancellationToken) is not { } operation ||
+            expression.DescendantNodesAndSelf().OfType<IdentifierNameSyntax>().Any(i =>
                 model.GetSymbolInfo(i, cancellationToken).Symbol is ITypeParameterSymbol { TypeParameterKind: TypeParameterKind.Method }))
         {
             return false;
         }
 
-        foreach (var operation in filter.DescendantsAndSelf())
+        foreach (var part in operation.DescendantsAndSelf())
         {
-            if (MayHaveSideEffects(operation))
+            if (MayHaveSideEffects(part))
             {
-                return false; // isTransient runs it several times an attempt, the kept catch once more
+                return false;
             }
 
-            switch (operation)
+            switch (part)
             {
-                case ILocalReferenceOperation local when !SymbolEqualityComparer.Default.Equals(local.Local, exception) &&
-                                                          !catchClause.Filter.Span.Contains(local.Local.DeclaringSyntaxReferences.FirstOrDefault()?.Span ?? default):
+                case ILocalReferenceOperation local when !SymbolEqualityComparer.Default.Equals(local.Local, subject) &&
+                                                          !expression.Span.Contains(local.Local.DeclaringSyntaxReferences.FirstOrDefault()?.Span ?? default):
                 case IParameterReferenceOperation:
                 case IInstanceReferenceOperation:
                 case IAwaitOperation:
